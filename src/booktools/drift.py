@@ -1,0 +1,78 @@
+"""Check that every page's Markdown source and executed notebook agree.
+
+``python -m booktools.drift [ROOT]`` exits non-zero, naming the file and the cell, when
+
+* one file of a pair is missing;
+* the ``.md`` and the ``.ipynb`` differ in the number, type, source or tags of their cells
+  (someone edited one and did not regenerate the other);
+* a code cell of the ``.ipynb`` has no execution count (nbval would silently skip it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+from booktools.pairs import ROOT, Pair, find_pairs, read_md
+
+#: Cell metadata that changes how a cell is run, checked or rendered.
+COMPARED_METADATA = ("tags",)
+
+
+def _first_line(source: str) -> str:
+    return next((ln for ln in source.splitlines() if ln.strip()), "")[:70]
+
+
+def check_pair(pair: Pair) -> list[str]:
+    """Problems of one pair, each a line naming the file and the cell."""
+    if not pair.md.exists():
+        return [f"{pair.ipynb}: has no {pair.md.name} (the .md is the source of truth)"]
+    if not pair.ipynb.exists():
+        return [f"{pair.md}: has no executed {pair.ipynb.name} (run: make execute NB={pair.md})"]
+    problems = []
+    md = read_md(pair.md)
+    nb = nbformat.read(pair.ipynb, as_version=4)
+    if len(md.cells) != len(nb.cells):
+        problems.append(
+            f"{pair.ipynb}: {len(nb.cells)} cells, but {pair.md.name} has {len(md.cells)}"
+        )
+    for i, (a, b) in enumerate(zip(md.cells, nb.cells, strict=False)):
+        where = f"{pair.ipynb}: cell {i} ({_first_line(a.source)!r})"
+        if a.cell_type != b.cell_type:
+            problems.append(f"{where}: {b.cell_type} in the .ipynb, {a.cell_type} in the .md")
+        elif a.source.rstrip() != b.source.rstrip():
+            problems.append(f"{where}: source differs from {pair.md.name}")
+        for key in COMPARED_METADATA:
+            if a.metadata.get(key) != b.metadata.get(key):
+                problems.append(
+                    f"{where}: metadata {key!r} is {b.metadata.get(key)!r} in the .ipynb, "
+                    f"{a.metadata.get(key)!r} in the .md"
+                )
+    if md.metadata.get("kernelspec") != nb.metadata.get("kernelspec"):
+        problems.append(f"{pair.ipynb}: kernelspec differs from {pair.md.name}")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.strip() and cell.execution_count is None:
+            problems.append(
+                f"{pair.ipynb}: cell {i} ({_first_line(cell.source)!r}) was never executed"
+            )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0]).resolve() if argv else ROOT
+    pairs = find_pairs(root)
+    problems = [p for pair in pairs for p in check_pair(pair)]
+    for p in problems:
+        print(f"drift: {p}", file=sys.stderr)
+    if problems:
+        print(f"drift check failed: {len(problems)} problem(s) in {len(pairs)} pages", file=sys.stderr)
+        return 1
+    print(f"drift check passed: {len(pairs)} pages, every .md matches its executed .ipynb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

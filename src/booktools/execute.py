@@ -1,0 +1,129 @@
+"""Regenerate notebooks from their Markdown sources and execute them.
+
+``python -m booktools.execute [PAGE.md ...]`` (all pages when none is named):
+
+1. the ``.md`` is read with jupytext and merged into the existing ``.ipynb`` the way
+   ``jupytext --to ipynb --update`` does it, so cell ids are kept;
+2. the notebook is executed top to bottom by ``nbclient`` in the page's folder, without timing
+   metadata, so re-executing an unchanged page writes a byte-identical file;
+3. a cell that raises (unless tagged ``raises-exception``) or that writes to stderr (unless tagged
+   ``allow-stderr``) stops the run with the file and the cell named, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from jupytext.combine import combine_inputs_with_outputs
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from booktools.pairs import ROOT, Pair, find_pairs, read_md
+
+TIMEOUT_S = 300
+
+
+class ExecutionFailed(RuntimeError):
+    """A page could not be executed cleanly; the message names the file and the cell."""
+
+
+def _cell_label(nb: nbformat.NotebookNode, index: int) -> str:
+    cell = nb.cells[index]
+    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+    return f"cell {index} (id {cell.get('id', '?')}): {first[:70]!r}"
+
+
+def build_notebook(pair: Pair) -> nbformat.NotebookNode:
+    """The notebook of ``pair.md``, with cell ids taken over from an existing ``pair.ipynb``."""
+    nb = read_md(pair.md)
+    if pair.ipynb.exists():
+        old = nbformat.read(pair.ipynb, as_version=4)
+        nb = combine_inputs_with_outputs(nb, old, fmt="md:myst")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    # jupytext drops the text representation when it updates an existing notebook; drop it on
+    # the first write too, so that the first and every later execution write the same bytes.
+    nb.metadata.get("jupytext", {}).pop("text_representation", None)
+    return nb
+
+
+def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbformat.NotebookNode:
+    """Execute ``nb`` in ``cwd``; raise :class:`ExecutionFailed` naming ``name`` and the cell."""
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        index = next(
+            (
+                i
+                for i, c in enumerate(nb.cells)
+                if c.cell_type == "code"
+                and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
+        )
+        where = _cell_label(nb, index) if index is not None else "a cell"
+        summary = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise ExecutionFailed(f"{name}: {where} raised: {summary}") from None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "allow-stderr" in cell.metadata.get("tags", []):
+            continue
+        for out in cell.outputs:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "").strip().splitlines()
+                raise ExecutionFailed(
+                    f"{name}: {_cell_label(nb, i)} wrote to stderr: {text[0] if text else ''!r} "
+                    "(fix the warning, or tag the cell allow-stderr if it is the point)"
+                )
+    return nb
+
+
+def execute_pair(pair: Pair) -> bool:
+    """Regenerate and execute one page; return True when the file on disk changed."""
+    if not pair.md.exists():
+        raise ExecutionFailed(f"{pair.md}: missing (every notebook is generated from its .md)")
+    nb = build_notebook(pair)
+    nb = execute_notebook(nb, pair.md.parent, str(pair.md))
+    text = nbformat.writes(nb) + "\n"
+    old = pair.ipynb.read_text(encoding="utf-8") if pair.ipynb.exists() else None
+    if text == old:
+        return False
+    pair.ipynb.write_text(text, encoding="utf-8")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="*", type=Path, help=".md pages (default: every page)")
+    args = parser.parse_args(argv)
+    if args.pages:
+        pairs = [Pair(p.with_suffix(".md"), p.with_suffix(".ipynb")) for p in args.pages]
+    else:
+        pairs = [p for p in find_pairs(ROOT) if p.md.exists()]
+    failed = 0
+    for pair in pairs:
+        try:
+            changed = execute_pair(pair)
+        except ExecutionFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{'wrote' if changed else 'unchanged'}: {pair.ipynb}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
