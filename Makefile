@@ -11,7 +11,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MATHJAX_STAMP := build_assets/mathjax/.installed
+MATHJAX_DIR := build_assets/_static/mathjax
+MATHJAX_STAMP := $(MATHJAX_DIR)/.installed
 HTML := _build/html
 JOBS ?= 2
 NB ?=
@@ -50,17 +51,18 @@ $(STAMP): pyproject.toml requirements.lock | prereq
 	@touch $(STAMP)
 
 $(MATHJAX_STAMP): package.json package-lock.json | prereq
-	@rm -rf build_assets/mathjax
+	@rm -rf build_assets
 	npm ci --no-audit --no-fund --loglevel=error
-	@mkdir -p build_assets
-	cp -r node_modules/mathjax/es5 build_assets/mathjax
+	@mkdir -p $(dir $(MATHJAX_DIR))
+	cp -r node_modules/mathjax/es5 $(MATHJAX_DIR)
+	@rm -f $(MATHJAX_DIR)/latest.js  # the CDN-switching loader; the book loads tex-chtml.js
 	@touch $(MATHJAX_STAMP)
 
 setup: $(STAMP) $(MATHJAX_STAMP)
 
 # Builds from the executed notebooks (execute_notebooks: off). A failed build leaves no index.html.
 book: setup
-	@$(PY) -m jupyter_book build . --builder html -W -n --keep-going -q || { rm -rf $(HTML); echo "error: the book build failed; see the warnings above" >&2; exit 1; }
+	@$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going -q || { rm -rf $(HTML); echo "error: the book build failed; see the warnings above" >&2; exit 1; }
 	@echo "Book built: $(abspath $(HTML))/index.html"
 	@echo "Serve it locally with: make serve   (then open http://127.0.0.1:$(PORT)/)"
 
