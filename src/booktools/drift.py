@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(f"drift: {p}", file=sys.stderr)
     if problems:
-        print(f"drift check failed: {len(problems)} problem(s) in {len(pairs)} pages", file=sys.stderr)
+        print(
+            f"drift check failed: {len(problems)} problem(s) in {len(pairs)} pages", file=sys.stderr
+        )
         return 1
     print(f"drift check passed: {len(pairs)} pages, every .md matches its executed .ipynb")
     return 0
