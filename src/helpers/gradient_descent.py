@@ -1,0 +1,602 @@
+"""Batch gradient descent for linear least squares, ported from Octave with explicit shapes.
+
+The cost of a linear model with design matrix ``X`` (m examples, n features), targets ``y`` and
+parameters ``theta`` is
+
+.. math:: J(\\theta) = \\frac{1}{2m} \\lVert X\\theta - y \\rVert^2,
+
+its gradient is :math:`X^T (X\\theta - y) / m`, and gradient descent with a constant step
+:math:`\\alpha` converges exactly when :math:`0 < \\alpha < 2 / \\lambda_{max}(X^T X / m)`.
+
+Shape rules shared by every function here: ``X`` is ``(m, n)``; ``y`` may be ``(m,)`` or
+``(m, 1)`` and ``theta`` may be ``(n,)`` or ``(n, 1)``; all four combinations give the same
+numbers, because the inputs are flattened to vectors after validation, so a column ``y`` can never
+broadcast ``X @ theta - y`` to ``(m, m)``. Results that are parameter vectors come back in the
+shape of the ``theta`` (or ``y``) that was given. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FeatureScaling",
+    "compute_cost",
+    "contraction_factor",
+    "cost_gradient",
+    "gradient_descent",
+    "gradient_descent_path",
+    "hessian_eigenvalues",
+    "iterations_to_converge",
+    "least_squares",
+    "max_stable_step",
+    "standardize_features",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _real_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a finite, non-empty float64 array, or a TypeError/ValueError naming ``name``."""
+    arr = np.asarray(value)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must be a real numeric (integer or float) array, got dtype {arr.dtype} "
+            f"with shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
+    return arr
+
+
+def _design(X: Any) -> np.ndarray:
+    """Validate the design matrix: a finite real (m, n) array."""
+    arr = _real_array("X", X)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D with shape (m, n) (one row per example), got shape {arr.shape}"
+        )
+    return arr
+
+
+def _vector(name: str, value: Any, length: int, context: str) -> np.ndarray:
+    """Validate a (length,) or (length, 1) vector and return it flattened to (length,)."""
+    arr = _real_array(name, value)
+    if arr.shape not in ((length,), (length, 1)):
+        raise ValueError(
+            f"{name} must have shape ({length},) or ({length}, 1) {context}, "
+            f"got {name} of shape {arr.shape}"
+        )
+    return arr.reshape(length)
+
+
+def _problem(X: Any, y: Any, theta: Any | None = None):
+    """Validate X, y and (optionally) theta; return X (m, n), y (m,), theta (n,) and its shape."""
+    Xa = _design(X)
+    m, n = Xa.shape
+    ya = _vector("y", y, m, f"to match the m={m} rows of X of shape {Xa.shape}")
+    if theta is None:
+        return Xa, ya, None, None
+    theta_shape = np.shape(theta)
+    ta = _vector("theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}")
+    return Xa, ya, ta, theta_shape
+
+
+def _step(alpha: Any) -> float:
+    """Validate a step size: a real, finite, positive scalar."""
+    if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__} {alpha!r}")
+    alpha = float(alpha)
+    if not (math.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
+    return alpha
+
+
+def _count(name: str, value: Any, minimum: int) -> int:
+    """Validate an iteration count: an integer (not bool) of at least ``minimum``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# The model: cost, gradient, closed form
+# --------------------------------------------------------------------------------------------
+
+
+def compute_cost(X: Any, y: Any, theta: Any) -> float:
+    """The least-squares cost ``J = ||X theta - y||^2 / (2m)``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix, one row per example (include a column of ones for an intercept).
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Parameters.
+
+    Returns
+    -------
+    float
+        The cost, a Python float.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not match (the message names both shapes), or an input is empty or
+        contains NaN or inf.
+    TypeError
+        If an input is not a real numeric array.
+
+    Examples
+    --------
+    >>> compute_cost([[1, 5], [1, 2], [1, 4], [1, 5]], [1, 6, 4, 2], [0, 0])
+    7.125
+    """
+    Xa, ya, ta, _ = _problem(X, y, theta)
+    r = Xa @ ta - ya  # (m,)
+    return float(r @ r) / (2 * Xa.shape[0])
+
+
+def cost_gradient(X: Any, y: Any, theta: Any) -> np.ndarray:
+    """The gradient ``X^T (X theta - y) / m`` of :func:`compute_cost` with respect to ``theta``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Parameters.
+
+    Returns
+    -------
+    (n,) or (n, 1) ndarray
+        The gradient, float64, in the shape of ``theta``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`compute_cost`.
+    """
+    Xa, ya, ta, theta_shape = _problem(X, y, theta)
+    grad = Xa.T @ (Xa @ ta - ya) / Xa.shape[0]  # (n, m) @ (m,) -> (n,)
+    return grad.reshape(theta_shape)
+
+
+def least_squares(X: Any, y: Any) -> np.ndarray:
+    """The minimiser of :func:`compute_cost`, by ``np.linalg.lstsq`` (SVD-based).
+
+    When ``X`` has rank below ``n`` the minimiser is not unique and this is the one of smallest
+    norm, which is also the limit of gradient descent started from ``theta = 0``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+
+    Returns
+    -------
+    (n,) or (n, 1) ndarray
+        The least-squares parameters: ``(n,)`` when ``y`` is ``(m,)``, ``(n, 1)`` when ``y`` is
+        ``(m, 1)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`compute_cost`.
+    """
+    Xa, ya, _, _ = _problem(X, y)
+    theta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
+    return theta.reshape((-1, *np.shape(y)[1:]))
+
+
+# --------------------------------------------------------------------------------------------
+# Gradient descent
+# --------------------------------------------------------------------------------------------
+
+
+def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> FloatingPointError:
+    return FloatingPointError(
+        f"gradient descent diverged: the cost overflowed at iteration {iteration}; "
+        f"alpha={alpha!r} but the iteration only converges for "
+        f"alpha < max_stable_step(X) = {max_stable_step(Xa):.6g}"
+    )
+
+
+def gradient_descent(
+    X: Any, y: Any, theta: Any, alpha: float, num_iters: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batch gradient descent with the semantics of the Octave ``gradientDescent``.
+
+    Each of the ``num_iters`` iterations does ``theta <- theta - alpha * X^T (X theta - y) / m``
+    and then records the cost at the new ``theta``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Starting parameters (integers are fine: the work is done in float64). Not modified.
+    alpha : float
+        Step size (learning rate), positive. The iteration converges for
+        ``alpha < max_stable_step(X)`` and diverges above it.
+    num_iters : int
+        Number of iterations, ``>= 0``.
+
+    Returns
+    -------
+    theta : (n,) or (n, 1) ndarray
+        The parameters after ``num_iters`` steps, float64, in the shape ``theta`` was given.
+    J_history : (num_iters,) ndarray
+        float64; ``J_history[k]`` is the cost after step ``k + 1`` (Octave's ``J_history(k+1)``).
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0`` or
+        ``num_iters < 0``.
+    TypeError
+        On non-numeric arrays, a non-real ``alpha`` or a non-integer ``num_iters``.
+    FloatingPointError
+        If the iteration diverges so far that the cost overflows (``alpha`` far too large); the
+        message gives :func:`max_stable_step`.
+
+    Examples
+    --------
+    >>> theta, J = gradient_descent([[1, 5], [1, 2], [1, 4], [1, 5]], [1, 6, 4, 2],
+    ...                             [0, 0], 0.01, 1000)
+    >>> np.round(theta, 4), J.shape, J.dtype
+    (array([ 5.2148, -0.5733]), (1000,), dtype('float64'))
+    """
+    Xa, ya, ta, theta_shape = _problem(X, y, theta)
+    alpha = _step(alpha)
+    num_iters = _count("num_iters", num_iters, 0)
+    m = Xa.shape[0]
+    J_history = np.empty(num_iters, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(num_iters):  # a loop over iterations; each one is two mat-vec products
+            r = Xa @ ta - ya  # (m,)
+            ta = ta - (alpha / m) * (Xa.T @ r)  # (n,)
+            r = Xa @ ta - ya
+            J_history[k] = (r @ r) / (2 * m)
+            if not math.isfinite(J_history[k]):
+                raise _diverged(k + 1, alpha, Xa)
+    return ta.reshape(theta_shape), J_history
+
+
+def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: int) -> np.ndarray:
+    """Every iterate of :func:`gradient_descent`, the starting point included.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Starting parameters.
+    alpha : float
+        Step size, positive.
+    num_iters : int
+        Number of iterations, ``>= 0``.
+
+    Returns
+    -------
+    (num_iters + 1, n) ndarray
+        Row ``k`` is ``theta`` after ``k`` steps (row 0 is the start), float64.
+
+    Raises
+    ------
+    ValueError, TypeError, FloatingPointError
+        As for :func:`gradient_descent`.
+    """
+    Xa, ya, ta, _ = _problem(X, y, theta)
+    alpha = _step(alpha)
+    num_iters = _count("num_iters", num_iters, 0)
+    m = Xa.shape[0]
+    path = np.empty((num_iters + 1, Xa.shape[1]))
+    path[0] = ta
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(num_iters):
+            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
+            if not np.all(np.isfinite(ta)):
+                raise _diverged(k + 1, alpha, Xa)
+            path[k + 1] = ta
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Why it converges (or not): the spectrum of X^T X / m
+# --------------------------------------------------------------------------------------------
+
+
+def hessian_eigenvalues(X: Any) -> np.ndarray:
+    """The eigenvalues of ``A = X^T X / m``, the Hessian of :func:`compute_cost`, ascending.
+
+    Computed from the singular values of ``X`` (``lambda_i = sigma_i^2 / m``), which is more
+    accurate for the small ones than forming ``X^T X``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+
+    Returns
+    -------
+    (n,) ndarray
+        ``0 <= lambda_1 <= ... <= lambda_n``; zeros are padded in when ``m < n``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``X`` is not a finite, non-empty, real 2-D array.
+    """
+    Xa = _design(X)
+    m, n = Xa.shape
+    sigma = np.linalg.svd(Xa, compute_uv=False)  # (min(m, n),), descending
+    lam = np.zeros(n)
+    lam[n - sigma.size :] = sigma[::-1] ** 2 / m
+    return lam
+
+
+def max_stable_step(X: Any) -> float:
+    """The largest step for which gradient descent converges: ``2 / lambda_max(X^T X / m)``.
+
+    Gradient descent on :func:`compute_cost` converges from every start exactly when
+    ``0 < alpha < max_stable_step(X)``; at and above it the component along the top eigenvector
+    no longer shrinks.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+
+    Returns
+    -------
+    float
+        The bound; ``inf`` when ``X`` is all zeros (then no step moves ``theta`` at all).
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``X`` is not a finite, non-empty, real 2-D array.
+
+    Examples
+    --------
+    >>> round(max_stable_step([[1, 5], [1, 2], [1, 4], [1, 5]]), 6)
+    0.108586
+    """
+    lam_max = hessian_eigenvalues(X)[-1]
+    return float(2.0 / lam_max) if lam_max > 0 else math.inf
+
+
+def contraction_factor(X: Any, alpha: float) -> float:
+    """The factor ``rho = max_i |1 - alpha * lambda_i|`` by which one step shrinks the error.
+
+    The error ``e_k = theta_k - theta*`` obeys ``e_{k+1} = (I - alpha A) e_k`` with
+    ``A = X^T X / m``, so ``||e_k|| <= rho^k ||e_0||``; ``rho < 1`` exactly when
+    ``alpha < max_stable_step(X)`` and ``X`` has full column rank.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    alpha : float
+        Step size, positive.
+
+    Returns
+    -------
+    float
+        ``rho >= 0``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On an invalid ``X`` or ``alpha``.
+    """
+    alpha = _step(alpha)
+    lam = hessian_eigenvalues(X)
+    return float(np.max(np.abs(1.0 - alpha * lam)))
+
+
+def iterations_to_converge(
+    X: Any,
+    y: Any,
+    theta: Any,
+    alpha: float,
+    *,
+    rtol: float = 1e-6,
+    max_iters: int = 100_000,
+) -> int:
+    """The number of gradient-descent steps until the error has shrunk by the factor ``rtol``.
+
+    Counts the first ``k`` with ``||theta_k - theta*|| <= rtol * ||theta_0 - theta*||``, where
+    ``theta*`` is :func:`least_squares`. By :func:`contraction_factor` this is at most
+    ``ceil(log(rtol) / log(rho))``.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Starting parameters.
+    alpha : float
+        Step size, positive.
+    rtol : float, optional
+        Required reduction of the error, in ``(0, 1)``.
+    max_iters : int, optional
+        Give up after this many steps.
+
+    Returns
+    -------
+    int
+        The number of steps, ``0`` if ``theta`` already is ``theta*``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On invalid inputs (as for :func:`gradient_descent`), or ``rtol`` outside ``(0, 1)``.
+    RuntimeError
+        If the reduction is not reached within ``max_iters`` steps (the message gives the
+        reduction reached and :func:`max_stable_step`).
+    """
+    Xa, ya, ta, _ = _problem(X, y, theta)
+    alpha = _step(alpha)
+    max_iters = _count("max_iters", max_iters, 1)
+    if not (isinstance(rtol, numbers.Real) and 0 < rtol < 1):
+        raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
+    theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
+    m = Xa.shape[0]
+    target = rtol * np.linalg.norm(ta - theta_star)
+    err = np.linalg.norm(ta - theta_star)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(max_iters + 1):
+            if err <= target:
+                return k
+            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
+            err = np.linalg.norm(ta - theta_star)
+            if not math.isfinite(err):
+                break
+    reached = err / (target / rtol)
+    raise RuntimeError(
+        f"the error shrank only by the factor {reached:.3g} (wanted {rtol:g}) in {max_iters} "
+        f"steps with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Feature scaling
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureScaling:
+    """How :func:`standardize_features` transformed the columns of ``X``.
+
+    ``X_scaled[:, j] = (X[:, j] - mu[j]) / sigma[j]``; for the intercept and other constant
+    columns ``mu[j] = 0`` and ``sigma[j]`` is the constant itself, so they become columns of ones.
+
+    Attributes
+    ----------
+    mu : (n,) ndarray
+        Column means of the non-constant columns, ``0`` for constant columns.
+    sigma : (n,) ndarray
+        Column standard deviations of the non-constant columns, the value of constant columns.
+    intercept : int
+        Index of the (first) constant column, which absorbs the shift that centring introduces.
+    """
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    intercept: int
+
+    def apply(self, X: Any) -> np.ndarray:
+        """Scale another ``(k, n)`` matrix with the same ``mu`` and ``sigma`` (e.g. test data)."""
+        Xa = _design(X)
+        if Xa.shape[1] != self.mu.size:
+            raise ValueError(
+                f"X must have {self.mu.size} columns like the matrix the scaling was fitted on, "
+                f"got X of shape {Xa.shape}"
+            )
+        return (Xa - self.mu) / self.sigma
+
+    def unscale_theta(self, theta_scaled: Any) -> np.ndarray:
+        """Parameters for the original features: ``X @ theta == X_scaled @ theta_scaled``.
+
+        Parameters
+        ----------
+        theta_scaled : (n,) or (n, 1) array_like
+            Parameters fitted on the scaled matrix.
+
+        Returns
+        -------
+        (n,) or (n, 1) ndarray
+            Parameters for the original matrix, in the shape of ``theta_scaled``.
+        """
+        n = self.mu.size
+        shape = np.shape(theta_scaled)
+        ts = _vector("theta_scaled", theta_scaled, n, f"to match the n={n} scaled features")
+        theta = ts / self.sigma  # (n,)
+        # centring subtracted mu @ theta from every prediction; the intercept column gives it back
+        theta[self.intercept] -= (self.mu @ theta) / self.sigma[self.intercept]
+        return theta.reshape(shape)
+
+
+def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
+    """Centre every non-constant column of ``X`` and scale it to unit standard deviation.
+
+    Constant columns (the intercept) become columns of ones. At least one non-zero constant column
+    is required, because centring shifts every prediction by a constant that only an intercept can
+    absorb. Fit on ``X_scaled``, then map the parameters back with
+    :meth:`FeatureScaling.unscale_theta`.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix with an intercept column.
+
+    Returns
+    -------
+    X_scaled : (m, n) ndarray
+        ``(X - mu) / sigma`` column by column.
+    scaling : FeatureScaling
+        ``mu`` and ``sigma`` of shape ``(n,)`` and the index of the intercept column.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has no non-zero constant column, or is not a finite non-empty 2-D array.
+    TypeError
+        If ``X`` is not real numeric.
+
+    Examples
+    --------
+    >>> X_scaled, scaling = standardize_features([[1, 5], [1, 2], [1, 4], [1, 5]])
+    >>> np.round(X_scaled.T @ X_scaled / 4, 12) + 0.0
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    Xa = _design(X)
+    first = Xa[0]  # (n,)
+    constant = np.all(Xa == first, axis=0) & (first != 0)  # (n,)
+    if not np.any(constant):
+        raise ValueError(
+            f"X of shape {Xa.shape} has no constant non-zero (intercept) column; centring the "
+            "features would change the model"
+        )
+    std = Xa.std(axis=0)
+    zero_spread = ~constant & (std == 0)
+    if np.any(zero_spread):
+        raise ValueError(
+            f"X of shape {Xa.shape} has all-zero columns {np.flatnonzero(zero_spread).tolist()}, "
+            "which cannot be scaled (drop them)"
+        )
+    mu = np.where(constant, 0.0, Xa.mean(axis=0))
+    sigma = np.where(constant, first, std)
+    scaling = FeatureScaling(mu=mu, sigma=sigma, intercept=int(np.argmax(constant)))
+    return (Xa - mu) / sigma, scaling
