@@ -84,7 +84,7 @@ format: setup
 	$(PY) -m ruff format $(LINT_PATHS)
 
 unit: setup
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
+	$(PY) -m pytest -q -n $(JOBS) --dist load tests
 
 nbval: setup
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:randomly --nbval --nbval-current-env \

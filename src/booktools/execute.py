@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from nbclient.exceptions import CellExecutionError
 from booktools.pairs import ROOT, Pair, find_pairs, read_md
 
 TIMEOUT_S = 300
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class ExecutionFailed(RuntimeError):
@@ -76,7 +78,8 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
             None,
         )
         where = _cell_label(nb, index) if index is not None else "a cell"
-        summary = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        text = _ANSI.sub("", str(err)).strip()
+        summary = text.splitlines()[-1] if text else type(err).__name__
         raise ExecutionFailed(f"{name}: {where} raised: {summary}") from None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "allow-stderr" in cell.metadata.get("tags", []):

@@ -1,0 +1,333 @@
+"""The book's guarantees, proved able to fail: each check is run on a temporary copy with a
+planted problem, next to a clean control that passes (so that no test here can pass vacuously).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from booktools import ROOT, find_pairs
+from booktools.drift import check_pair
+from booktools.drift import main as drift_main
+from booktools.execute import ExecutionFailed, execute_pair
+from booktools.pairs import Pair
+
+pytestmark = pytest.mark.slow
+NBVAL = ("--nbval", "--nbval-current-env")
+
+HEADER = (ROOT / "front" / "verification.md").read_text(encoding="utf-8").split("\n---\n")[0]
+HEADER += "\n---\n"
+
+TINY = (
+    HEADER
+    + """
+(tiny)=
+# Tiny
+
+```{math}
+:label: eq-tiny
+1 + 2 = 3
+```
+
+```{code-cell} ipython3
+import numpy as np
+
+x = np.arange(4)
+print(x.sum())
+```
+
+Equation {eq}`eq-tiny` holds.
+"""
+)
+
+
+def _write_page(root: Path, rel: str, text: str) -> Pair:
+    md = root / rel
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text(text, encoding="utf-8")
+    return Pair(md, md.with_suffix(".ipynb"))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Pair:
+    """A one-page book root with an executed pair ``chapters/01_tiny``."""
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", TINY)
+    execute_pair(pair)
+    return pair
+
+
+def _nbval(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL, str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+# --- executing pages -------------------------------------------------------------------------
+
+
+def test_execution_stores_outputs_and_counts(tiny: Pair):
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1]
+    assert code[0].outputs[0]["text"] == "6\n"
+    assert "execution" not in code[0].metadata  # no timing metadata
+
+
+def test_reexecuting_unchanged_page_is_byte_identical(tiny: Pair):
+    first = tiny.ipynb.read_bytes()
+    assert execute_pair(tiny) is False
+    assert tiny.ipynb.read_bytes() == first
+
+
+def test_reexecuting_a_real_page_reproduces_the_committed_file(tmp_path: Path):
+    """The stored verification page is exactly what executing its source gives."""
+    src = ROOT / "front" / "verification"
+    (tmp_path / "front").mkdir()
+    for ext in (".md", ".ipynb"):
+        shutil.copy(src.with_suffix(ext), tmp_path / "front" / f"verification{ext}")
+    pair = Pair(tmp_path / "front/verification.md", tmp_path / "front/verification.ipynb")
+    assert execute_pair(pair) is False
+    assert pair.ipynb.read_bytes() == src.with_suffix(".ipynb").read_bytes()
+
+
+def test_cell_ids_survive_an_edit(tiny: Pair):
+    ids_before = [c.id for c in nbformat.read(tiny.ipynb, as_version=4).cells]
+    tiny.md.write_text(tiny.md.read_text().replace("x.sum()", "x.max()"), encoding="utf-8")
+    assert execute_pair(tiny) is True
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    assert [c.id for c in nb.cells] == ids_before
+    assert nb.cells[-2].outputs[0]["text"] == "3\n"
+
+
+def test_execution_refuses_a_raising_cell_and_names_it(tiny: Pair):
+    before = tiny.ipynb.read_bytes()
+    tiny.md.write_text(tiny.md.read_text().replace("print(x.sum())", "1 / 0"), encoding="utf-8")
+    with pytest.raises(ExecutionFailed, match=r"01_tiny.md: cell 1 .*ZeroDivisionError"):
+        execute_pair(tiny)
+    assert tiny.ipynb.read_bytes() == before  # nothing half-done was written
+
+
+def test_execution_accepts_a_tagged_raising_cell(tmp_path: Path):
+    text = TINY.replace(
+        "```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [raises-exception]\n"
+    )
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", text.replace("print(x.sum())", "1 / 0"))
+    execute_pair(pair)
+    outputs = nbformat.read(pair.ipynb, as_version=4).cells[1].outputs
+    assert outputs[-1]["ename"] == "ZeroDivisionError"
+
+
+def test_execution_refuses_stderr_output(tiny: Pair):
+    warn = "import warnings\nwarnings.warn('planted')\nprint(x.sum())"
+    tiny.md.write_text(tiny.md.read_text().replace("print(x.sum())", warn), encoding="utf-8")
+    with pytest.raises(ExecutionFailed, match=r"cell 1 .*wrote to stderr"):
+        execute_pair(tiny)
+
+
+# --- the drift check -------------------------------------------------------------------------
+
+
+def test_drift_passes_on_a_clean_pair(tiny: Pair):
+    assert check_pair(tiny) == []
+    assert drift_main([str(tiny.md.parents[1])]) == 0
+
+
+def test_drift_catches_an_edited_md_cell(tiny: Pair, capsys):
+    tiny.md.write_text(tiny.md.read_text().replace("np.arange(4)", "np.arange(5)"), "utf-8")
+    problems = check_pair(tiny)
+    assert len(problems) == 1
+    assert "01_tiny.ipynb: cell 1 ('import numpy as np'): source differs" in problems[0]
+    assert drift_main([str(tiny.md.parents[1])]) == 1
+    assert "source differs" in capsys.readouterr().err
+
+
+def test_drift_catches_changed_tags_and_cell_count(tiny: Pair):
+    text = tiny.md.read_text()
+    tagged = text.replace(
+        "```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [nbval-ignore-output]\n"
+    )
+    tiny.md.write_text(tagged, encoding="utf-8")
+    assert any("metadata 'tags'" in p for p in check_pair(tiny))
+    tiny.md.write_text(text + "\n+++\n\nA new cell.\n", encoding="utf-8")
+    assert any("3 cells, but 01_tiny.md has 4" in p for p in check_pair(tiny))
+
+
+def test_drift_catches_an_unexecuted_code_cell(tiny: Pair):
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    nb.cells[1].execution_count = None
+    nbformat.write(nb, tiny.ipynb)
+    problems = check_pair(tiny)
+    assert problems == [f"{tiny.ipynb}: cell 1 ('import numpy as np') was never executed"]
+
+
+def test_drift_catches_a_missing_partner(tiny: Pair, tmp_path: Path):
+    tiny.ipynb.unlink()
+    assert "has no executed 01_tiny.ipynb" in check_pair(tiny)[0]
+    lone = tmp_path / "chapters" / "02_lone.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), lone)
+    pairs = find_pairs(tmp_path)
+    assert [p.md.name for p in pairs] == ["01_tiny.md", "02_lone.md"]
+    assert "has no 02_lone.md" in check_pair(pairs[1])[0]
+
+
+def test_drift_passes_on_the_real_book():
+    problems = [p for pair in find_pairs(ROOT) for p in check_pair(pair)]
+    assert problems == []
+
+
+# --- strict nbval ----------------------------------------------------------------------------
+
+
+def test_nbval_passes_on_the_clean_notebook(tiny: Pair):
+    result = _nbval(tiny.ipynb)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nbval_catches_an_edited_stored_output(tiny: Pair):
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    nb.cells[1].outputs[0]["text"] = "7\n"
+    nbformat.write(nb, tiny.ipynb)
+    result = _nbval(tiny.ipynb)
+    assert result.returncode == 1
+    assert "01_tiny.ipynb::Cell 0" in result.stdout
+    assert "7" in result.stdout
+    assert "6" in result.stdout
+
+
+def test_nbval_catches_a_cell_that_raises(tiny: Pair):
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("print(x.sum())", "print(x.sum())\n1 / 0")
+    nbformat.write(nb, tiny.ipynb)
+    result = _nbval(tiny.ipynb)
+    assert result.returncode == 1
+    assert "ZeroDivisionError" in result.stdout
+
+
+def test_nbval_catches_a_new_stderr_warning(tiny: Pair):
+    nb = nbformat.read(tiny.ipynb, as_version=4)
+    nb.cells[1].source += "\nimport sys\nprint('new warning', file=sys.stderr)"
+    nbformat.write(nb, tiny.ipynb)
+    result = _nbval(tiny.ipynb)
+    assert result.returncode == 1
+    assert "new warning" in result.stdout
+
+
+# --- the strict book build -------------------------------------------------------------------
+
+
+def _book(tmp_path: Path, extra_pages: dict[str, str], toc_files: list[str]) -> Path:
+    """A small book with the real configuration, the tiny page and ``extra_pages``."""
+    root = tmp_path / "book"
+    root.mkdir()
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copy(ROOT / "references.bib", root / "references.bib")
+    (root / "build_assets").mkdir()
+    pages = {"index.md": HEADER + "\n# Home\n\nSee {ref}`tiny`.\n", "chapters/01_tiny.md": TINY}
+    pages.update(extra_pages)
+    for rel, text in pages.items():
+        execute_pair(_write_page(root, rel, text))
+    toc = "format: jb-book\nroot: index\nchapters:\n" + "".join(
+        f"  - file: {f}\n" for f in toc_files
+    )
+    (root / "_toc.yml").write_text(toc, encoding="utf-8")
+    return root
+
+
+def _build(root: Path) -> subprocess.CompletedProcess:
+    jb = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run(
+        [str(jb), "build", str(root), "--builder", "html", "-W", "-n", "--keep-going", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_book_builds_cleanly_when_nothing_is_wrong(tmp_path: Path):
+    root = _book(tmp_path, {}, ["chapters/01_tiny"])
+    result = _build(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "_build/html/chapters/01_tiny.html").exists()
+
+
+def test_book_build_fails_on_a_broken_cross_reference(tmp_path: Path):
+    broken = HEADER + "\n# Broken\n\nSee {ref}`no-such-label` and {eq}`eq-missing`.\n"
+    root = _book(
+        tmp_path, {"chapters/02_broken.md": broken}, ["chapters/01_tiny", "chapters/02_broken"]
+    )
+    result = _build(root)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "02_broken" in out
+    assert "no-such-label" in out
+
+
+def test_book_build_fails_on_an_unreferenced_page(tmp_path: Path):
+    orphan = HEADER + "\n# Orphan\n\nNo toctree lists this page.\n"
+    root = _book(tmp_path, {"chapters/02_orphan.md": orphan}, ["chapters/01_tiny"])
+    result = _build(root)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "02_orphan" in out
+    assert "toctree" in out
+
+
+# --- prerequisites ---------------------------------------------------------------------------
+
+
+def _make_prereq(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "prereq", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_prereq_passes_here():
+    assert _make_prereq(dict(os.environ)).returncode == 0
+
+
+def test_prereq_names_a_too_old_or_missing_python(tmp_path: Path):
+    fake = tmp_path / "python-old"
+    fake.write_text("#!/bin/sh\necho 'Python 3.9.2'\nexit 1\n")
+    fake.chmod(0o755)
+    result = _make_prereq(dict(os.environ), f"PYTHON={fake}")
+    assert result.returncode != 0
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Python 3.11 or newer is required" in lines[0]
+
+
+def test_prereq_names_missing_npm(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    env = dict(os.environ, PATH=str(bin_dir))
+    result = subprocess.run(
+        [shutil.which("make"), "-s", "-C", str(ROOT), "prereq"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "npm is required" in result.stderr, result.stderr
+
+
+def test_every_page_is_listed_and_valid_json():
+    for pair in find_pairs(ROOT):
+        json.loads(pair.ipynb.read_text(encoding="utf-8"))
