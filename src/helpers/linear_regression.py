@@ -319,16 +319,15 @@ def max_stable_lr(X: Any) -> float:
     float
         ``2 / lambda_max(hessian(X))``.
     """
-    lam = float(np.linalg.eigvalsh(hessian(X))[-1])
-    if lam <= 0.0:
-        raise ValueError("X is all zeros, so the loss has no curvature in W and every lr is stable")
-    return 2.0 / lam
+    # lambda_max >= H[D, D] = 2 (the bias direction), so the division is always safe.
+    return 2.0 / float(np.linalg.eigvalsh(hessian(X))[-1])
 
 
 def _positive(name: str, value: Any, kind: type) -> Any:
     ok_type = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
     if isinstance(value, bool) or not isinstance(value, ok_type):
-        raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
+        what = "an int" if kind is int else "a real number"
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
     return kind(value)
@@ -421,8 +420,8 @@ def train(
             history[epoch] = forward_linear_regression(X, y, w)[0]
         except _Overflow:
             raise ValueError(
-                f"training diverged in epoch {epoch} (losses so far "
-                f"{np.array2string(history[:epoch], precision=3)}): lr={lr!r} is too large; "
+                f"training diverged in epoch {epoch} (the loss went from {history[0]:.3e} to "
+                f"{history[epoch - 1]:.3e}, then overflowed): lr={lr!r} is too large; "
                 f"full-batch gradient descent is stable only for lr < 2/lambda_max = "
                 f"{max_stable_lr(X):.4g}"
             ) from None

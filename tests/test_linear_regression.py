@@ -1,0 +1,450 @@
+"""Tests of helpers.linear_regression: gradients, unbroadcast, Hessian, training, bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import gradcheck
+from helpers.linear_regression import (
+    forward_linear_regression,
+    hessian,
+    loss_gradients,
+    max_stable_lr,
+    train,
+    unbroadcast,
+)
+
+
+def problem(seed: int, n: int, d: int, noise: float = 0.1):
+    """A random regression problem ``y = X w + b + noise`` and random weights."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = (
+        X @ rng.standard_normal((d, 1))
+        + rng.standard_normal()
+        + noise * rng.standard_normal((n, 1))
+    )
+    weights = {"W": rng.standard_normal((d, 1)), "B": rng.standard_normal((1, 1))}
+    return X, y, weights
+
+
+def lstsq_weights(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact minimiser ``[W; B]`` of the mean squared error, by least squares."""
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
+    return np.linalg.lstsq(A, y, rcond=None)[0]
+
+
+def stacked(w: dict) -> np.ndarray:
+    return np.vstack([w["W"], w["B"]])
+
+
+# ---------------------------------------------------------------------------- forward pass
+
+
+def test_forward_matches_a_loop_over_samples():
+    X, y, w = problem(0, 9, 4)
+    loss, info = forward_linear_regression(X, y, w)
+    per_sample = [
+        (y[i, 0] - (sum(X[i, j] * w["W"][j, 0] for j in range(4)) + w["B"][0, 0])) ** 2
+        for i in range(9)
+    ]
+    assert loss == pytest.approx(sum(per_sample) / 9, rel=1e-13)
+    assert set(info) == {"X", "N", "P", "y"}
+    assert info["N"].shape == info["P"].shape == (9, 1)
+    np.testing.assert_allclose(info["P"], info["N"] + w["B"][0, 0], rtol=1e-14)
+    assert info["X"] is X  # float64 input is not copied
+
+
+def test_forward_converts_integer_inputs():
+    X = np.arange(6).reshape(3, 2)
+    y = np.array([[1], [2], [3]])
+    w = {"W": np.array([[1], [0]]), "B": np.array([[1]])}
+    loss, info = forward_linear_regression(X, y, w)
+    # P = [1, 3, 5], residuals [0, -1, -2]
+    assert loss == pytest.approx(5 / 3)
+    assert info["X"].dtype == np.float64
+
+
+# ---------------------------------------------------------------------------- gradients
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 12),
+    d=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_gradients_match_central_differences(n, d, seed):
+    X, y, w = problem(seed, n, d)
+    _, info = forward_linear_regression(X, y, w)
+    grads = loss_gradients(info, w)
+    assert grads["W"].shape == (d, 1)
+    assert grads["B"].shape == (1, 1)
+    result = gradcheck(lambda p: forward_linear_regression(X, y, p)[0], grads, w)
+    assert result.ok, result
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 20), d=st.integers(1, 5), seed=st.integers(0, 2**32 - 1))
+def test_gradient_is_sum_of_per_sample_outer_products(n, d, seed):
+    X, y, w = problem(seed, n, d)
+    _, info = forward_linear_regression(X, y, w)
+    grads = loss_gradients(info, w)
+    dL_dP = 2.0 / n * (info["P"] - y)
+    outer = sum(np.outer(X[i], dL_dP[i]) for i in range(n))  # (D, 1) each
+    np.testing.assert_allclose(grads["W"], outer, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads["B"], [[dL_dP.sum()]], rtol=1e-10, atol=1e-13)
+
+
+def test_gradient_zero_at_least_squares_solution():
+    X, y, _ = problem(3, 50, 4)
+    theta = lstsq_weights(X, y)
+    w = {"W": theta[:4], "B": theta[4:]}
+    grads = loss_gradients(forward_linear_regression(X, y, w)[1], w)
+    np.testing.assert_allclose(stacked(grads), 0.0, atol=1e-12)
+
+
+def test_summed_gradient_is_n_times_the_mean_gradient():
+    """The question's rule (no 1/N) is exactly N times the true gradient."""
+    X, y, w = problem(4, 30, 3)
+    _, info = forward_linear_regression(X, y, w)
+    grads = loss_gradients(info, w)
+    summed_W = X.T @ (-2 * (y - info["P"]))
+    np.testing.assert_allclose(summed_W, 30 * grads["W"], rtol=1e-12)
+    check = gradcheck(lambda p: forward_linear_regression(X, y, p)[0], grads, w)
+    np.testing.assert_allclose(summed_W, 30 * check.numerical["W"], rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------- unbroadcast
+
+
+@st.composite
+def broadcast_pair(draw):
+    """A gradient shape and a parameter shape that broadcasts to it."""
+    grad_shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=4)))
+    k = draw(st.integers(0, len(grad_shape)))
+    tail = grad_shape[len(grad_shape) - k :]
+    param = tuple(s if draw(st.booleans()) else 1 for s in tail)
+    return grad_shape, param
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=broadcast_pair(), seed=st.integers(0, 2**32 - 1))
+def test_unbroadcast_is_the_adjoint_of_broadcast(pair, seed):
+    """<broadcast_to(b), g> == <b, unbroadcast(g)> for all b, g: the defining property."""
+    grad_shape, param_shape = pair
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(grad_shape)
+    b = rng.standard_normal(param_shape)
+    reduced = unbroadcast(g, param_shape)
+    assert reduced.shape == param_shape
+    lhs = np.sum(np.broadcast_to(b, grad_shape) * g)
+    rhs = np.sum(b * reduced)
+    assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+    assert np.sum(reduced) == pytest.approx(np.sum(g), rel=1e-10, abs=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(pair=broadcast_pair(), seed=st.integers(0, 2**32 - 1))
+def test_unbroadcast_gives_the_gradient_of_a_broadcast_parameter(pair, seed):
+    grad_shape, param_shape = pair
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal(grad_shape)
+    b = rng.standard_normal(param_shape)
+    # f(b) = sum(c * (x + b)) has gradient unbroadcast(c, b.shape); check numerically.
+    x = rng.standard_normal(grad_shape)
+    assert gradcheck(lambda p: np.sum(c * (x + p)), unbroadcast(c, param_shape), b).ok
+
+
+def test_unbroadcast_examples():
+    g = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(unbroadcast(g, (1, 3)), [[18.0, 22.0, 26.0]])
+    np.testing.assert_array_equal(unbroadcast(g, (3,)), [18.0, 22.0, 26.0])
+    np.testing.assert_array_equal(unbroadcast(g, (4, 1)), [[3.0], [12.0], [21.0], [30.0]])
+    assert unbroadcast(g, ()).shape == ()
+    assert unbroadcast(g, ()) == 66.0
+    same = unbroadcast(g, (4, 3))
+    np.testing.assert_array_equal(same, g)
+    assert same is not g
+
+
+@pytest.mark.parametrize(
+    ("shape", "grad_shape"), [((2,), (4, 3)), ((3, 1, 1), (4, 1)), ((5, 3), (4, 3))]
+)
+def test_unbroadcast_rejects_incompatible_shapes(shape, grad_shape):
+    with pytest.raises(ValueError, match=r"does not broadcast to the gradient's shape"):
+        unbroadcast(np.ones(grad_shape), shape)
+
+
+def test_unbroadcast_rejects_bad_arguments():
+    with pytest.raises(TypeError, match=r"shape must be a tuple"):
+        unbroadcast(np.ones(3), (1.5,))
+    with pytest.raises(TypeError, match=r"grad must be a real numeric array, got dtype <U1"):
+        unbroadcast(np.array(["a"]), (1,))
+    with pytest.raises(ValueError, match=r"grad must not be empty, got shape \(0, 3\)"):
+        unbroadcast(np.ones((0, 3)), (1, 3))
+    with pytest.raises(ValueError, match=r"grad must be finite"):
+        unbroadcast(np.array([1.0, np.nan]), (1,))
+
+
+# ---------------------------------------------------------------------------- Hessian
+
+
+def test_hessian_matches_finite_differences_of_the_gradient():
+    X, y, w = problem(5, 40, 3)
+    H = hessian(X)
+    assert H.shape == (4, 4)
+    np.testing.assert_allclose(H, H.T)
+
+    def grad_of(theta):
+        p = {"W": theta[:3].reshape(3, 1), "B": theta[3:].reshape(1, 1)}
+        return stacked(loss_gradients(forward_linear_regression(X, y, p)[1], p)).ravel()
+
+    theta = stacked(w).ravel()
+    h = 1e-5
+    cols = [(grad_of(theta + h * e) - grad_of(theta - h * e)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(np.column_stack(cols), H, rtol=1e-7, atol=1e-9)
+
+
+def test_max_stable_lr_separates_convergence_from_divergence():
+    X, y, _ = problem(6, 100, 3)
+    lr_max = max_stable_lr(X)
+    _, converging = train(
+        X, y, lr=0.97 * lr_max, epochs=400, batch_size=100, rng=np.random.default_rng(0)
+    )
+    _, diverging = train(
+        X, y, lr=1.03 * lr_max, epochs=400, batch_size=100, rng=np.random.default_rng(0)
+    )
+    assert converging[-1] < converging[0]
+    assert diverging[-1] > 1e3 * diverging[0]
+
+
+# ---------------------------------------------------------------------------- training
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(8, 60), d=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
+def test_full_batch_training_matches_lstsq(n, d, seed):
+    X, y, _ = problem(seed, n, d)
+    H = hessian(X)
+    eig = np.linalg.eigvalsh(H)
+    if eig[0] < 1e-3 * eig[-1]:  # ill-conditioned draw: gradient descent would need ages
+        return
+    lr = 1.0 / eig[-1]
+    epochs = int(np.ceil(40 * eig[-1] / eig[0]))
+    w, history = train(X, y, lr=lr, epochs=epochs, batch_size=n, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(stacked(w), lstsq_weights(X, y), rtol=1e-8, atol=1e-10)
+    assert history.shape == (epochs + 1,)
+    assert np.all(np.diff(history) <= 1e-12 * history[0])  # monotone below the stable limit
+
+
+def test_minibatch_training_matches_lstsq_on_noise_free_data():
+    """Without noise every batch gradient vanishes at the solution, so SGD converges to it."""
+    X, y, _ = problem(7, 203, 4, noise=0.0)  # 203 = 6 * 32 + 11: a short last batch
+    w, history = train(X, y, lr=0.1, epochs=150, batch_size=32, rng=np.random.default_rng(1))
+    np.testing.assert_allclose(stacked(w), lstsq_weights(X, y), rtol=1e-8, atol=1e-10)
+    assert history[-1] < 1e-18
+
+
+def test_minibatch_training_on_noisy_data_is_near_lstsq():
+    X, y, _ = problem(8, 400, 3, noise=0.3)
+    w, _ = train(X, y, lr=0.01, epochs=100, batch_size=25, rng=np.random.default_rng(2))
+    best = lstsq_weights(X, y)
+    np.testing.assert_allclose(stacked(w), best, atol=0.02)
+    loss = forward_linear_regression(X, y, w)[0]
+    best_loss = forward_linear_regression(X, y, {"W": best[:3], "B": best[3:]})[0]
+    assert best_loss <= loss < 1.01 * best_loss
+
+
+def test_training_steps_match_a_hand_written_loop():
+    """Shuffle, batches with a short last one, mean gradient per batch: replayed by hand."""
+    X, y, _ = problem(9, 10, 2)
+    w, history = train(X, y, lr=0.05, epochs=2, batch_size=4, rng=np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    W, B = np.zeros((2, 1)), 0.0
+    for _ in range(2):
+        order = rng.permutation(10)
+        for batch in (order[0:4], order[4:8], order[8:10]):
+            r = X[batch] @ W + B - y[batch]
+            W = W - 0.05 * (2 / len(batch)) * X[batch].T @ r
+            B = B - 0.05 * (2 / len(batch)) * r.sum()
+    np.testing.assert_allclose(w["W"], W, rtol=1e-12)
+    np.testing.assert_allclose(w["B"], [[B]], rtol=1e-12)
+    assert history[-1] == pytest.approx(np.mean((X @ W + B - y) ** 2), rel=1e-12)
+
+
+def test_training_is_reproducible_and_leaves_inputs_alone():
+    X, y, w0 = problem(10, 50, 3)
+    w0_copy = {k: v.copy() for k, v in w0.items()}
+    a, ha = train(X, y, lr=0.05, epochs=5, batch_size=8, rng=np.random.default_rng(4), weights=w0)
+    b, hb = train(X, y, lr=0.05, epochs=5, batch_size=8, rng=np.random.default_rng(4), weights=w0)
+    np.testing.assert_array_equal(stacked(a), stacked(b))
+    np.testing.assert_array_equal(ha, hb)
+    np.testing.assert_array_equal(stacked(w0), stacked(w0_copy))
+    assert ha[0] == pytest.approx(forward_linear_regression(X, y, w0)[0])
+
+
+def test_summed_gradient_with_lr_over_n_retraces_the_mean_gradient():
+    X, y, _ = problem(11, 64, 3)
+
+    def summed(info, weights):
+        g = loss_gradients(info, weights)
+        n = info["X"].shape[0]
+        return {"W": n * g["W"], "B": n * g["B"]}
+
+    a, _ = train(X, y, lr=0.1, epochs=20, batch_size=64, rng=np.random.default_rng(0))
+    b, _ = train(
+        X, y, lr=0.1 / 64, epochs=20, batch_size=64, rng=np.random.default_rng(0), gradients=summed
+    )
+    np.testing.assert_allclose(stacked(a), stacked(b), rtol=1e-12)
+
+
+def test_divergence_raises_with_the_stable_limit():
+    X, y, _ = problem(12, 30, 2)
+    lr_max = max_stable_lr(X)
+    with pytest.raises(ValueError, match=r"training diverged in epoch \d+.*lr < 2/lambda_max"):
+        train(X, y, lr=3 * lr_max, epochs=5000, batch_size=30, rng=np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------------------- bad inputs
+
+
+@pytest.fixture
+def good():
+    return problem(13, 5, 3)
+
+
+def test_one_dimensional_y_is_rejected_with_a_hint(good):
+    X, y, w = good
+    with pytest.raises(
+        ValueError, match=r"y must have shape \(N, 1\) = \(5, 1\).*got \(5,\).*\(5, 5\)"
+    ):
+        forward_linear_regression(X, y.ravel(), w)
+
+
+def test_mismatched_n_is_rejected(good):
+    X, y, w = good
+    with pytest.raises(
+        ValueError, match=r"y must have shape \(N, 1\) = \(5, 1\) to match X, got \(4, 1\)"
+    ):
+        forward_linear_regression(X, y[:4], w)
+
+
+def test_missing_weight_key_is_rejected(good):
+    X, y, w = good
+    with pytest.raises(ValueError, match=r"weights is missing key\(s\) \['B'\]"):
+        forward_linear_regression(X, y, {"W": w["W"]})
+    with pytest.raises(TypeError, match=r"weights must be a dict"):
+        forward_linear_regression(X, y, [w["W"], w["B"]])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("W", np.ones((4, 1)), r"weights\['W'\] must have shape \(D, 1\) = \(3, 1\), got \(4, 1\)"),
+        ("W", np.ones(3), r"weights\['W'\] must have shape \(D, 1\) = \(3, 1\), got \(3,\)"),
+        ("B", np.ones((1,)), r"weights\['B'\] must have shape \(1, 1\), got \(1,\)"),
+        ("B", np.array([[np.inf]]), r"weights\['B'\] must be finite"),
+    ],
+)
+def test_bad_weights_are_rejected(good, key, value, message):
+    X, y, w = good
+    with pytest.raises(ValueError, match=message):
+        forward_linear_regression(X, y, {**w, key: value})
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_is_rejected_even_with_zero_weights(good, bad):
+    X, y, _ = good
+    X = X.copy()
+    X[2, 1] = bad
+    zeros = {"W": np.zeros((3, 1)), "B": np.zeros((1, 1))}
+    with pytest.raises(ValueError, match=r"X must be finite.*first at X\[2, 1\]"):
+        forward_linear_regression(X, y, zeros)
+    info = {"X": X, "N": np.zeros((5, 1)), "P": np.zeros((5, 1)), "y": y}
+    with pytest.raises(ValueError, match=r"X must be finite.*first at X\[2, 1\]"):
+        loss_gradients(info, zeros)
+
+
+def test_nan_in_y_is_rejected(good):
+    X, y, w = good
+    y = y.copy()
+    y[0, 0] = np.nan
+    with pytest.raises(
+        ValueError, match=r"y must be finite, got NaN or inf in an array of shape \(5, 1\)"
+    ):
+        forward_linear_regression(X, y, w)
+
+
+def test_overflow_is_reported(good):
+    X, y, w = good
+    with pytest.raises(ValueError, match=r"overflowed to inf"):
+        forward_linear_regression(X * 1e200, y, {"W": w["W"] * 1e200, "B": w["B"]})
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "message"),
+    [
+        (np.ones(5), ValueError, r"X must be a 2-D array of shape \(N, D\), got shape \(5,\)"),
+        (np.ones((0, 3)), ValueError, r"X must not be empty, got shape \(0, 3\)"),
+        (np.full((5, 3), "a"), TypeError, r"X must be a real numeric array, got dtype <U1"),
+        (np.ones((5, 3), dtype=complex), TypeError, r"X must be real, got complex dtype"),
+        (np.ones((5, 3), dtype=bool), TypeError, r"X must be a real numeric array, got dtype bool"),
+    ],
+)
+def test_bad_X_is_rejected(good, X, error, message):
+    _, y, w = good
+    with pytest.raises(error, match=message):
+        forward_linear_regression(X, y, w)
+
+
+def test_bad_forward_info_is_rejected(good):
+    X, y, w = good
+    _, info = forward_linear_regression(X, y, w)
+    with pytest.raises(ValueError, match=r"forward_info is missing key\(s\) \['P'\]"):
+        loss_gradients({k: v for k, v in info.items() if k != "P"}, w)
+    with pytest.raises(
+        ValueError, match=r"forward_info\['P'\] must have shape \(N, 1\) = \(5, 1\), got \(5,\)"
+    ):
+        loss_gradients({**info, "P": info["P"].ravel()}, w)
+    with pytest.raises(TypeError, match=r"forward_info must be a dict, got tuple"):
+        loss_gradients((X, y), w)
+    # the question's typo, forward_info[weights["B"]], fails in plain Python before we are called
+    with pytest.raises(TypeError, match=r"unhashable type: 'numpy.ndarray'"):
+        info[w["B"]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"lr": 0.0}, ValueError, r"lr must be positive and finite, got 0.0"),
+        ({"lr": np.nan}, ValueError, r"lr must be positive and finite"),
+        ({"lr": "0.1"}, TypeError, r"lr must be a real number, got str"),
+        ({"epochs": 0}, ValueError, r"epochs must be positive and finite, got 0"),
+        ({"epochs": 2.5}, TypeError, r"epochs must be an int, got float"),
+        ({"batch_size": -1}, ValueError, r"batch_size must be positive and finite, got -1"),
+        ({"batch_size": True}, TypeError, r"batch_size must be an int, got bool"),
+        ({"rng": 0}, TypeError, r"rng must be a numpy.random.Generator.*got int"),
+    ],
+)
+def test_bad_training_arguments_are_rejected(good, kwargs, error, message):
+    X, y, _ = good
+    args = {"lr": 0.1, "epochs": 3, "batch_size": 2, "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(error, match=message):
+        train(X, y, **args)
+
+
+def test_train_rejects_non_finite_X(good):
+    X, y, _ = good
+    X = X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"X must be finite"):
+        train(X, y, lr=0.1, epochs=1, batch_size=5, rng=np.random.default_rng(0))
+
+
+def test_max_stable_lr_of_zero_X_is_set_by_the_bias():
+    # Only B is curved when X = 0: L = mean((y - B)^2) has d2L/dB2 = 2, so lr_max = 1.
+    assert max_stable_lr(np.zeros((4, 2))) == pytest.approx(1.0)
