@@ -232,8 +232,9 @@ def softmax_jacobian(s: Any) -> np.ndarray:
     :func:`softmax_vjp`, which never forms this matrix.
     """
     arr = _probabilities("s", s)
-    eye = np.eye(arr.shape[-1], dtype=arr.dtype)
-    return arr[..., :, None] * (eye - arr[..., None, :])  # J_ij = s_i (delta_ij - s_j)
+    jac = np.multiply(arr[..., :, None], -arr[..., None, :])  # off-diagonal: -s_i s_j
+    np.einsum("...ii->...i", jac)[...] += arr  # diagonal: s_i - s_i^2 (a writable view)
+    return jac
 
 
 def softmax_vjp(s: Any, g: Any) -> np.ndarray:

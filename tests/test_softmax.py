@@ -1,0 +1,401 @@
+"""Tests of helpers.softmax: values against independent references, derivatives against central
+differences, the VJP against the dense Jacobian and a loop, hypothesis properties, bad inputs."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from helpers import gradcheck, numerical_gradient
+from helpers.softmax import (
+    cross_entropy,
+    cross_entropy_grad,
+    log_softmax,
+    sigmoid,
+    sigmoid_derivative,
+    softmax,
+    softmax_jacobian,
+    softmax_jacobian_rowsum,
+    softmax_vjp,
+)
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+logit = st.floats(min_value=-30, max_value=30, allow_nan=False, allow_infinity=False)
+
+
+def logits_arrays(min_dims: int = 1, max_dims: int = 3, max_side: int = 5):
+    return hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side),
+        elements=logit,
+    )
+
+
+def rng_from(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax and log_softmax
+
+
+@SETTINGS
+@given(z=logits_arrays(), data=st.data())
+def test_softmax_sums_to_one_and_is_shift_invariant(z, data):
+    axis = data.draw(st.integers(-z.ndim, z.ndim - 1))
+    shift = data.draw(st.floats(-1e3, 1e3))
+    s = softmax(z, axis=axis)
+    assert s.shape == z.shape
+    assert np.all(s >= 0)
+    np.testing.assert_allclose(s.sum(axis=axis), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(softmax(z + shift, axis=axis), s, rtol=1e-9, atol=1e-15)
+
+
+@SETTINGS
+@given(z=logits_arrays(), data=st.data())
+def test_softmax_matches_scipy_and_moved_axis(z, data):
+    axis = data.draw(st.integers(-z.ndim, z.ndim - 1))
+    s = softmax(z, axis=axis)
+    np.testing.assert_allclose(s, scipy.special.softmax(z, axis=axis), rtol=1e-12, atol=1e-300)
+    moved = softmax(np.moveaxis(z, axis, -1))
+    np.testing.assert_allclose(np.moveaxis(s, axis, -1), moved, rtol=1e-14, atol=0)
+
+
+def test_softmax_matches_textbook_formula_for_moderate_logits():
+    z = rng_from(0).normal(size=(6, 4))
+    e = np.exp(z)
+    np.testing.assert_allclose(softmax(z), e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+
+
+def test_softmax_of_large_logits_is_exact_and_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = softmax(np.array([1000.0, 1001.0, 1002.0]))
+        extreme = softmax(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]))
+    np.testing.assert_allclose(big, softmax(np.array([0.0, 1.0, 2.0])), rtol=1e-15)
+    e = np.exp([-2.0, -1.0, 0.0])
+    np.testing.assert_allclose(big, e / e.sum(), rtol=1e-15)
+    np.testing.assert_array_equal(extreme, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_softmax_infinite_logits_are_the_limit():
+    z = np.array([[np.inf, 1.0, np.inf, -np.inf], [2.0, -np.inf, 0.0, 1.0]])
+    s = softmax(z)
+    np.testing.assert_array_equal(s[0], [0.5, 0.0, 0.5, 0.0])
+    ref = softmax(np.array([2.0, -1e300, 0.0, 1.0]))
+    np.testing.assert_allclose(s[1], ref, rtol=1e-15)
+    # The +inf limit is what large finite logits approach.
+    np.testing.assert_allclose(s[0], softmax(np.array([1e300, 1.0, 1e300, -1e300])), rtol=0)
+    np.testing.assert_allclose(np.exp(log_softmax(z)), s, rtol=1e-15)
+
+
+def test_softmax_keeps_float32_and_converts_integers():
+    assert softmax(np.array([1.0, 2.0], dtype=np.float32)).dtype == np.float32
+    s = softmax(np.array([[1, 2, 3]]))
+    assert s.dtype == np.float64
+    np.testing.assert_allclose(s, softmax(np.array([[1.0, 2.0, 3.0]])), rtol=0)
+
+
+@SETTINGS
+@given(z=logits_arrays(), data=st.data())
+def test_log_softmax_matches_log_of_softmax_and_scipy(z, data):
+    axis = data.draw(st.integers(-z.ndim, z.ndim - 1))
+    ls = log_softmax(z, axis=axis)
+    np.testing.assert_allclose(ls, np.log(softmax(z, axis=axis)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ls, scipy.special.log_softmax(z, axis=axis), rtol=1e-12, atol=1e-12)
+
+
+def test_log_softmax_is_finite_where_softmax_underflows():
+    z = np.array([0.0, 1000.0, -1e4])
+    ls = log_softmax(z)
+    assert np.all(np.isfinite(ls))
+    np.testing.assert_allclose(ls, [-1000.0, 0.0, -1e4 - 1000.0], rtol=1e-15)
+    assert softmax(z)[0] == 0.0  # whereas log(softmax) would be log(0) = -inf
+
+
+# ---------------------------------------------------------------------------------------------
+# Jacobian and VJP
+
+
+def loop_jacobian(s: np.ndarray) -> np.ndarray:
+    """Reference: one (k, k) matrix per sample, from the definition."""
+    flat = s.reshape(-1, s.shape[-1])
+    out = np.stack([np.diag(row) - np.outer(row, row) for row in flat])
+    return out.reshape(*s.shape, s.shape[-1])
+
+
+def test_jacobian_matches_central_differences_row_by_row():
+    z = rng_from(1).normal(size=5)
+    jac = softmax_jacobian(softmax(z))
+    for i in range(z.size):  # a loop over outputs: each is a scalar function of z
+        result = gradcheck(lambda v, i=i: softmax(v)[i], jac[i], z)
+        assert result, result
+
+
+def test_jacobian_structure_symmetric_zero_rows_rank_k_minus_1():
+    s = softmax(rng_from(2).normal(size=(4, 6)))
+    jac = softmax_jacobian(s)
+    assert jac.shape == (4, 6, 6)
+    np.testing.assert_allclose(jac, loop_jacobian(s), rtol=0, atol=1e-17)
+    np.testing.assert_array_equal(jac, np.swapaxes(jac, -1, -2))
+    np.testing.assert_allclose(jac.sum(axis=-1), 0.0, atol=1e-16)
+    assert list(np.linalg.matrix_rank(jac)) == [5] * 4
+    # Positive semidefinite: eigenvalues >= 0 with exactly one zero (the ones vector).
+    eig = np.linalg.eigvalsh(jac)
+    assert np.all(eig > -1e-15)
+    assert np.all(np.sum(np.abs(eig) < 1e-12, axis=-1) == 1)
+
+
+def test_jacobian_rowsum_is_what_the_question_computed_and_is_zero():
+    s = softmax(rng_from(3).normal(size=(4, 3)))
+    r = softmax_jacobian_rowsum(s)
+    np.testing.assert_allclose(r, softmax_jacobian(s).sum(axis=-1), atol=1e-15)
+    assert np.max(np.abs(r)) < 1e-15
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(0.1, 20.0),
+)
+def test_vjp_equals_g_times_jacobian_and_rows_sum_to_zero(shape, seed, scale):
+    rng = rng_from(seed)
+    s = softmax(scale * rng.normal(size=shape))
+    g = rng.normal(size=shape)
+    dz = softmax_vjp(s, g)
+    dense = np.einsum("...i,...ij->...j", g, softmax_jacobian(s))
+    assert dz.shape == shape
+    np.testing.assert_allclose(dz, dense, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(dz.sum(axis=-1), 0.0, atol=1e-14)
+
+
+def test_vjp_matches_a_loop_over_samples():
+    rng = rng_from(4)
+    s = softmax(rng.normal(size=(7, 5)))
+    g = rng.normal(size=(7, 5))
+    loop = np.stack(
+        [g_i @ (np.diag(s_i) - np.outer(s_i, s_i)) for s_i, g_i in zip(s, g, strict=True)]
+    )
+    np.testing.assert_allclose(softmax_vjp(s, g), loop, rtol=1e-12, atol=1e-16)
+
+
+def test_vjp_matches_central_differences_of_a_random_projection():
+    rng = rng_from(5)
+    z = rng.normal(size=(3, 4))
+    g = rng.normal(size=(3, 4))  # random: a constant g would make the check vacuous
+
+    def f(v):
+        return float(np.sum(g * softmax(v)))
+
+    assert gradcheck(f, softmax_vjp(softmax(z), g), z, raise_on_failure=True)
+
+
+def test_vjp_of_constant_upstream_gradient_vanishes():
+    s = softmax(rng_from(6).normal(size=(5, 4)))
+    dz = softmax_vjp(s, np.full((5, 4), 3.7))
+    assert np.max(np.abs(dz)) < 1e-15
+
+
+def test_diagonal_only_einsum_from_the_answers_is_not_the_vjp():
+    rng = rng_from(7)
+    s = softmax(rng.normal(size=(4, 3)))
+    g = rng.normal(size=(4, 3))
+    jac = softmax_jacobian(s)
+    wrong = np.einsum("mnr,mrr->mr", g[:, None, :], jac)
+    np.testing.assert_allclose(wrong, g * s * (1 - s), rtol=1e-14)  # only the diagonal
+    assert np.max(np.abs(wrong - softmax_vjp(s, g))) > 1e-2
+    right = np.einsum("mr,mrc->mc", g, jac)
+    np.testing.assert_allclose(right, softmax_vjp(s, g), rtol=1e-12, atol=1e-16)
+
+
+def test_vjp_float32():
+    rng = rng_from(8)
+    z = rng.normal(size=(3, 5))
+    g = rng.normal(size=(3, 5))
+    dz = softmax_vjp(softmax(z.astype(np.float32)), g.astype(np.float32))
+    assert dz.dtype == np.float32
+    ref = softmax_vjp(softmax(z), g)
+    np.testing.assert_allclose(dz, ref, rtol=1e-4, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-entropy
+
+
+@SETTINGS
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4),
+    k=st.integers(2, 6),
+    seed=st.integers(0, 2**32 - 1),
+    soft=st.booleans(),
+)
+def test_cross_entropy_grad_matches_central_differences(batch, k, seed, soft):
+    rng = rng_from(seed)
+    z = 2 * rng.normal(size=(*batch, k))
+    y = softmax(rng.normal(size=(*batch, k))) if soft else rng.integers(0, k, size=batch)
+    result = gradcheck(lambda v: cross_entropy(v, y), cross_entropy_grad(z, y), z)
+    assert result, result
+
+
+def test_cross_entropy_indices_equal_one_hot_and_loop():
+    rng = rng_from(9)
+    z = rng.normal(size=(6, 4))
+    y = rng.integers(0, 4, size=6)
+    one_hot = np.eye(4)[y]
+    loop = -np.mean(
+        [np.log(np.exp(z_i[y_i]) / np.exp(z_i).sum()) for z_i, y_i in zip(z, y, strict=True)]
+    )
+    np.testing.assert_allclose(cross_entropy(z, y), loop, rtol=1e-13)
+    np.testing.assert_allclose(cross_entropy(z, one_hot), loop, rtol=1e-13)
+    np.testing.assert_allclose(cross_entropy_grad(z, y), cross_entropy_grad(z, one_hot), atol=0)
+
+
+def test_cross_entropy_grad_equals_chain_rule_through_vjp():
+    rng = rng_from(10)
+    z = rng.normal(size=(5, 3))
+    y = softmax(rng.normal(size=(5, 3)))
+    s = softmax(z)
+    upstream = -y / s / z.shape[0]  # dL/ds of the mean cross-entropy
+    np.testing.assert_allclose(cross_entropy_grad(z, y), softmax_vjp(s, upstream), rtol=1e-12)
+
+
+def test_cross_entropy_single_sample_and_batched_shapes():
+    rng = rng_from(11)
+    z = rng.normal(size=(2, 3, 4))
+    y = rng.integers(0, 4, size=(2, 3))
+    flat = cross_entropy(z.reshape(6, 4), y.reshape(6))
+    np.testing.assert_allclose(cross_entropy(z, y), flat, rtol=1e-15)
+    np.testing.assert_allclose(
+        cross_entropy_grad(z, y).reshape(6, 4), cross_entropy_grad(z.reshape(6, 4), y.reshape(6))
+    )
+    one = cross_entropy(z[0, 0], y[0, 0])
+    np.testing.assert_allclose(one, -log_softmax(z[0, 0])[y[0, 0]], rtol=1e-15)
+    assert cross_entropy_grad(z[0, 0], y[0, 0]).shape == (4,)
+
+
+def test_cross_entropy_is_finite_for_extreme_logits():
+    z = np.array([[1e4, -1e4, 0.0], [0.0, 1000.0, 1001.0]])
+    y = np.array([1, 0])
+    loss = cross_entropy(z, y)
+    np.testing.assert_allclose(loss, (2e4 + 1001 + np.log1p(np.exp(-1.0))) / 2, rtol=1e-12)
+    grad = cross_entropy_grad(z, y)
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad.sum(axis=-1), 0.0, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# sigmoid
+
+
+def test_sigmoid_matches_formula_and_derivative_matches_differences():
+    z = np.linspace(-6, 6, 13)
+    s = sigmoid(z)
+    np.testing.assert_allclose(s, 1 / (1 + np.exp(-z)), rtol=1e-14)
+    num = numerical_gradient(lambda v: float(np.sum(sigmoid(v))), z)
+    np.testing.assert_allclose(sigmoid_derivative(s), num, rtol=1e-6, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(sigmoid(np.array([-1e4, 1e4])), [0.0, 1.0])
+
+
+def test_sigmoid_jacobian_is_diagonal_softmax_is_not():
+    z = rng_from(12).normal(size=4)
+    num_sig = np.stack([numerical_gradient(lambda v, i=i: sigmoid(v)[i], z) for i in range(4)])
+    np.testing.assert_allclose(num_sig, np.diag(sigmoid_derivative(sigmoid(z))), atol=1e-9)
+    jac = softmax_jacobian(softmax(z))
+    assert np.min(np.abs(jac[~np.eye(4, dtype=bool)])) > 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+def test_nan_logits_are_rejected(fn):
+    with pytest.raises(ValueError, match=r"z must not contain NaN.*shape \(2, 2\)"):
+        fn(np.array([[0.0, np.nan], [1.0, 2.0]]))
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+def test_all_minus_inf_slice_is_rejected(fn):
+    with pytest.raises(ValueError, match=r"all -inf"):
+        fn(np.array([[0.0, 1.0], [-np.inf, -np.inf]]))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 0)), np.zeros((0,))])
+def test_empty_class_axis_is_rejected(bad):
+    with pytest.raises(ValueError, match=r"z must not be empty.*shape"):
+        softmax(bad)
+    with pytest.raises(ValueError, match=r"s must not be empty.*shape"):
+        softmax_jacobian(bad)
+
+
+def test_scalar_and_bad_axis_are_rejected():
+    with pytest.raises(ValueError, match="at least one dimension"):
+        softmax(3.0)
+    with pytest.raises(ValueError, match=r"axis 2 is out of range for z of shape \(2, 3\)"):
+        softmax(np.zeros((2, 3)), axis=2)
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        softmax(np.zeros((2, 3)), axis=1.0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "dtype"),
+    [
+        (np.array(["a", "b"]), "<U1"),
+        (np.array([1 + 2j, 3j]), "complex128"),
+        (np.array([True, False]), "bool"),
+        (np.array([1.0, None], dtype=object), "object"),
+    ],
+)
+def test_non_numeric_dtypes_are_rejected(bad, dtype):
+    with pytest.raises(TypeError, match=rf"z must be a real numeric array, got dtype {dtype}"):
+        softmax(bad)
+    with pytest.raises(TypeError, match=rf"s must be a real numeric array, got dtype {dtype}"):
+        softmax_vjp(bad, np.ones(2))
+
+
+def test_vjp_rejects_mismatched_shapes_and_bad_g():
+    s = softmax(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"g must have the shape of s, \(2, 3\); got .*\(3, 2\)"):
+        softmax_vjp(s, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"g must be finite.*\(2, 3\)"):
+        softmax_vjp(s, np.array([[0.0, np.inf, 0.0], [0.0, 0.0, 0.0]]))
+    with pytest.raises(TypeError, match="g must be a real numeric array, got dtype <U1"):
+        softmax_vjp(s, np.full((2, 3), "x"))
+
+
+def test_logits_passed_as_softmax_outputs_are_rejected():
+    z = np.array([[2.0, -1.0, 0.5]])
+    with pytest.raises(ValueError, match=r"s must hold probabilities in \[0, 1\].*not logits"):
+        softmax_jacobian(z)
+    with pytest.raises(ValueError, match=r"last axis sums to 1.*shape \(1, 3\)"):
+        softmax_vjp(np.array([[0.2, 0.2, 0.2]]), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"s must be finite"):
+        softmax_jacobian(np.array([np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"s must hold sigmoid outputs in \[0, 1\]"):
+        sigmoid_derivative(np.array([-0.5, 2.0]))
+
+
+def test_cross_entropy_rejects_bad_targets():
+    z = np.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 4\).*\[0, 4\]"):
+        cross_entropy(z, np.array([0, 1, 4]))
+    with pytest.raises(TypeError, match=r"y of shape \(3,\) holds class indices.*float64"):
+        cross_entropy(z, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"y must be class indices of shape \(3,\).*got y of"):
+        cross_entropy_grad(z, np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"y of shape \(3, 4\) must hold probabilities"):
+        cross_entropy(z, np.full((3, 4), 0.5))
+    with pytest.raises(ValueError, match=r"z must be finite for cross-entropy"):
+        cross_entropy(np.array([[np.inf, 0.0]]), np.array([0]))
+    with pytest.raises(ValueError, match=r"z must not contain NaN"):
+        cross_entropy_grad(np.array([[np.nan, 0.0]]), np.array([0]))
