@@ -1,0 +1,541 @@
+"""Tests of helpers.gradient_descent: Octave reference values, independent references, shapes,
+properties and bad inputs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import gradcheck
+from helpers.gradient_descent import (
+    FeatureScaling,
+    compute_cost,
+    contraction_factor,
+    cost_gradient,
+    gradient_descent,
+    gradient_descent_path,
+    hessian_eigenvalues,
+    iterations_to_converge,
+    least_squares,
+    max_stable_step,
+    standardize_features,
+)
+
+# The reference run of the question: Octave's
+#   [theta, J_hist] = gradientDescent([1 5; 1 2; 1 4; 1 5], [1 6 4 2]', [0 0]', 0.01, 1000)
+X_REF = np.array([[1, 5], [1, 2], [1, 4], [1, 5]])
+Y_REF = np.array([1, 6, 4, 2])
+THETA_OCTAVE = np.array([5.2148, -0.5733])  # printed to 4 decimals: half a unit is 5e-5
+
+
+def loop_gradient_descent(X, y, theta, alpha, num_iters):
+    """An independent, deliberately naive reference: pure Python loops over samples and features."""
+    X = [[float(v) for v in row] for row in np.asarray(X)]
+    y = [float(v) for v in np.ravel(y)]
+    theta = [float(v) for v in np.ravel(theta)]
+    m, n = len(X), len(theta)
+    history = []
+    for _ in range(num_iters):
+        residual = [sum(X[i][j] * theta[j] for j in range(n)) - y[i] for i in range(m)]
+        grad = [sum(X[i][j] * residual[i] for i in range(m)) / m for j in range(n)]
+        theta = [theta[j] - alpha * grad[j] for j in range(n)]
+        residual = [sum(X[i][j] * theta[j] for j in range(n)) - y[i] for i in range(m)]
+        history.append(sum(r * r for r in residual) / (2 * m))
+    return np.array(theta), np.array(history)
+
+
+def well_conditioned(rng: np.random.Generator, m: int, n: int, kappa: float) -> np.ndarray:
+    """An (m, n) matrix whose X^T X / m has eigenvalues spread over [1, kappa]."""
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    s = np.sqrt(m * np.geomspace(1.0, kappa, n))
+    return (U * s) @ V.T
+
+
+problems = st.tuples(
+    st.integers(min_value=0, max_value=2**32 - 1),  # seed
+    st.integers(min_value=2, max_value=40),  # m
+    st.integers(min_value=1, max_value=6),  # n
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# The Octave reference run
+# ------------------------------------------------------------------------------------------------
+
+
+def test_reference_run_matches_octave():
+    theta, J = gradient_descent(X_REF, Y_REF, np.zeros(2), 0.01, 1000)
+    np.testing.assert_allclose(theta, THETA_OCTAVE, rtol=0, atol=5e-5)
+    assert J.shape == (1000,)
+    assert J.dtype == np.float64
+
+
+def test_reference_run_with_octave_column_shapes():
+    theta, J = gradient_descent(X_REF, Y_REF.reshape(4, 1), np.zeros((2, 1)), 0.01, 1000)
+    assert theta.shape == (2, 1)
+    np.testing.assert_allclose(theta.ravel(), THETA_OCTAVE, rtol=0, atol=5e-5)
+    assert J.shape == (1000,)
+
+
+def test_reference_run_has_not_converged():
+    theta, _ = gradient_descent(X_REF, Y_REF, np.zeros(2), 0.01, 1000)
+    theta_star = least_squares(X_REF, Y_REF)
+    np.testing.assert_allclose(theta_star, [9.25, -1.5], rtol=1e-12)  # solved by hand
+    assert np.linalg.norm(theta - theta_star) > 1.0
+    # the distance left is predicted by the slowest eigen-direction: e_k = (I - alpha A)^k e_0
+    A = X_REF.T @ X_REF / 4
+    e_k = np.linalg.matrix_power(np.eye(2) - 0.01 * A, 1000) @ (np.zeros(2) - theta_star)
+    np.testing.assert_allclose(theta - theta_star, e_k, rtol=1e-10)
+
+
+def test_reference_history_against_loop_reference():
+    theta, J = gradient_descent(X_REF, Y_REF, [0, 0], 0.01, 200)
+    theta_loop, J_loop = loop_gradient_descent(X_REF, Y_REF, [0, 0], 0.01, 200)
+    np.testing.assert_allclose(theta, theta_loop, rtol=1e-12)
+    np.testing.assert_allclose(J, J_loop, rtol=1e-12)
+    # costs are not integers: an integer J_history would have truncated them
+    assert np.any(np.floor(J) != J)
+
+
+def test_history_entry_is_cost_after_each_step():
+    path = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.01, 5)
+    _, J = gradient_descent(X_REF, Y_REF, [0, 0], 0.01, 5)
+    expected = [compute_cost(X_REF, Y_REF, path[k + 1]) for k in range(5)]
+    np.testing.assert_allclose(J, expected, rtol=1e-14)
+    np.testing.assert_array_equal(path[0], [0.0, 0.0])
+
+
+# ------------------------------------------------------------------------------------------------
+# Cost, gradient and closed form against independent references
+# ------------------------------------------------------------------------------------------------
+
+
+def test_cost_of_reference_start():
+    # J(0) = (1 + 36 + 16 + 4) / (2 * 4)
+    assert compute_cost(X_REF, Y_REF, [0, 0]) == pytest.approx(57 / 8, rel=1e-15)
+    assert isinstance(compute_cost(X_REF, Y_REF, [0, 0]), float)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems)
+def test_gradient_matches_central_differences(problem):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y, theta = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    result = gradcheck(
+        lambda t: compute_cost(X, y, t), lambda t: cost_gradient(X, y, t), theta, atol=1e-6
+    )
+    assert result, result
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems)
+def test_cost_matches_explicit_sum(problem):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y, theta = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    explicit = sum((float(X[i] @ theta) - y[i]) ** 2 for i in range(m)) / (2 * m)
+    assert compute_cost(X, y, theta) == pytest.approx(explicit, rel=1e-12, abs=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems)
+def test_least_squares_solves_normal_equations(problem):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((m + n, n)), rng.standard_normal(m + n)  # tall: full column rank
+    theta = least_squares(X, y)
+    np.testing.assert_allclose(theta, np.linalg.solve(X.T @ X, X.T @ y), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(cost_gradient(X, y, theta), 0.0, atol=1e-10)
+
+
+def test_least_squares_shape_follows_y():
+    assert least_squares(X_REF, Y_REF).shape == (2,)
+    assert least_squares(X_REF, Y_REF.reshape(4, 1)).shape == (2, 1)
+
+
+def test_rank_deficient_descent_reaches_minimum_norm_solution():
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((30, 2))
+    X = np.column_stack([base, base[:, 0] + base[:, 1]])  # rank 2, n = 3
+    y = rng.standard_normal(30)
+    theta_star = least_squares(X, y)
+    np.testing.assert_allclose(theta_star, np.linalg.pinv(X) @ y, atol=1e-10)
+    lam = hessian_eigenvalues(X)
+    assert lam[0] == pytest.approx(0.0, abs=1e-12)
+    theta, _ = gradient_descent(X, y, np.zeros(3), 1.0 / lam[-1], 5000)
+    np.testing.assert_allclose(theta, theta_star, atol=1e-8)
+
+
+# ------------------------------------------------------------------------------------------------
+# Vectorized against loops, closed-form iterates
+# ------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems, st.floats(min_value=0.05, max_value=0.95))
+def test_vectorized_matches_loop_reference(problem, fraction):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y, theta0 = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    alpha = fraction * max_stable_step(X)
+    theta, J = gradient_descent(X, y, theta0, alpha, 25)
+    theta_loop, J_loop = loop_gradient_descent(X, y, theta0, alpha, 25)
+    np.testing.assert_allclose(theta, theta_loop, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(J, J_loop, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems, st.floats(min_value=0.05, max_value=1.9), st.integers(0, 60))
+def test_iterates_match_eigen_closed_form(problem, fraction, k):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y, theta0 = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    lam, V = np.linalg.eigh(X.T @ X / m)  # dense eigendecomposition, an independent route
+    alpha = fraction / lam[-1]
+    # affine recursion theta_{k+1} = (I - alpha A) theta_k + alpha b, solved in the eigenbasis:
+    # c_k = (1 - alpha lam)^k c_0 + alpha * sum_{j<k} (1 - alpha lam)^j * beta
+    g = 1.0 - alpha * lam
+    beta = V.T @ (X.T @ y / m)
+    c0 = V.T @ theta0
+    geometric = np.array([sum(gi**j for j in range(k)) for gi in g])
+    expected = V @ (g**k * c0 + alpha * geometric * beta)
+    path = gradient_descent_path(X, y, theta0, alpha, k)
+    np.testing.assert_allclose(path[-1], expected, rtol=1e-7, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# Properties of the iteration
+# ------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems, st.floats(min_value=0.01, max_value=0.999))
+def test_history_non_increasing_below_max_stable_step(problem, fraction):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((m, n)) * rng.uniform(0.1, 10, n), rng.standard_normal(m)
+    _, J = gradient_descent(X, y, rng.standard_normal(n), fraction * max_stable_step(X), 60)
+    assert np.all(np.diff(J) <= 1e-12 * max(J[0], 1.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems, st.floats(min_value=1.0, max_value=100.0))
+def test_descent_approaches_least_squares(problem, kappa):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    m = max(m, n)
+    X = well_conditioned(rng, m, n, kappa)
+    y = rng.standard_normal(m)
+    lam = hessian_eigenvalues(X)
+    alpha = 2.0 / (lam[0] + lam[-1])  # the best constant step: rho = (kappa - 1) / (kappa + 1)
+    rho = contraction_factor(X, alpha)
+    kappa = kappa if n > 1 else 1.0  # one feature: a single eigenvalue
+    np.testing.assert_allclose(rho, (kappa - 1) / (kappa + 1), atol=1e-9)
+    iters = math.ceil(math.log(1e-10) / math.log(rho)) if rho > 0 else 1
+    theta, _ = gradient_descent(X, y, np.zeros(n), alpha, iters)
+    theta_star = least_squares(X, y)
+    err0 = np.linalg.norm(theta_star)
+    assert np.linalg.norm(theta - theta_star) <= 1e-10 * err0 + 1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems, st.floats(min_value=0.05, max_value=0.98))
+def test_error_contracts_by_rho_per_step(problem, fraction):
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    X, y, theta0 = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    alpha = fraction * max_stable_step(X)
+    rho = contraction_factor(X, alpha)
+    path = gradient_descent_path(X, y, theta0, alpha, 20)
+    # every iterate differs from the next by (I - alpha A)^k applied to the first difference
+    d = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    bound = rho ** np.arange(20) * d[0]
+    assert np.all(d <= bound * (1 + 1e-9) + 1e-12)
+
+
+def test_max_stable_step_is_the_threshold():
+    alpha_max = max_stable_step(X_REF)
+    lam = np.linalg.eigvalsh(X_REF.T @ X_REF / 4)
+    assert alpha_max == pytest.approx(2 / lam[-1], rel=1e-12)
+    theta_star = least_squares(X_REF, Y_REF)
+    below = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.99 * alpha_max, 2000)
+    above = gradient_descent_path(X_REF, Y_REF, [0, 0], 1.01 * alpha_max, 2000)
+    assert np.linalg.norm(below[-1] - theta_star) < 1e-6 * np.linalg.norm(theta_star)
+    assert np.linalg.norm(above[-1] - theta_star) > 1e6 * np.linalg.norm(theta_star)
+
+
+def test_hessian_eigenvalues_against_dense_eig():
+    rng = np.random.default_rng(7)
+    for m, n in [(10, 3), (3, 5), (1, 1)]:
+        X = rng.standard_normal((m, n))
+        lam = hessian_eigenvalues(X)
+        assert lam.shape == (n,)
+        np.testing.assert_allclose(lam, np.linalg.eigvalsh(X.T @ X / m), atol=1e-12)
+        assert np.all(np.diff(lam) >= 0)
+
+
+def test_all_zero_design_has_unbounded_stable_step():
+    assert max_stable_step(np.zeros((3, 2))) == math.inf
+
+
+def test_iterations_to_converge_meets_the_bound_and_the_path():
+    alpha = 1.0 / hessian_eigenvalues(X_REF)[-1]
+    k = iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-6)
+    rho = contraction_factor(X_REF, alpha)
+    assert k <= math.ceil(math.log(1e-6) / math.log(rho))
+    path = gradient_descent_path(X_REF, Y_REF, [0, 0], alpha, k)
+    theta_star = least_squares(X_REF, Y_REF)
+    err = np.linalg.norm(path - theta_star, axis=1)
+    assert err[k] <= 1e-6 * err[0] < err[k - 1]
+
+
+def test_iterations_to_converge_zero_at_solution_and_fails_when_unstable():
+    theta_star = least_squares(X_REF, Y_REF)
+    assert iterations_to_converge(X_REF, Y_REF, theta_star, 0.01) == 0
+    with pytest.raises(RuntimeError, match=r"max_stable_step\(X\) = 0\.108586"):
+        iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=500)
+
+
+def test_feature_scaling_reduces_iterations():
+    X_s, _ = standardize_features(X_REF)
+    slow = iterations_to_converge(X_REF, Y_REF, [0, 0], 1.0 / hessian_eigenvalues(X_REF)[-1])
+    fast = iterations_to_converge(X_s, Y_REF, [0, 0], 1.0 / hessian_eigenvalues(X_s)[-1])
+    assert fast < slow / 100
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapes
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("y_shape", [(4,), (4, 1)])
+@pytest.mark.parametrize("theta_shape", [(2,), (2, 1)])
+def test_all_four_shape_combinations_agree(y_shape, theta_shape):
+    y = Y_REF.reshape(y_shape)
+    theta0 = np.array([0.5, -0.25]).reshape(theta_shape)
+    theta, J = gradient_descent(X_REF, y, theta0, 0.05, 50)
+    ref_theta, ref_J = gradient_descent(X_REF, Y_REF, [0.5, -0.25], 0.05, 50)
+    assert theta.shape == theta_shape
+    np.testing.assert_array_equal(theta.ravel(), ref_theta)
+    np.testing.assert_array_equal(J, ref_J)
+    assert compute_cost(X_REF, y, theta0) == compute_cost(X_REF, Y_REF, [0.5, -0.25])
+    assert cost_gradient(X_REF, y, theta0).shape == theta_shape
+
+
+def test_column_y_never_broadcasts_to_m_by_m():
+    y_col = Y_REF.reshape(4, 1).astype(float)
+    theta = np.array([1.0, 0.5])
+    # the trap: (4,) - (4, 1) broadcasts to (4, 4) and the sum of squares is of 16 numbers
+    trap = X_REF @ theta - y_col
+    assert trap.shape == (4, 4)
+    assert compute_cost(X_REF, y_col, theta) != pytest.approx(np.sum(trap**2) / 8)
+    r = X_REF @ theta - Y_REF
+    assert compute_cost(X_REF, y_col, theta) == pytest.approx(r @ r / 8, rel=1e-15)
+
+
+def test_single_feature_and_single_example():
+    theta, J = gradient_descent([[2.0]], [4.0], [0.0], 0.1, 100)
+    assert theta.shape == (1,)
+    np.testing.assert_allclose(theta, [2.0], rtol=1e-8)
+    assert J.shape == (100,)
+
+
+def test_zero_iterations_returns_start_and_empty_history():
+    theta, J = gradient_descent(X_REF, Y_REF, [[1], [2]], 0.01, 0)
+    np.testing.assert_array_equal(theta, [[1.0], [2.0]])
+    assert J.shape == (0,)
+    assert J.dtype == np.float64
+
+
+def test_inputs_are_not_modified_and_integer_theta_works():
+    X, y, theta0 = X_REF.copy(), Y_REF.copy(), np.array([0, 0])
+    theta, _ = gradient_descent(X, y, theta0, 0.01, 10)
+    np.testing.assert_array_equal(theta0, [0, 0])
+    np.testing.assert_array_equal(X, X_REF)
+    np.testing.assert_array_equal(y, Y_REF)
+    assert theta.dtype == np.float64
+    assert not np.shares_memory(theta, theta0)
+
+
+def test_divergence_raises_instead_of_returning_nan():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning leaks out either
+        with pytest.raises(
+            FloatingPointError, match=r"alpha=10\.0.*max_stable_step\(X\) = 0\.108586"
+        ):
+            gradient_descent(X_REF, Y_REF, [0, 0], 10.0, 1000)
+        with pytest.raises(FloatingPointError, match="diverged"):
+            gradient_descent_path(X_REF, Y_REF, [0, 0], 10.0, 1000)
+
+
+def test_mild_divergence_is_reported_in_the_history():
+    _, J = gradient_descent(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
+    assert J[-1] > 1e3 * J[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Feature scaling
+# ------------------------------------------------------------------------------------------------
+
+
+def test_standardized_reference_matrix_is_perfectly_conditioned():
+    X_s, scaling = standardize_features(X_REF)
+    np.testing.assert_allclose(X_s.T @ X_s / 4, np.eye(2), atol=1e-12)
+    assert isinstance(scaling, FeatureScaling)
+    assert scaling.intercept == 0
+    np.testing.assert_allclose(scaling.apply(X_REF), X_s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems, st.floats(min_value=-5.0, max_value=5.0))
+def test_unscaled_parameters_give_the_same_predictions(problem, intercept_value):
+    seed, m, n = problem
+    if abs(intercept_value) < 0.1:
+        intercept_value = 1.0
+    rng = np.random.default_rng(seed)
+    features = rng.normal(rng.uniform(-50, 50, n), rng.uniform(0.1, 100, n), size=(m + 2, n))
+    X = np.column_stack([features[:, :1], np.full(m + 2, intercept_value), features[:, 1:]])
+    X_s, scaling = standardize_features(X)
+    assert scaling.intercept == 1
+    np.testing.assert_allclose(X_s[:, 1], 1.0)
+    theta_s = rng.standard_normal(n + 1)
+    theta = scaling.unscale_theta(theta_s)
+    np.testing.assert_allclose(X @ theta, X_s @ theta_s, rtol=1e-9, atol=1e-9)
+    assert scaling.unscale_theta(theta_s.reshape(-1, 1)).shape == (n + 1, 1)
+
+
+def test_descent_on_scaled_features_recovers_least_squares():
+    rng = np.random.default_rng(11)
+    X = np.column_stack([np.ones(100), rng.normal(50, 10, 100), rng.normal(3, 1, 100)])
+    y = X @ [2.0, 0.3, -1.0] + 0.1 * rng.standard_normal(100)
+    X_s, scaling = standardize_features(X)
+    theta_s, _ = gradient_descent(X_s, y, np.zeros(3), 1.0 / hessian_eigenvalues(X_s)[-1], 300)
+    np.testing.assert_allclose(scaling.unscale_theta(theta_s), least_squares(X, y), rtol=1e-9)
+
+
+def test_standardize_requires_an_intercept_column():
+    with pytest.raises(ValueError, match=r"shape \(4, 1\) has no constant non-zero"):
+        standardize_features(X_REF[:, 1:])
+    with pytest.raises(ValueError, match=r"all-zero columns \[2\]"):
+        standardize_features(np.column_stack([X_REF, np.zeros(4)]))
+    _, scaling = standardize_features(X_REF)
+    with pytest.raises(ValueError, match=r"2 columns.*shape \(4, 3\)"):
+        scaling.apply(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"theta_scaled must have shape \(2,\) or \(2, 1\)"):
+        scaling.unscale_theta(np.zeros(3))
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad inputs
+# ------------------------------------------------------------------------------------------------
+
+THETA0 = np.zeros(2)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "theta", "match"),
+    [
+        (
+            X_REF,
+            Y_REF.reshape(1, 4),
+            THETA0,
+            r"y must have shape \(4,\) or \(4, 1\).*\(4, 2\).*\(1, 4\)",
+        ),
+        (X_REF, Y_REF[:3], THETA0, r"y must have shape \(4,\).*got y of shape \(3,\)"),
+        (X_REF, np.ones((4, 2)), THETA0, r"got y of shape \(4, 2\)"),
+        (X_REF, Y_REF, np.zeros(3), r"theta must have shape \(2,\) or \(2, 1\).*\(4, 2\).*\(3,\)"),
+        (X_REF, Y_REF, np.zeros((1, 2)), r"got theta of shape \(1, 2\)"),
+        (X_REF, Y_REF, np.zeros((2, 2)), r"got theta of shape \(2, 2\)"),
+        (X_REF[:, 1], Y_REF, THETA0, r"X must be 2-D .* got shape \(4,\)"),
+        (X_REF[None], Y_REF, THETA0, r"X must be 2-D .* got shape \(1, 4, 2\)"),
+        (np.zeros((0, 2)), np.zeros(0), THETA0, r"X must not be empty, got shape \(0, 2\)"),
+        (X_REF, Y_REF, np.zeros(0), r"theta must not be empty"),
+        (np.where(X_REF == 2, np.nan, X_REF), Y_REF, THETA0, r"X must be finite.*\(4, 2\)"),
+        (X_REF, [1.0, np.inf, 4.0, 2.0], THETA0, r"y must be finite.*\(4,\)"),
+        (X_REF, Y_REF, [np.nan, 0.0], r"theta must be finite.*\(2,\)"),
+    ],
+)
+def test_bad_shapes_and_values_raise_value_error(X, y, theta, match):
+    for call in (
+        lambda: compute_cost(X, y, theta),
+        lambda: cost_gradient(X, y, theta),
+        lambda: gradient_descent(X, y, theta, 0.01, 10),
+        lambda: gradient_descent_path(X, y, theta, 0.01, 10),
+        lambda: iterations_to_converge(X, y, theta, 0.01),
+    ):
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        (X_REF.astype(str), r"X must be a real numeric .* dtype <U21"),
+        (X_REF.astype(complex), r"X must be a real numeric .* dtype complex128"),
+        (X_REF.astype(object), r"X must be a real numeric .* dtype object"),
+        (X_REF > 2, r"X must be a real numeric .* dtype bool"),
+    ],
+)
+def test_non_numeric_design_raises_type_error(X, match):
+    with pytest.raises(TypeError, match=match):
+        gradient_descent(X, Y_REF, THETA0, 0.01, 10)
+    with pytest.raises(TypeError, match=match):
+        max_stable_step(X)
+    with pytest.raises(TypeError, match=match):
+        least_squares(X, Y_REF)
+
+
+def test_non_numeric_targets_raise_type_error():
+    with pytest.raises(TypeError, match=r"y must be a real numeric .* dtype <U1"):
+        compute_cost(X_REF, list("abcd"), THETA0)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "error", "match"),
+    [
+        (0.0, ValueError, r"alpha must be a positive finite number, got 0\.0"),
+        (-0.01, ValueError, r"alpha must be a positive finite number, got -0\.01"),
+        (math.nan, ValueError, "alpha must be a positive finite number, got nan"),
+        (math.inf, ValueError, "alpha must be a positive finite number, got inf"),
+        ("0.01", TypeError, "alpha must be a real number, got str '0.01'"),
+        (True, TypeError, "alpha must be a real number, got bool True"),
+        (np.array([0.01]), TypeError, "alpha must be a real number, got ndarray"),
+    ],
+)
+def test_bad_alpha(alpha, error, match):
+    with pytest.raises(error, match=match):
+        gradient_descent(X_REF, Y_REF, THETA0, alpha, 10)
+    with pytest.raises(error, match=match):
+        contraction_factor(X_REF, alpha)
+
+
+@pytest.mark.parametrize(
+    ("num_iters", "error", "match"),
+    [
+        (-1, ValueError, "num_iters must be at least 0, got -1"),
+        (10.0, TypeError, "num_iters must be an integer, got float 10.0"),
+        (True, TypeError, "num_iters must be an integer, got bool True"),
+    ],
+)
+def test_bad_num_iters(num_iters, error, match):
+    with pytest.raises(error, match=match):
+        gradient_descent(X_REF, Y_REF, THETA0, 0.01, num_iters)
+
+
+def test_numpy_scalars_are_accepted():
+    theta, J = gradient_descent(X_REF, Y_REF, THETA0, np.float32(0.01), np.int64(3))
+    assert J.shape == (3,)
+    assert theta.shape == (2,)
+
+
+@pytest.mark.parametrize("rtol", [0.0, 1.0, -1e-3, math.nan])
+def test_bad_rtol(rtol):
+    with pytest.raises(ValueError, match="rtol must be a number in"):
+        iterations_to_converge(X_REF, Y_REF, THETA0, 0.01, rtol=rtol)
