@@ -155,8 +155,8 @@ def forward_linear_regression(
     with np.errstate(over="ignore", invalid="ignore"):
         N = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
         P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
-        residual = y - P  # (N, 1)
-        loss = float(np.mean(residual * residual))
+        residual = (y - P).ravel()  # (N,)
+        loss = float(residual @ residual) / n  # the mean of the squares, in one pass
     if not np.all(np.isfinite(P)):
         raise _diagnose_non_finite(X, "the prediction P = X @ W + B")
     if not np.isfinite(loss):
