@@ -26,13 +26,14 @@ unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help prereq setup book serve execute drift lint format unit nbval book-strict test bench clean
+.PHONY: help prereq setup book serve execute drift lint format unit nbval browser chromium test bench clean
 
 help:
 	@echo "make book     build the HTML book into $(HTML) (sets everything up on first use)"
 	@echo "make test     lint, unit tests, drift check, strict nbval, book build with warnings as errors"
 	@echo "make execute  regenerate and execute notebooks from their .md (NB=chapters/01_x.md for one)"
 	@echo "make drift    check every .md/.ipynb pair"
+	@echo "make browser  check every built page in headless Chromium (screenshots in _build/screenshots)"
 	@echo "make serve    serve $(HTML) on http://127.0.0.1:$(PORT)/"
 	@echo "make bench    run benchmarks/ and print the ratio tables"
 
@@ -84,13 +85,24 @@ format: setup
 	$(PY) -m ruff format $(LINT_PATHS)
 
 unit: setup
-	$(PY) -m pytest -q -n $(JOBS) --dist load tests
+	$(PY) -m pytest -q -n $(JOBS) --dist load -m "not browser" tests
 
 nbval: setup
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:randomly --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg index.ipynb front back chapters
 
-test: setup lint drift unit nbval book
+# Debian's Chromium for the browser test, installed when missing (this needs root, as CI has).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "error: Chromium is missing and could not be installed; run 'apt-get install chromium' as root" >&2; exit 1; }; }
+
+# Every page of the built book in headless Chromium; screenshots go to _build/screenshots/.
+browser: setup chromium book
+	$(PY) -m pytest -q -m browser tests
+
+test: setup lint drift unit nbval book browser
 	@echo "make test: all checks passed"
 
 bench: setup

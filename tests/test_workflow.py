@@ -331,3 +331,17 @@ def test_prereq_names_missing_npm(tmp_path: Path):
 def test_every_page_is_listed_and_valid_json():
     for pair in find_pairs(ROOT):
         json.loads(pair.ipynb.read_text(encoding="utf-8"))
+
+
+def test_nbval_compares_hidden_glued_values(tmp_path: Path):
+    """A value glued with display=False is still stored, and nbval still compares it."""
+    nb_path = tmp_path / "verification.ipynb"
+    shutil.copy(ROOT / "front" / "verification.ipynb", nb_path)
+    assert _nbval(nb_path).returncode == 0
+    text = nb_path.read_text(encoding="utf-8")
+    planted = text.replace('/text/plain": "0.33335"', '/text/plain": "0.5"')
+    assert planted != text
+    nb_path.write_text(planted, encoding="utf-8")
+    result = _nbval(nb_path)
+    assert result.returncode == 1
+    assert "0.33335" in result.stdout

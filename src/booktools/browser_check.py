@@ -1,0 +1,280 @@
+"""Open every page of the built book in headless Chromium and check what a reader would see.
+
+``python -m booktools.browser_check [_build/html]`` serves the folder on 127.0.0.1 and, for each
+HTML page, checks that
+
+* math is typeset: MathJax output elements are present wherever the page has math, and no raw
+  ``$$``, ``\\[`` or ``\\(`` delimiters are left in the visible text;
+* every image has loaded (natural width > 0) and has non-empty alt text;
+* there are no console errors or uncaught exceptions;
+* no request goes to any host other than the local server (such requests are blocked and reported);
+* every internal link and cross-reference resolves: the target page exists (no 404) and, for a
+  ``#fragment``, the target element exists;
+* the page settles (MathJax finished) within the timeout;
+
+and writes a full-page screenshot to ``_build/screenshots/<page>.png``. Each failure names the
+page and what failed. Chromium comes from Debian's package (``/usr/bin/chromium``), driven by
+Playwright's Python package; no browser is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+from booktools.pairs import ROOT
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+#: Seconds a page may take to load and finish typesetting before it fails.
+SETTLE_TIMEOUT_S = 30.0
+
+_SETTLE_JS = """
+async () => {
+  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+    await window.MathJax.startup.promise;
+  }
+  return true;
+}
+"""
+
+_INSPECT_JS = """
+() => {
+  const mathSource = document.querySelectorAll('.math, .MathJax_Preview, script[type^="math/tex"]');
+  const mathOut = document.querySelectorAll('mjx-container');
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, textarea, .highlight').forEach(e => e.remove());
+  const text = clone.textContent || '';
+  const raw = [];
+  for (const d of ['$$', '\\\\[', '\\\\(', '\\\\begin{']) { if (text.includes(d)) raw.push(d); }
+  const images = Array.from(document.images).map(img => ({
+    src: img.getAttribute('src') || '',
+    loaded: img.complete && img.naturalWidth > 0,
+    alt: (img.getAttribute('alt') || '').trim(),
+  }));
+  const links = Array.from(document.querySelectorAll('a[href]')).map(a => a.href);
+  return {mathSource: mathSource.length, mathOut: mathOut.length, raw, images, links};
+}
+"""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One problem on one page."""
+
+    page: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.page}: {self.what}"
+
+
+class BrowserUnavailable(RuntimeError):
+    """Chromium (or Playwright) is not available: the check cannot run."""
+
+
+def find_chromium() -> str:
+    """The path of Debian's Chromium; raise :class:`BrowserUnavailable` naming the fix."""
+    for path in CHROMIUM_CANDIDATES:
+        if Path(path).exists():
+            return path
+    found = shutil.which("chromium")
+    if found:
+        return found
+    raise BrowserUnavailable(
+        "Chromium is not installed and could not be installed: run `apt-get install chromium` "
+        "(Debian's package) or `make chromium`; the browser test does not skip without it"
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (a free port) for the duration of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _pages(site: Path) -> list[str]:
+    return sorted(
+        p.relative_to(site).as_posix()
+        for p in site.rglob("*.html")
+        if not any(part.startswith(("_", ".")) for part in p.relative_to(site).parts[:-1])
+    )
+
+
+def _target_ok(site: Path, base: str, url: str, cache: dict[str, str | None]) -> str | None:
+    """None when an internal link resolves, else why not."""
+    target, fragment = urldefrag(url)
+    path = unquote(urlparse(target).path).lstrip("/")
+    file = site / path
+    if path == "" or file.is_dir():
+        file = file / "index.html"
+    if not file.exists():
+        return f"link to {url[len(base) :] or '/'} is a 404"
+    if fragment and file.suffix == ".html":
+        key = str(file)
+        if key not in cache:
+            cache[key] = file.read_text(encoding="utf-8", errors="replace")
+        html = cache[key]
+        if f'id="{fragment}"' not in html and f'name="{fragment}"' not in html:
+            return f"link to {url[len(base) :]} has no element #{fragment} in its target"
+    return None
+
+
+def check_site(
+    site: Path,
+    screenshots: Path | None = None,
+    *,
+    timeout_s: float = SETTLE_TIMEOUT_S,
+    pages: list[str] | None = None,
+) -> list[Failure]:
+    """Check every HTML page under ``site``; return the failures (empty when all is well).
+
+    Parameters
+    ----------
+    site : Path
+        The built HTML folder (``_build/html``).
+    screenshots : Path, optional
+        Where full-page screenshots go (``<page>.png``); none are taken when omitted.
+    timeout_s : float
+        Seconds a page may take to load and settle.
+    pages : list of str, optional
+        Paths relative to ``site``; default: every ``*.html`` outside ``_static``-like folders.
+    """
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:  # pragma: no cover - the package is pinned in requirements.lock
+        raise BrowserUnavailable(f"Playwright's Python package is missing: {err}") from None
+    chromium = find_chromium()
+    site = Path(site).resolve()
+    if not (site / "index.html").exists():
+        raise FileNotFoundError(f"{site}/index.html does not exist: build the book first")
+    pages = _pages(site) if pages is None else pages
+    failures: list[Failure] = []
+    link_cache: dict[str, str | None] = {}
+    with serve(site) as base, sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        except PlaywrightError as err:
+            raise BrowserUnavailable(f"Chromium at {chromium} did not start: {err}") from None
+        host = urlparse(base).netloc
+        for rel in pages:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            found: list[str] = []
+
+            def on_route(route, found=found):
+                url = route.request.url
+                if urlparse(url).scheme in ("data", "blob") or urlparse(url).netloc == host:
+                    route.continue_()
+                else:
+                    found.append(f"request to another host blocked: {url[:120]}")
+                    route.abort()
+
+            page.route("**/*", on_route)
+            page.on(
+                "console",
+                lambda msg, found=found: (
+                    found.append(f"console error: {msg.text[:200]}")
+                    if msg.type == "error"
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda exc, found=found: found.append(f"page error: {exc}"))
+            page.on(
+                "response",
+                lambda resp, found=found: (
+                    found.append(f"HTTP {resp.status} for {resp.url[len(base) :] or '/'}")
+                    if resp.status >= 400 and urlparse(resp.url).netloc == host
+                    else None
+                ),
+            )
+            try:
+                page.goto(base + rel, wait_until="load")
+                page.wait_for_function(_SETTLE_JS, timeout=timeout_s * 1000)
+                page.wait_for_load_state("networkidle", timeout=timeout_s * 1000)
+                info = page.evaluate(_INSPECT_JS)
+            except PlaywrightError as err:
+                msg = str(err).splitlines()[0]
+                failures.append(Failure(rel, f"did not settle within {timeout_s:g} s: {msg}"))
+                context.close()
+                continue
+            if info["mathSource"] and not info["mathOut"]:
+                failures.append(Failure(rel, "math is not typeset (no MathJax output elements)"))
+            for delim in info["raw"]:
+                failures.append(Failure(rel, f"raw math delimiter {delim!r} in the visible text"))
+            for img in info["images"]:
+                if not img["loaded"]:
+                    failures.append(Failure(rel, f"image did not load: {img['src']}"))
+                if not img["alt"]:
+                    failures.append(Failure(rel, f"image has no alt text: {img['src']}"))
+            for url in sorted(set(info["links"])):
+                if url.startswith(base):
+                    why = _target_ok(site, base, url, link_cache)
+                    if why:
+                        failures.append(Failure(rel, why))
+            failures.extend(Failure(rel, what) for what in dict.fromkeys(found))
+            if screenshots is not None:
+                shot = screenshots / (rel.removesuffix(".html").replace("/", "__") + ".png")
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shot), full_page=True)
+            context.close()
+        browser.close()
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", nargs="?", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--screenshots", type=Path, default=ROOT / "_build" / "screenshots")
+    parser.add_argument("--timeout", type=float, default=SETTLE_TIMEOUT_S)
+    args = parser.parse_args(argv)
+    try:
+        failures = check_site(args.site, args.screenshots, timeout_s=args.timeout)
+    except (BrowserUnavailable, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for f in failures:
+        print(f"browser: {f}", file=sys.stderr)
+    n = len(_pages(args.site.resolve()))
+    if failures:
+        print(f"browser check failed: {len(failures)} problem(s) on {n} pages", file=sys.stderr)
+        return 1
+    print(f"browser check passed: {n} pages; screenshots in {args.screenshots}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The rendered book in headless Chromium (Debian's package, driven by Playwright).
+
+Run by ``make browser`` (part of ``make test``) after the book is built. The planted-problem
+tests prove that the checker catches what it claims to; the last test checks the real book.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from booktools import ROOT
+from booktools import browser_check as bc
+
+pytestmark = pytest.mark.browser
+
+# A valid 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def _site(tmp_path: Path, pages: dict[str, str]) -> Path:
+    site = tmp_path / "html"
+    site.mkdir()
+    (site / "ok.png").write_bytes(PNG)
+    for name, body in pages.items():
+        (site / name).write_text(f"<!doctype html><html><body>{body}</body></html>", "utf-8")
+    return site
+
+
+def test_planted_problems_are_caught_and_named(tmp_path: Path):
+    site = _site(
+        tmp_path,
+        {
+            "index.html": (
+                '<p id="top">Home</p><a href="clean.html">clean</a> <img src="ok.png" alt="dot">'
+            ),
+            "clean.html": '<a href="index.html#top">back</a> <img src="ok.png" alt="a dot">',
+            "broken.html": (
+                '<img src="missing.png" alt="missing">'
+                '<img src="ok.png">'
+                "<p>Raw formula: $$x^2$$</p>"
+                '<span class="math">\\(a\\)</span>'
+                '<a href="nope.html">dead</a> <a href="index.html#no-such-id">bad anchor</a>'
+                '<script src="https://cdn.example.org/lib.js"></script>'
+                "<script>console.error('planted console error')</script>"
+            ),
+        },
+    )
+    shots = tmp_path / "shots"
+    failures = bc.check_site(site, shots, timeout_s=20)
+    by_page: dict[str, list[str]] = {}
+    for f in failures:
+        by_page.setdefault(f.page, []).append(f.what)
+    assert set(by_page) == {"broken.html"}, failures  # the clean pages are clean (control)
+    found = "\n".join(by_page["broken.html"])
+    for expected in (
+        "image did not load: missing.png",
+        "image has no alt text: ok.png",
+        "raw math delimiter '$$' in the visible text",
+        "math is not typeset",
+        "link to nope.html is a 404",
+        "link to index.html#no-such-id has no element #no-such-id",
+        "request to another host blocked: https://cdn.example.org/lib.js",
+        "console error: planted console error",
+        "HTTP 404 for missing.png",
+    ):
+        assert expected in found, f"{expected!r} not reported; got:\n{found}"
+    assert sorted(p.name for p in shots.glob("*.png")) == ["broken.png", "clean.png", "index.png"]
+    assert str(failures[0]).startswith("broken.html: ")
+
+
+def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
+    never = "<script>window.MathJax = {startup: {promise: new Promise(() => {})}};</script>"
+    site = _site(tmp_path, {"index.html": "<p>fine</p>", "slow.html": never})
+    failures = bc.check_site(site, None, timeout_s=2)
+    assert [(f.page, f.what.split(":")[0]) for f in failures] == [
+        ("slow.html", "did not settle within 2 s")
+    ]
+
+
+def test_missing_chromium_is_an_error_not_a_skip(monkeypatch):
+    monkeypatch.setattr(bc, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
+    monkeypatch.setattr(bc.shutil, "which", lambda name: None)
+    with pytest.raises(bc.BrowserUnavailable, match="apt-get install chromium"):
+        bc.find_chromium()
+    assert bc.main([str(ROOT / "_build" / "html")]) == 2
+
+
+def test_every_page_of_the_built_book():
+    site = ROOT / "_build" / "html"
+    if not (site / "index.html").exists():
+        pytest.fail("the book is not built: run `make book` first (make browser does)")
+    failures = bc.check_site(site, ROOT / "_build" / "screenshots")
+    assert not failures, "\n".join(map(str, failures))
+    pages = bc._pages(site)
+    assert len(list((ROOT / "_build" / "screenshots").glob("*.png"))) >= len(pages)
