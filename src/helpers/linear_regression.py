@@ -44,14 +44,15 @@ ForwardInfo = dict[str, np.ndarray]
 def _as_real(name: str, a: Any, *, check_finite: bool = True) -> np.ndarray:
     """``a`` as a non-empty float64 array; no copy when it already is one."""
     arr = np.asarray(a)
-    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
+    kind = arr.dtype.kind  # 'f' float, 'i'/'u' integer; bool, complex, text, object refused
+    if kind == "c":
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if kind not in "fiu":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     arr = arr.astype(np.float64, copy=False)
-    if check_finite and not np.all(np.isfinite(arr)):
+    if check_finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
     return arr
 
@@ -157,7 +158,7 @@ def forward_linear_regression(
         P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (N,)
         loss = float(residual @ residual) / n  # the mean of the squares, in one pass
-    if not np.all(np.isfinite(P)):
+    if not np.isfinite(P).all():
         raise _diagnose_non_finite(X, "the prediction P = X @ W + B")
     if not np.isfinite(loss):
         raise _Overflow("the loss overflowed to inf: the residuals y - P are too large to square")
@@ -210,7 +211,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
     with np.errstate(over="ignore", invalid="ignore"):
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
-    if not np.all(np.isfinite(dL_dW)):
+    if not np.isfinite(dL_dW).all():
         raise _diagnose_non_finite(X, "the gradient X.T @ dL/dP")
     dL_dB = unbroadcast(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1): B was broadcast over N
     return {"W": dL_dW, "B": dL_dB}
