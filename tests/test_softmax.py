@@ -3,6 +3,7 @@ differences, the VJP against the dense Jacobian and a loop, hypothesis propertie
 
 from __future__ import annotations
 
+import doctest
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import helpers.softmax
 from helpers import gradcheck, numerical_gradient
 from helpers.softmax import (
     cross_entropy,
@@ -96,11 +98,49 @@ def test_softmax_infinite_logits_are_the_limit():
     np.testing.assert_allclose(np.exp(log_softmax(z)), s, rtol=1e-15)
 
 
+@SETTINGS
+@given(
+    z=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=6),
+        elements=st.floats(-1e308, 1e308, allow_nan=False, allow_infinity=False),
+    )
+)
+def test_softmax_and_log_softmax_never_warn_over_the_whole_float_range(z):
+    # pytest turns RuntimeWarning (overflow, invalid) into errors, so any warning fails here.
+    s = softmax(z)
+    ls = log_softmax(z)
+    np.testing.assert_allclose(s.sum(axis=-1), 1.0, atol=1e-12)
+    top = np.argmax(z, axis=-1)[..., None]  # the largest logit gets the largest probability
+    np.testing.assert_array_equal(np.take_along_axis(s, top, axis=-1)[..., 0], s.max(axis=-1))
+    assert np.all(ls <= 0)
+    gap = z.max(axis=-1, keepdims=True) - z  # overflows to inf exactly where ls may be -inf
+    assert np.all(np.isfinite(ls[np.isfinite(gap)]))
+    np.testing.assert_allclose(np.exp(ls), s, rtol=1e-12, atol=1e-300)
+
+
+def test_infinite_logits_along_another_axis():
+    z = np.array([[np.inf, 0.0], [np.inf, 1.0], [0.0, 1.0]])
+    s = softmax(z, axis=0)
+    np.testing.assert_array_equal(s[:, 0], [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(s[:, 1], softmax(np.array([0.0, 1.0, 1.0])), rtol=1e-15)
+    np.testing.assert_allclose(log_softmax(z, axis=0)[:, 0], [-np.log(2), -np.log(2), -np.inf])
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(helpers.softmax, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 2
+    assert result.failed == 0
+
+
 def test_softmax_keeps_float32_and_converts_integers():
     assert softmax(np.array([1.0, 2.0], dtype=np.float32)).dtype == np.float32
     s = softmax(np.array([[1, 2, 3]]))
     assert s.dtype == np.float64
     np.testing.assert_allclose(s, softmax(np.array([[1.0, 2.0, 3.0]])), rtol=0)
+    s32 = softmax(np.array([[1.0, 2.0, 3.0]], dtype=np.float32))
+    assert softmax_jacobian(s32).dtype == np.float32
+    assert log_softmax(np.array([np.inf, 1.0], dtype=np.float32)).dtype == np.float32
 
 
 @SETTINGS

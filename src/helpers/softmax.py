@@ -95,6 +95,24 @@ def _probabilities(name: str, s: Any) -> np.ndarray:
     return arr
 
 
+def _shift_by_max(arr: np.ndarray, ax: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """``arr`` minus its maximum along ``ax`` (all entries <= 0), and where that maximum is +inf.
+
+    Slices whose maximum is +inf get 0 in place of ``inf - inf``; the callers replace them by
+    their limit. A slice that is all -inf has no softmax and is rejected.
+    """
+    m = arr.max(axis=ax, keepdims=True)
+    if np.isneginf(m).any():
+        raise ValueError(
+            f"z has a slice along axis {axis} whose logits are all -inf (shape {arr.shape}): "
+            "softmax is undefined there"
+        )
+    pos_inf = np.isposinf(m)
+    with np.errstate(over="ignore"):  # a gap wider than the float range rounds to -inf: exp -> 0
+        shifted = arr - np.where(pos_inf, 0, m)
+    return np.where(pos_inf, 0, shifted), pos_inf
+
+
 # --------------------------------------------------------------------------------------------
 # softmax and log-softmax
 
@@ -136,20 +154,11 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     array([0.090031, 0.244728, 0.665241])
     """
     arr, ax = _logits("z", z, axis)
-    m = arr.max(axis=ax, keepdims=True)
-    if np.isneginf(m).any():
-        raise ValueError(
-            f"z has a slice along axis {axis} whose logits are all -inf (shape {arr.shape}): "
-            "softmax is undefined there"
-        )
-    pos_inf = np.isposinf(m)
+    shifted, pos_inf = _shift_by_max(arr, ax, axis)
+    e = np.exp(shifted)  # every exponent is <= 0: no overflow
     if pos_inf.any():
         # The limit as some logits grow without bound: uniform over the +inf entries of a slice.
-        shift = np.where(pos_inf, 0, m)  # avoid inf - inf; those slices are replaced below
-        e = np.where(pos_inf, np.isposinf(arr), np.exp(np.where(pos_inf, 0, arr - shift)))
-        e = e.astype(arr.dtype)
-    else:
-        e = np.exp(arr - m)  # every exponent <= 0: no overflow
+        e = np.where(pos_inf, np.isposinf(arr), e).astype(arr.dtype)
     return e / e.sum(axis=ax, keepdims=True)
 
 
@@ -167,8 +176,9 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     -------
     log_s : array of the shape of ``z``
         ``z - max(z) - log(sum(exp(z - max(z))))``: finite wherever ``z`` is finite (never
-        ``log(0)``), ``-inf`` for ``-inf`` logits and for the finite entries of a slice that
-        contains ``+inf``.
+        ``log(0)``; only a gap to the largest logit beyond the float range rounds to ``-inf``),
+        ``-inf`` for ``-inf`` logits and for the finite entries of a slice that contains
+        ``+inf``.
 
     Raises
     ------
@@ -181,23 +191,15 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     array([-1000.,     0.])
     """
     arr, ax = _logits("z", z, axis)
-    m = arr.max(axis=ax, keepdims=True)
-    if np.isneginf(m).any():
-        raise ValueError(
-            f"z has a slice along axis {axis} whose logits are all -inf (shape {arr.shape}): "
-            "log_softmax is undefined there"
-        )
-    pos_inf = np.isposinf(m)
+    shifted, pos_inf = _shift_by_max(arr, ax, axis)
+    out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))  # the sum is >= 1
     if pos_inf.any():
-        # Limit: log(1/count) at the +inf entries of such a slice, -inf elsewhere in it.
+        # The limit: log(1 / count) at the +inf entries of such a slice, -inf elsewhere in it.
         hits = np.isposinf(arr)
         count = np.maximum(hits.sum(axis=ax, keepdims=True), 1)
-        limit = np.where(hits, np.log(1.0 / count), -np.inf).astype(arr.dtype)
-        shifted = np.where(pos_inf, 0, arr - np.where(pos_inf, 0, m)).astype(arr.dtype)
-        regular = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
-        return np.where(pos_inf, limit, regular)
-    shifted = arr - m
-    return shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
+        limit = np.where(hits, np.log(1.0 / count), -np.inf)
+        out = np.where(pos_inf, limit, out).astype(arr.dtype)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
