@@ -27,7 +27,7 @@ D = 50
 N_TARGET = 1_000_000
 TARGET = 1.5
 SIZES = [1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
-ROUNDS = 15
+ROUNDS = 25
 LOOP_MAX = 10_000  # the per-sample Python loop is too slow beyond this
 BROADCAST_MAX = 300_000  # keeps the (N, D) temporary of the broadcast version under 120 MB
 

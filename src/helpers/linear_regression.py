@@ -175,7 +175,8 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         ``"P"`` (N, 1) and ``"y"`` (N, 1).
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
-        shapes are used: the loss is linear in the parameters through ``P``.
+        shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
+        values only through ``P``, already in ``forward_info``.
 
     Returns
     -------
@@ -207,7 +208,8 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
     w = _check_weights(weights, d)
 
-    dL_dP = (2.0 / n) * (P - y)  # (N, 1): the 1/N of the mean is here
+    dL_dP = P - y  # (N, 1)
+    dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
     # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
     with np.errstate(over="ignore", invalid="ignore"):
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
