@@ -340,7 +340,8 @@ def _critical_points(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, n
     # f' at the inflection point; for beta <= 1 this is the limit y -> 0+ (h'(0+) = 1 or inf).
     dh_peak = np.where(beta > 1.0, 0.0, np.where(beta == 1.0, 1.0, np.inf))
     peak = _df_d2f(yi, alpha, beta)[0]
-    peak = np.where(beta > 1.0, peak, alpha * dh_peak - 1.0)
+    with np.errstate(invalid="ignore"):  # 0 * inf for alpha = 0 is masked out below
+        peak = np.where(beta > 1.0, peak, alpha * dh_peak - 1.0)
     two = np.flatnonzero((alpha > 0) & (peak > 0))
     if two.size == 0:
         return a, b

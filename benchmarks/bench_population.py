@@ -1,0 +1,146 @@
+"""Steady states of a population: a loop of scalar solves, coupled BDF (dense and sparse
+Jacobian) and the vectorized root finder, across the population size n.
+
+Targets (issue 8): 10**6 individuals with ``steady_state_roots`` in under 5 s; BDF with the sparse
+analytic Jacobian at least 20x faster than BDF with its default dense finite-difference Jacobian
+at n = 1000. BLAS threads are pinned to one; every time is the best of several repeats.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import best_time, pinned, save, table
+
+from helpers.population import (
+    create_population,
+    phenotype_rhs,
+    residual,
+    steady_state_ivp,
+    steady_state_roots,
+)
+
+T_END, RTOL, ATOL = 1e6, 1e-8, 1e-10
+SIZES = {
+    "loop of scalar BDF": [1, 3, 10, 30],
+    "BDF, dense FD Jacobian": [10, 30, 100, 300, 1000],
+    "BDF, sparse Jacobian": [10, 100, 1000, 10_000, 100_000],
+    "vectorized roots": [10, 100, 1000, 10_000, 100_000, 1_000_000],
+}
+TARGET_ROOTS_S = 5.0
+TARGET_SPARSE_RATIO = 20.0
+
+
+def _population(n: int) -> tuple[np.ndarray, np.ndarray]:
+    pop = create_population(n, rng=np.random.default_rng(2026))
+    return pop["alpha"], pop["beta"]
+
+
+def _loop(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """The question's approach done right but one individual at a time."""
+    out = np.empty(alpha.size)
+    for i in range(alpha.size):  # the naive baseline: a Python loop over individuals
+        out[i] = steady_state_ivp(alpha[i : i + 1], beta[i : i + 1], 0.0, rtol=RTOL, atol=ATOL)[0]
+    return out
+
+
+def _dense(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Coupled BDF as solve_ivp does it by default: the Jacobian by finite differences, dense."""
+    sol = solve_ivp(
+        lambda t, y: phenotype_rhs(t, y, alpha, beta),
+        (0.0, T_END),
+        np.zeros(alpha.size),
+        method="BDF",
+        rtol=RTOL,
+        atol=ATOL,
+        t_eval=[T_END],
+    )
+    return sol.y[:, -1]
+
+
+METHODS = {
+    "loop of scalar BDF": _loop,
+    "BDF, dense FD Jacobian": _dense,
+    "BDF, sparse Jacobian": lambda a, b: steady_state_ivp(a, b, 0.0, rtol=RTOL, atol=ATOL),
+    "vectorized roots": lambda a, b: steady_state_roots(a, b, 0.0),
+}
+
+
+def main() -> int:
+    rows, times = [], {}
+    with pinned(1):
+        for name, sizes in SIZES.items():
+            times[name] = {}
+            for n in sizes:
+                alpha, beta = _population(n)
+                y = METHODS[name](alpha, beta)
+                worst = float(residual(alpha, beta, y).max())
+                repeat = 3 if n * (100 if "loop" in name else 1) >= 1000 else 5
+                t = best_time(lambda f=METHODS[name], a=alpha, b=beta: f(a, b), repeat=repeat)
+                times[name][str(n)] = t
+                rows.append(
+                    {
+                        "method": name,
+                        "n": n,
+                        "best time [s]": f"{t:.4g}",
+                        "per individual [us]": f"{1e6 * t / n:.3g}",
+                        "max |f| at result": f"{worst:.1e}",
+                    }
+                )
+                print(f"  {name:24s} n={n:<8d} {t:.4g} s", flush=True)
+    n_cmp = 1000
+    ratio = times["BDF, dense FD Jacobian"][str(n_cmp)] / times["BDF, sparse Jacobian"][str(n_cmp)]
+    roots_1e6 = times["vectorized roots"]["1000000"]
+    loop_per = times["loop of scalar BDF"]["30"] / 30
+    roots_vs_loop_1e3 = loop_per * 1000 / times["vectorized roots"]["1000"]
+    print(table(rows))
+    print(
+        f"\nsparse vs dense-Jacobian BDF at n = {n_cmp}: {ratio:.1f}x "
+        f"(target >= {TARGET_SPARSE_RATIO:g}x)"
+    )
+    print(f"vectorized roots, n = 10**6: {roots_1e6:.3g} s (target < {TARGET_ROOTS_S:g} s)")
+    print(f"vectorized roots vs the scalar loop (extrapolated), n = 1000: {roots_vs_loop_1e3:.3g}x")
+    load = os.getloadavg()
+    print(f"load average while measuring: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)")
+    ok = ratio >= TARGET_SPARSE_RATIO and roots_1e6 < TARGET_ROOTS_S
+    save(
+        "population",
+        {
+            "t_end": T_END,
+            "rtol": RTOL,
+            "atol": ATOL,
+            "threads": 1,
+            "load_average": list(load),
+            "times_s": times,
+            "sparse_vs_dense_at_1000": ratio,
+            "roots_1e6_s": roots_1e6,
+            "roots_vs_loop_at_1000": roots_vs_loop_1e3,
+            "targets": {
+                "sparse_vs_dense_at_1000_min": TARGET_SPARSE_RATIO,
+                "roots_1e6_max_s": TARGET_ROOTS_S,
+            },
+            "met": ok,
+            "headline": {
+                "label": "ODE population: BDF with sparse vs dense finite-difference Jacobian, "
+                "n = 1000",
+                "value": ratio,
+                "unit": "x",
+                "target": TARGET_SPARSE_RATIO,
+            },
+            "rows": rows,
+        },
+    )
+    if not ok:
+        print("target missed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

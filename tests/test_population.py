@@ -1,0 +1,291 @@
+"""Tests of helpers.population against independent references: the formula itself, central
+differences, brentq per individual, long scalar integrations, and a sign scan on a fine grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from helpers import gradcheck
+from helpers.population import (
+    BASAL,
+    POPULATION_DTYPE,
+    create_population,
+    equilibria,
+    hill,
+    phenotype_jac,
+    phenotype_rhs,
+    residual,
+    steady_state_ivp,
+    steady_state_roots,
+)
+
+
+def naive_f(y: float, a: float, b: float) -> float:
+    """The model exactly as written, for y > 0."""
+    return BASAL - y + a * y**b / (1 + y**b)
+
+
+def params(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    pop = create_population(n, rng=np.random.default_rng(seed))
+    return pop["alpha"], pop["beta"]
+
+
+def integrate_alone(a: float, b: float, y0: float) -> float:
+    """One individual integrated on its own, far past its transient, with tight tolerances."""
+    sol = solve_ivp(
+        lambda t, y: phenotype_rhs(t, y, np.array([a]), np.array([b])),
+        (0.0, 1e4),
+        [y0],
+        method="LSODA",
+        rtol=1e-11,
+        atol=1e-13,
+    )
+    assert sol.success
+    return float(sol.y[0, -1])
+
+
+# ------------------------------------------------------------------ the model
+def test_rhs_matches_the_formula_for_positive_states():
+    alpha, beta = params(50, 1)
+    y = np.random.default_rng(2).uniform(0.01, 4.0, 50)
+    expected = [naive_f(yi, a, b) for yi, a, b in zip(y, alpha, beta, strict=True)]
+    np.testing.assert_allclose(phenotype_rhs(0.0, y, alpha, beta), expected, rtol=1e-13, atol=1e-15)
+
+
+def test_rhs_is_finite_for_slightly_negative_states():
+    alpha, beta = np.array([1.0, -0.5]), np.array([4.7, 5.3])
+    y = np.array([-1e-12, -1e-9])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(y**beta).all()  # what the naive formula would meet
+    out = phenotype_rhs(0.0, y, alpha, beta)
+    np.testing.assert_allclose(out, BASAL - y)  # the switch is off below 0
+    assert hill(np.array([-1.0, 0.0, 1.0]), np.array([2.5, 2.5, 2.5])).tolist() == [0, 0, 0.5]
+
+
+def test_rhs_accepts_columns_of_states_like_vectorized_solve_ivp():
+    alpha, beta = params(7, 3)
+    Y = np.random.default_rng(4).uniform(0, 3, (7, 5))
+    cols = np.column_stack([phenotype_rhs(0.0, Y[:, j], alpha, beta) for j in range(5)])
+    np.testing.assert_array_equal(phenotype_rhs(0.0, Y, alpha, beta), cols)
+
+
+def test_hill_does_not_overflow_for_huge_states():
+    assert hill(np.array([1e200]), np.array([8.0]))[0] == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_jacobian_is_diagonal_and_matches_central_differences(seed):
+    alpha, beta = params(6, seed)
+    y = np.random.default_rng(seed + 10).uniform(0.2, 2.0, 6)
+    J = phenotype_jac(0.0, y, alpha, beta)
+    assert J.shape == (6, 6)
+    dense = J.toarray()
+    np.testing.assert_array_equal(dense, np.diag(np.diag(dense)))
+    w = np.random.default_rng(seed + 20).standard_normal(6)
+    result = gradcheck(lambda v: w @ phenotype_rhs(0.0, v, alpha, beta), dense.T @ w, y)
+    assert result.ok, result
+
+
+# ------------------------------------------------------------------ steady states
+def test_roots_match_brentq_where_the_root_is_unique():
+    alpha, beta = params(300, 5)
+    roots, count = equilibria(alpha, beta)
+    unique = np.flatnonzero(count == 1)
+    assert unique.size > 200
+    y = steady_state_roots(alpha, beta, 0.0)
+    ref = [
+        brentq(
+            naive_f, 1e-12, BASAL + max(alpha[i], 0) + 1e-9, args=(alpha[i], beta[i]), xtol=1e-15
+        )
+        for i in unique
+    ]
+    np.testing.assert_allclose(y[unique], ref, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(roots[unique, 0], ref, rtol=1e-13, atol=1e-15)
+    assert np.isnan(roots[unique, 1:]).all()
+
+
+def test_bistable_individuals_follow_their_initial_value_like_long_integration():
+    alpha, beta = params(400, 6)
+    _, count = equilibria(alpha, beta)
+    bistable = np.flatnonzero(count == 3)[:8]
+    assert bistable.size == 8
+    for y0 in (0.0, 1.0):
+        y = steady_state_roots(alpha, beta, y0)
+        ref = [integrate_alone(alpha[i], beta[i], y0) for i in bistable]
+        np.testing.assert_allclose(y[bistable], ref, rtol=1e-8, atol=1e-10)
+    low, high = steady_state_roots(alpha, beta, 0.0), steady_state_roots(alpha, beta, 10.0)
+    assert np.all(high[bistable] - low[bistable] > 0.1)  # really two different outcomes
+
+
+def test_equilibria_agree_with_a_sign_scan_and_with_the_flow():
+    alpha, beta = params(300, 7)
+    roots, count = equilibria(alpha, beta)
+    grid = np.linspace(0.0, 6.0, 20_001)
+    values = phenotype_rhs(0.0, np.tile(grid, (300, 1)), alpha, beta)
+    sign_changes = np.sum(np.diff(np.sign(values), axis=1) != 0, axis=1)
+    np.testing.assert_array_equal(count, sign_changes)
+    finite = ~np.isnan(roots)
+    r = np.where(finite, roots, 1.0)
+    res = np.abs(phenotype_rhs(0.0, r, alpha, beta))
+    assert res[finite].max() <= 1e-12
+    assert np.all(np.diff(r, axis=1)[finite[:, 1:]] > 0)
+    # the flow from 0 reaches the lowest root, from far above the highest
+    close = {"rtol": 4e-15, "atol": 0}  # the same root, found from another bracket: a few ulps
+    np.testing.assert_allclose(steady_state_roots(alpha, beta, 0.0), roots[:, 0], **close)
+    top = np.nanmax(roots, axis=1)
+    np.testing.assert_allclose(steady_state_roots(alpha, beta, 50.0), top, **close)
+
+
+def test_the_flow_stops_where_it_starts_on_a_root():
+    alpha, beta = params(40, 8)
+    roots, _ = equilibria(alpha, beta)
+    start = roots[:, 0]
+    y = steady_state_roots(alpha, beta, start)
+    # f(start) is zero up to rounding (~1e-17), so at most a few ulps of polishing happen
+    np.testing.assert_allclose(y, start, rtol=1e-14)
+    assert residual(alpha, beta, y).max() <= 1e-15
+
+
+@pytest.mark.parametrize("method", ["BDF", "Radau", "LSODA"])
+def test_ivp_agrees_with_roots(method):
+    alpha, beta = params(200, 9)
+    y0 = np.random.default_rng(10).uniform(0.0, 3.0, 200)
+    y = steady_state_ivp(alpha, beta, y0, method=method)
+    np.testing.assert_allclose(y, steady_state_roots(alpha, beta, y0), rtol=1e-7, atol=1e-9)
+
+
+def test_residual_is_tiny_for_a_million_sized_draw_sample():
+    alpha, beta = params(20_000, 11)
+    for y0 in (0.0, 1.0, 2.5):
+        assert residual(alpha, beta, steady_state_roots(alpha, beta, y0)).max() <= 1e-12
+
+
+def test_extreme_hill_coefficients():
+    alpha = np.array([0.3, 2.0, 1.5, -1.0, 3.0, 0.2])
+    beta = np.array([0.01, 0.5, 1.0, 0.3, 30.0, 0.9881])
+    for y0 in (0.0, 0.7, 4.0):
+        y = steady_state_roots(alpha, beta, y0)
+        assert residual(alpha, beta, y).max() <= 1e-12
+        ref = [integrate_alone(a, b, y0) for a, b in zip(alpha, beta, strict=True)]
+        np.testing.assert_allclose(y, ref, rtol=1e-7, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    a=st.floats(-4.0, 4.0),
+    b=st.floats(0.05, 15.0),
+    y0=st.floats(0.0, 6.0),
+)
+def test_the_root_is_the_first_one_the_flow_meets(a, b, y0):
+    alpha, beta = np.array([a]), np.array([b])
+    y = steady_state_roots(alpha, beta, y0)[0]
+    assert residual(alpha, beta, np.array([y]))[0] <= 1e-12
+    direction = np.sign(phenotype_rhs(0.0, np.array([y0]), alpha, beta)[0])
+    assert np.sign(y - y0) == direction or y == y0
+    roots, _ = equilibria(alpha, beta)
+    lo, hi = min(y, y0), max(y, y0)
+    others = roots[0][~np.isnan(roots[0])]
+    assert not np.any((others > lo + 1e-12) & (others < hi - 1e-12))
+
+
+# ------------------------------------------------------------------ the population
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 300))
+def test_every_individual_gets_its_own_phenotype(seed, n):
+    pop = create_population(n, rng=np.random.default_rng(seed))
+    assert pop.dtype == POPULATION_DTYPE
+    assert pop.shape == (n,)
+    assert np.unique(pop["phenotype"]).size == n
+    np.testing.assert_array_equal(
+        pop["phenotype"], steady_state_roots(pop["alpha"], pop["beta"], 0.0)
+    )
+    assert residual(pop["alpha"], pop["beta"], pop["phenotype"]).max() <= 1e-12
+    assert np.all(pop["beta"] > 0)
+
+
+def test_population_is_reproducible_and_respects_y0():
+    a = create_population(50, rng=np.random.default_rng(3))
+    b = create_population(50, rng=np.random.default_rng(3), y0=np.full(50, 5.0))
+    np.testing.assert_array_equal(a[["alpha", "beta"]], b[["alpha", "beta"]])
+    roots, _ = equilibria(a["alpha"], a["beta"])
+    np.testing.assert_allclose(a["phenotype"], roots[:, 0], rtol=4e-15)
+    np.testing.assert_allclose(b["phenotype"], np.nanmax(roots, axis=1), rtol=4e-15)
+
+
+# ------------------------------------------------------------------ bad inputs
+GOOD_A, GOOD_B = np.array([0.5, -0.2, 1.0]), np.array([5.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "y0", "exc", "match"),
+    [
+        ([0.5, np.nan, 1.0], GOOD_B, 0.0, ValueError, r"alpha must be finite.*nan"),
+        (GOOD_A, [5.0, np.inf, 6.0], 0.0, ValueError, r"beta must be finite.*inf"),
+        (GOOD_A, GOOD_B, [0.0, np.nan, 1.0], ValueError, r"y0 must be finite"),
+        (
+            GOOD_A,
+            GOOD_B,
+            [0.0, 1.0],
+            ValueError,
+            r"y0 must be a scalar or have shape \(3,\).*\(2,\)",
+        ),
+        (GOOD_A, GOOD_B[:2], 0.0, ValueError, r"beta must have the shape of alpha \(3,\).*\(2,\)"),
+        (GOOD_A, GOOD_B, [0.0, -0.1, 1.0], ValueError, r"y0 must be non-negative.*y0\[1\]"),
+        (GOOD_A, [5.0, 0.0, 6.0], 0.0, ValueError, r"beta must be positive.*beta\[1\]"),
+        (GOOD_A[None, :], GOOD_B[None, :], 0.0, ValueError, r"alpha must be a 1-D.*\(1, 3\)"),
+        ([], [], 0.0, ValueError, r"alpha must not be empty.*\(0,\)"),
+        (["a", "b", "c"], GOOD_B, 0.0, TypeError, r"alpha must be a real numeric array.*<U1"),
+        (GOOD_A, [True, True, False], 0.0, TypeError, r"beta must be a real numeric.*bool"),
+    ],
+)
+def test_bad_inputs_raise_naming_the_argument(alpha, beta, y0, exc, match):
+    with pytest.raises(exc, match=match):
+        steady_state_roots(alpha, beta, y0)
+    with pytest.raises(exc, match=match):
+        steady_state_ivp(alpha, beta, y0)
+
+
+def test_bad_states_and_options():
+    with pytest.raises(ValueError, match=r"y must have shape \(3,\).*got shape \(2,\)"):
+        phenotype_rhs(0.0, [0.1, 0.2], GOOD_A, GOOD_B)
+    with pytest.raises(ValueError, match=r"y must be finite"):
+        phenotype_rhs(0.0, [0.1, np.nan, 0.2], GOOD_A, GOOD_B)
+    with pytest.raises(ValueError, match=r"method must be one of.*'RK45'"):
+        steady_state_ivp(GOOD_A, GOOD_B, 0.0, method="RK45")
+    with pytest.raises(ValueError, match=r"t_end must be a positive finite number"):
+        steady_state_ivp(GOOD_A, GOOD_B, 0.0, t_end=np.inf)
+    with pytest.raises(ValueError, match=r"rtol must be a positive"):
+        steady_state_ivp(GOOD_A, GOOD_B, 0.0, rtol=0.0)
+    with pytest.raises(ValueError, match=r"y must have shape \(3,\), got shape \(2,\)"):
+        residual(GOOD_A, GOOD_B, [0.1, 0.2])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 50), bad=st.sampled_from(["nan", "inf"]))
+def test_non_finite_parameters_anywhere_raise(seed, n, bad):
+    rng = np.random.default_rng(seed)
+    alpha, beta = rng.standard_normal(n), rng.standard_normal(n) + 5
+    i = int(rng.integers(n))
+    which = rng.integers(3)
+    target = [alpha, beta, np.zeros(n)][which]
+    target[i] = float(bad)
+    y0 = target if which == 2 else 0.0
+    name = ["alpha", "beta", "y0"][which]
+    with pytest.raises(ValueError, match=rf"{name} must be finite.*index {i} "):
+        steady_state_roots(alpha, beta, y0)
+
+
+def test_create_population_rejects_bad_arguments():
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator.*int"):
+        create_population(3, rng=0)
+    with pytest.raises(TypeError, match="n must be an int, got float"):
+        create_population(3.0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n must be at least 1, got 0"):
+        create_population(0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"y0 must be a scalar or have shape \(3,\)"):
+        create_population(3, rng=np.random.default_rng(0), y0=[0.0, 1.0])
