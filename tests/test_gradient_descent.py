@@ -539,3 +539,21 @@ def test_numpy_scalars_are_accepted():
 def test_bad_rtol(rtol):
     with pytest.raises(ValueError, match="rtol must be a number in"):
         iterations_to_converge(X_REF, Y_REF, THETA0, 0.01, rtol=rtol)
+
+
+def test_iterations_to_converge_respects_max_iters_exactly():
+    alpha = 1.0 / hessian_eigenvalues(X_REF)[-1]
+    k = iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3)
+    assert iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k) == k
+    with pytest.raises(RuntimeError, match=f"in {k - 1} steps"):
+        iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k - 1)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import helpers.gradient_descent as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4
+    assert result.failed == 0

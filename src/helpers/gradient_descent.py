@@ -83,7 +83,9 @@ def _vector(name: str, value: Any, length: int, context: str) -> np.ndarray:
     return arr.reshape(length)
 
 
-def _problem(X: Any, y: Any, theta: Any | None = None):
+def _problem(
+    X: Any, y: Any, theta: Any | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, ...] | None]:
     """Validate X, y and (optionally) theta; return X (m, n), y (m,), theta (n,) and its shape."""
     Xa = _design(X)
     m, n = Xa.shape
@@ -478,6 +480,8 @@ def iterations_to_converge(
         for k in range(max_iters + 1):
             if err <= target:
                 return k
+            if k == max_iters:
+                break
             ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
             err = np.linalg.norm(ta - theta_star)
             if not math.isfinite(err):
