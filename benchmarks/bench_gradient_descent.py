@@ -63,8 +63,8 @@ def main() -> int:
             ok = ok and same
             repeat_loop = 3 if m >= 10_000 else 5
             t_loop = best_time(partial(loop_step, X, y, theta, alpha), repeat=repeat_loop)
-            number = max(1, 200_000 // m)
-            t_vec = best_time(partial(vectorized_step, X, y, theta, alpha), repeat=7, number=number)
+            number = max(1, 400_000 // m)
+            t_vec = best_time(partial(vectorized_step, X, y, theta, alpha), repeat=9, number=number)
             ratio = t_loop / t_vec
             results.append(
                 {
