@@ -127,8 +127,10 @@ def _hill_parts(y: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ysafe = np.where(pos, y, 1.0)
     z = beta * np.log(ysafe)
     h = np.where(pos, expit(z), 0.0)
-    dh = np.where(pos, beta * h * expit(-z) / ysafe, 0.0)
-    d2h = dh * (beta * (1.0 - 2.0 * h) - 1.0) / ysafe
+    # For beta < 1 and y -> 0+, h' and h'' really do go to infinity; inf is their value there.
+    with np.errstate(over="ignore", invalid="ignore"):
+        dh = np.where(pos, beta * h * expit(-z) / ysafe, 0.0)
+        d2h = dh * (beta * (1.0 - 2.0 * h) - 1.0) / ysafe
     return h, dh, d2h
 
 
