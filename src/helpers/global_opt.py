@@ -1,0 +1,598 @@
+"""Differential evolution followed by a local polish, on the Ackley function.
+
+Chapter 3 of the book ("Differential evolution, then SLSQP") uses this module. It provides
+
+* :func:`ackley`, the Ackley test function in a cancellation-free form, for one point ``(d,)``
+  or for ``S`` points stored as the columns of a ``(d, S)`` array (the layout
+  ``scipy.optimize.differential_evolution(..., vectorized=True)`` passes);
+* :func:`ackley_textbook`, the usual textbook formula, kept as an independent reference and to
+  reproduce the rounding behaviour readers meet in practice;
+* :func:`ackley_gradient`, the analytic gradient, with the zero subgradient at the kink ``x = 0``;
+* :func:`constraint_violation`, the largest violation of a set of SciPy constraints at a point;
+* :func:`de_then_polish`, differential evolution followed by a local method started from DE's
+  best point, which keeps DE's point whenever the local result is worse, leaves the bounds or
+  violates a constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.optimize import (
+    Bounds,
+    LinearConstraint,
+    NonlinearConstraint,
+    OptimizeResult,
+    differential_evolution,
+    minimize,
+)
+
+__all__ = [
+    "FEASIBILITY_ATOL",
+    "ackley",
+    "ackley_gradient",
+    "ackley_textbook",
+    "as_constraint_list",
+    "constraint_violation",
+    "de_then_polish",
+]
+
+#: Absolute tolerance on a constraint violation below which a point counts as feasible. Local
+#: solvers such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
+FEASIBILITY_ATOL = 1e-9
+
+#: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
+ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
+
+_LOCAL_METHODS = (
+    "nelder-mead",
+    "powell",
+    "cg",
+    "bfgs",
+    "newton-cg",
+    "l-bfgs-b",
+    "tnc",
+    "cobyla",
+    "cobyqa",
+    "slsqp",
+    "trust-constr",
+)
+_BOUNDS_METHODS = frozenset(
+    {"nelder-mead", "powell", "l-bfgs-b", "tnc", "cobyla", "cobyqa", "slsqp", "trust-constr"}
+)
+_CONSTRAINT_METHODS = frozenset({"cobyla", "cobyqa", "slsqp", "trust-constr"})
+_GRADIENT_FREE_METHODS = frozenset({"nelder-mead", "powell", "cobyla", "cobyqa"})
+_JAC_REQUIRED_METHODS = frozenset({"newton-cg"})
+
+Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
+
+
+# --------------------------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------------------------
+
+
+def _as_points(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` as a finite float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
+            f"got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
+    return arr
+
+
+def _as_bounds(bounds: Any) -> np.ndarray:
+    """``bounds`` (a ``Bounds`` or a sequence of ``(low, high)`` pairs) as a ``(d, 2)`` array."""
+    if isinstance(bounds, Bounds):
+        lb, ub = np.atleast_1d(bounds.lb), np.atleast_1d(bounds.ub)
+        if lb.shape != ub.shape or lb.ndim != 1:
+            raise ValueError(
+                f"bounds: Bounds.lb and Bounds.ub must be 1-D of equal length, got shapes "
+                f"{lb.shape} and {ub.shape}"
+            )
+        arr = np.column_stack([lb, ub])
+    else:
+        try:
+            arr = np.asarray(bounds)
+        except ValueError as err:  # ragged pairs such as [(0, 1), (0,)]
+            raise ValueError(
+                f"bounds must be a sequence of (low, high) pairs, one per variable: {err}"
+            ) from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"bounds must be numeric (low, high) pairs, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise ValueError(
+            f"bounds must have shape (d, 2), one (low, high) pair per variable, got shape "
+            f"{arr.shape}"
+        )
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            "bounds must be finite (differential evolution samples the whole box), "
+            f"got NaN or inf in bounds of shape {arr.shape}"
+        )
+    bad = np.flatnonzero(arr[:, 0] > arr[:, 1])
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"bounds[{i}] has low > high: ({arr[i, 0]}, {arr[i, 1]}); each pair is (low, high)"
+        )
+    return arr
+
+
+# --------------------------------------------------------------------------------------------
+# The Ackley function
+# --------------------------------------------------------------------------------------------
+
+
+def _ackley_columns(x: np.ndarray) -> np.ndarray:
+    """Ackley of the columns of a validated ``(d, S)`` array: ``(S,)``.
+
+    The columns are made contiguous first: numpy then sums each column in the same order as a
+    single ``(d,)`` point, so one point and the same point as a column agree bit for bit (for
+    ``d >= 8`` a C-ordered reduction would add in another order and differ in the last bits).
+    ``differential_evolution(..., vectorized=True)`` already passes Fortran-ordered arrays.
+    """
+    x = np.asfortranarray(x)
+    d = x.shape[0]
+    r = np.sqrt(np.sum(x * x, axis=0) / d)  # (S,) root-mean-square radius
+    s = np.sum(np.sin(np.pi * x) ** 2, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
+    # 20 (1 - e^{-0.2 r}) + e (1 - e^{-2 s}): two non-negative terms, no cancellation.
+    return -ACKLEY_A * np.expm1(-ACKLEY_B * r) - np.e * np.expm1(-2.0 * s)
+
+
+def ackley(x: np.ndarray) -> float | np.ndarray:
+    """The Ackley function, for one point or for the columns of an array.
+
+    .. math:: f(x) = 20\\,(1 - e^{-0.2\\,r}) + e\\,(1 - e^{-2 s}),\\quad
+              r = \\sqrt{\\tfrac1d \\textstyle\\sum_i x_i^2},\\quad
+              s = \\tfrac1d \\textstyle\\sum_i \\sin^2(\\pi x_i),
+
+    which equals the textbook form :func:`ackley_textbook` (since
+    ``cos(2 pi t) = 1 - 2 sin(pi t)**2``) but never subtracts nearly equal numbers: ``f(0)``
+    is exactly ``0`` and ``f(x) >= 0`` everywhere, with full relative accuracy near the minimum.
+
+    Parameters
+    ----------
+    x : (d,) or (d, S) array
+        One point, or ``S`` points stored as columns (the layout that
+        ``differential_evolution(..., vectorized=True)`` passes). Integers are converted to
+        float64.
+
+    Returns
+    -------
+    f : float or (S,) array
+        ``f(x)`` for a ``(d,)`` input; ``f(x[:, j])`` for every column of a ``(d, S)`` input.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real numeric array.
+    ValueError
+        If ``x`` is empty, not 1-D or 2-D, or contains NaN or inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(ackley(np.zeros(4)))
+    0.0
+    >>> ackley(np.array([[0.0, 1.0], [0.0, 0.0]])).shape
+    (2,)
+    """
+    arr = _as_points(x)
+    if arr.ndim == 1:  # the same arithmetic as one column, so both paths agree bit for bit
+        return float(_ackley_columns(arr[:, None])[0])
+    return _ackley_columns(arr)
+
+
+def ackley_textbook(x: np.ndarray) -> float | np.ndarray:
+    """The textbook formula of the Ackley function (rounding-limited near its minimum).
+
+    .. math:: f(x) = 20 + e - 20\\,e^{-0.2\\,r} - e^{\\frac1d \\sum_i \\cos(2\\pi x_i)}
+
+    Mathematically equal to :func:`ackley`, but it subtracts numbers close to ``20 + e``, so
+    its absolute error is about ``1e-15``: ``f(0)`` comes out as ``-4.4e-16`` and every point
+    with ``|x| < 1e-16`` or so has the same value as ``0``. Use it as an independent reference.
+
+    Parameters
+    ----------
+    x : (d,) or (d, S) array
+        One point, or ``S`` points stored as columns.
+
+    Returns
+    -------
+    f : float or (S,) array
+        As for :func:`ackley`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`ackley`.
+    """
+    arr = _as_points(x)
+    cols = arr[:, None] if arr.ndim == 1 else arr
+    d = cols.shape[0]
+    r = np.sqrt(np.sum(cols**2, axis=0) / d)
+    mean_cos = np.sum(np.cos(ACKLEY_C * cols), axis=0) / d
+    f = ACKLEY_A + np.e - ACKLEY_A * np.exp(-ACKLEY_B * r) - np.exp(mean_cos)
+    return float(f[0]) if arr.ndim == 1 else f
+
+
+def ackley_gradient(x: np.ndarray) -> np.ndarray:
+    """The gradient of :func:`ackley`, with the subgradient ``0`` at the kink ``x = 0``.
+
+    .. math:: \\nabla f(x) = \\frac{4}{\\sqrt d}\\, e^{-0.2 r}\\, \\frac{x}{\\lVert x \\rVert}
+              + \\frac{2\\pi}{d}\\, e^{1 - 2 s}\\, \\sin(2\\pi x)
+
+    The first term is undefined at ``x = 0``, where ``f`` has a cone-shaped kink; there the
+    subdifferential is the ball of radius ``4 / sqrt(d)`` and this function returns its centre,
+    ``0``, which is the optimality condition at the global minimiser. ``x / |x|`` is computed
+    after scaling by ``max |x_i|``, so it stays accurate for subnormal inputs.
+
+    Parameters
+    ----------
+    x : (d,) or (d, S) array
+        One point, or ``S`` points stored as columns.
+
+    Returns
+    -------
+    g : (d,) or (d, S) array
+        The gradient at each point, shaped like ``x``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`ackley`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ackley_gradient(np.zeros(3))
+    array([0., 0., 0.])
+    """
+    arr = _as_points(x)
+    cols = np.asfortranarray(arr[:, None] if arr.ndim == 1 else arr)  # see _ackley_columns
+    d = cols.shape[0]
+    scale = np.max(np.abs(cols), axis=0)  # (S,) max |x_i|, 0 only at the kink
+    at_kink = scale == 0.0
+    y = cols / np.where(at_kink, 1.0, scale)  # (d, S), entries in [-1, 1]
+    norm_y = np.sqrt(np.sum(y * y, axis=0))  # (S,) >= 1 away from the kink
+    unit = y / np.where(at_kink, 1.0, norm_y)  # (d, S) x / |x|, zero column at the kink
+    r = scale * norm_y / np.sqrt(d)  # (S,) root-mean-square radius
+    s = np.sum(np.sin(np.pi * cols) ** 2, axis=0) / d  # (S,)
+    g = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit + (ACKLEY_C / d) * np.exp(
+        1.0 - 2.0 * s
+    ) * np.sin(ACKLEY_C * cols)
+    return g[:, 0] if arr.ndim == 1 else g
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints
+# --------------------------------------------------------------------------------------------
+
+
+def _dict_to_constraint(c: Mapping[str, Any], index: int) -> NonlinearConstraint:
+    """An old-style ``{'type': 'ineq'|'eq', 'fun': f}`` dict as a ``NonlinearConstraint``."""
+    kind = c.get("type")
+    fun = c.get("fun")
+    if kind not in ("ineq", "eq") or not callable(fun):
+        raise ValueError(
+            f"constraints[{index}] is a dict, so it needs 'type' in ('ineq', 'eq') and a "
+            f"callable 'fun'; got type={kind!r}, fun={type(fun).__name__}"
+        )
+    args = tuple(c.get("args", ()))
+
+    def constraint_fun(x: np.ndarray) -> np.ndarray:
+        return np.asarray(fun(x, *args), dtype=np.float64)
+
+    kwargs: dict[str, Any] = {}
+    if callable(c.get("jac")):
+        jac = c["jac"]
+        kwargs["jac"] = lambda x: np.atleast_2d(np.asarray(jac(x, *args), dtype=np.float64))
+    upper = 0.0 if kind == "eq" else np.inf
+    return NonlinearConstraint(constraint_fun, 0.0, upper, **kwargs)
+
+
+def as_constraint_list(constraints: Any) -> list[NonlinearConstraint | LinearConstraint | Bounds]:
+    """Normalise constraints to a list of SciPy constraint objects.
+
+    ``differential_evolution`` accepts only ``NonlinearConstraint``, ``LinearConstraint`` and
+    ``Bounds``; ``minimize`` also accepts the old dict form. This converts
+    ``{'type': 'ineq', 'fun': g}`` (meaning ``g(x) >= 0``) and ``{'type': 'eq', 'fun': h}``
+    (``h(x) = 0``) so that one list serves both.
+
+    Parameters
+    ----------
+    constraints : constraint, dict, or sequence of them
+        ``()`` or ``None`` for none.
+
+    Returns
+    -------
+    list
+        The constraints as ``NonlinearConstraint``/``LinearConstraint``/``Bounds`` objects.
+
+    Raises
+    ------
+    TypeError
+        If an entry is none of the accepted kinds.
+    ValueError
+        If a dict lacks a valid ``'type'`` or a callable ``'fun'``.
+    """
+    if constraints is None:
+        return []
+    if isinstance(constraints, NonlinearConstraint | LinearConstraint | Bounds | Mapping):
+        constraints = [constraints]
+    if not isinstance(constraints, Sequence) or isinstance(constraints, str | bytes):
+        raise TypeError(
+            "constraints must be a NonlinearConstraint, LinearConstraint, Bounds, an old-style "
+            f"dict, or a sequence of them; got {type(constraints).__name__}"
+        )
+    out: list[NonlinearConstraint | LinearConstraint | Bounds] = []
+    for i, c in enumerate(constraints):
+        if isinstance(c, NonlinearConstraint | LinearConstraint | Bounds):
+            out.append(c)
+        elif isinstance(c, Mapping):
+            out.append(_dict_to_constraint(c, i))
+        else:
+            raise TypeError(
+                f"constraints[{i}] must be a NonlinearConstraint, LinearConstraint, Bounds or "
+                f"dict, got {type(c).__name__}"
+            )
+    return out
+
+
+def _violation(values: np.ndarray, lb: Any, ub: Any) -> float:
+    """The largest amount by which ``values`` leave ``[lb, ub]`` (0 inside)."""
+    v = np.atleast_1d(np.asarray(values, dtype=np.float64)).reshape(-1)
+    if not np.isfinite(v).all():
+        return np.inf
+    below = np.asarray(lb, dtype=np.float64) - v
+    above = v - np.asarray(ub, dtype=np.float64)
+    return float(max(np.max(below), np.max(above), 0.0))
+
+
+def constraint_violation(constraints: Any, x: np.ndarray) -> float:
+    """The largest violation of ``constraints`` at the point ``x``.
+
+    Parameters
+    ----------
+    constraints : constraint, dict, or sequence of them
+        As accepted by :func:`as_constraint_list`.
+    x : (d,) array
+        The point.
+
+    Returns
+    -------
+    float
+        ``max(0, lb - c(x), c(x) - ub)`` over every component of every constraint: ``0.0`` for a
+        feasible point (and when there are no constraints), ``inf`` if a constraint is not finite.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid ``x`` (see :func:`ackley`) or invalid constraints.
+    """
+    point = _as_points(x)
+    if point.ndim != 1:
+        raise ValueError(f"x must be one point of shape (d,), got shape {point.shape}")
+    worst = 0.0
+    for c in as_constraint_list(constraints):
+        if isinstance(c, NonlinearConstraint):
+            values = c.fun(point)
+        elif isinstance(c, LinearConstraint):
+            values = np.asarray(c.A @ point)  # A may be sparse
+        else:  # Bounds used as a constraint
+            values = point
+        worst = max(worst, _violation(values, c.lb, c.ub))
+    return worst
+
+
+# --------------------------------------------------------------------------------------------
+# DE, then a local method
+# --------------------------------------------------------------------------------------------
+
+
+def _scalar_value(fun: Callable[..., Any], x: np.ndarray, vectorized: bool) -> float:
+    """``fun`` at one point, as a float (through the ``(d, 1)`` layout if vectorized)."""
+    value = np.asarray(fun(x[:, None]) if vectorized else fun(x), dtype=np.float64)
+    if value.size != 1:
+        layout = "(d, 1) -> (1,)" if vectorized else "(d,) -> scalar"
+        raise ValueError(f"fun must map {layout}, got an output of shape {value.shape}")
+    return float(value.reshape(-1)[0])
+
+
+def de_then_polish(
+    fun: Callable[..., Any],
+    bounds: Any,
+    *,
+    constraints: Any = (),
+    local_method: str = "SLSQP",
+    jac: Callable[[np.ndarray], np.ndarray] | None = None,
+    local_options: Mapping[str, Any] | None = None,
+    rng: int | np.random.Generator | None = None,
+    vectorized: bool = False,
+    **de_kwargs: Any,
+) -> OptimizeResult:
+    """Differential evolution, then a local method from DE's best point, never worse than DE.
+
+    DE (``scipy.optimize.differential_evolution``, run with ``polish=False`` unless
+    ``de_kwargs`` says otherwise) explores the box; ``scipy.optimize.minimize`` with
+    ``local_method`` then starts from DE's best point, with the same bounds and constraints.
+    The local point is accepted only if, re-evaluated by ``fun`` itself (a solver's reported
+    ``fun`` can disagree with ``fun(x)``), it is finite and strictly lower than DE's value, lies
+    inside the bounds, and violates no constraint by more than :data:`FEASIBILITY_ATOL`.
+    Otherwise DE's point is kept. So ``result.fun <= result.de.fun`` whenever DE's point is
+    feasible. If DE's point is infeasible, a feasible local point is accepted whatever its value
+    (comparing with an infeasible value is meaningless).
+
+    Parameters
+    ----------
+    fun : callable
+        The objective. ``fun(x) -> float`` for ``x`` of shape ``(d,)``; with
+        ``vectorized=True``, ``fun(X) -> (S,)`` for ``X`` of shape ``(d, S)`` (the local method
+        then evaluates it on ``(d, 1)`` arrays).
+    bounds : Bounds or sequence of (low, high) pairs
+        ``d`` finite pairs, ``low <= high``: DE's search box, and bounds for the local method.
+    constraints : constraint, dict, or sequence of them, optional
+        ``NonlinearConstraint``, ``LinearConstraint``, ``Bounds`` or old-style dicts
+        (converted). With ``vectorized=True`` their functions receive ``(d, S)`` arrays in DE
+        and must return ``(m, S)``.
+    local_method : str, optional
+        A ``minimize`` method: one of ``'SLSQP'`` (default), ``'COBYLA'``, ``'COBYQA'``,
+        ``'trust-constr'`` (these handle constraints), ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``,
+        ``'Nelder-Mead'`` (these handle bounds only), ``'BFGS'``, ``'CG'``, ``'Newton-CG'``.
+    jac : callable, optional
+        ``jac(x) -> (d,)`` gradient for a gradient-based local method (e.g.
+        :func:`ackley_gradient`); default: the method's finite differences.
+    local_options : mapping, optional
+        ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP).
+    rng : int or numpy.random.Generator, optional
+        Seed or generator for DE; the same ``rng`` gives the same result.
+    vectorized : bool, optional
+        Evaluate DE's whole trial population in one call ``fun(X)``, ``X`` of shape ``(d, S)``.
+        DE's ``updating`` then defaults to ``'deferred'`` (which vectorization requires).
+    **de_kwargs
+        Passed to ``differential_evolution`` (``maxiter``, ``popsize``, ``tol``, ``init``, ...).
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` : (d,) array, the returned point; ``fun`` : float, its value;
+        ``de`` : DE's own ``OptimizeResult``; ``local`` : the local method's ``OptimizeResult``;
+        ``polished`` : bool, whether the local point was accepted; ``maxcv`` : float, the
+        constraint violation at ``x``; ``nfev`` : int, DE's plus the local method's count plus
+        the re-evaluation (with ``vectorized=True`` DE counts *calls*, not points);
+        ``success`` : bool, ``x`` is feasible and DE or the accepted local method succeeded;
+        ``message`` : str, what was kept and why.
+
+    Raises
+    ------
+    TypeError
+        If ``fun`` or ``jac`` is not callable, or ``bounds``/``constraints`` have the wrong type.
+    ValueError
+        If ``bounds`` is not ``(d, 2)`` with finite ``low <= high``, the method is unknown or
+        cannot handle the given constraints, ``jac`` is given to a gradient-free method or
+        returns the wrong shape, or ``fun`` does not return a finite value of the right shape.
+
+    Examples
+    --------
+    >>> res = de_then_polish(ackley, [(-5, 5)] * 2, jac=ackley_gradient, rng=1, maxiter=50)
+    >>> bool(res.fun <= res.de.fun)
+    True
+    """
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    box = _as_bounds(bounds)
+    d = box.shape[0]
+    lower, upper = box[:, 0], box[:, 1]
+    cons = as_constraint_list(constraints)
+    if not isinstance(local_method, str):
+        raise TypeError(f"local_method must be a string, got {type(local_method).__name__}")
+    method = local_method.lower()
+    if method not in _LOCAL_METHODS:
+        raise ValueError(
+            f"local_method must be one of {', '.join(_LOCAL_METHODS)} (any case), "
+            f"got {local_method!r}"
+        )
+    if cons and method not in _CONSTRAINT_METHODS:
+        raise ValueError(
+            f"local_method {local_method!r} cannot handle constraints; use SLSQP, COBYLA, "
+            "COBYQA or trust-constr"
+        )
+    if jac is not None and not callable(jac):
+        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
+    if jac is not None and method in _GRADIENT_FREE_METHODS:
+        raise ValueError(f"jac is given, but local_method {local_method!r} does not use it")
+    if jac is None and method in _JAC_REQUIRED_METHODS:
+        raise ValueError(f"local_method {local_method!r} needs jac")
+    if local_options is not None and not isinstance(local_options, Mapping):
+        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    if "x0" in de_kwargs and de_kwargs["x0"] is not None:
+        x0 = _as_points(de_kwargs["x0"], "x0")
+        if x0.shape != (d,):
+            raise ValueError(f"x0 must have shape ({d},) to match bounds, got shape {x0.shape}")
+
+    options = {"polish": False, **de_kwargs}
+    if vectorized:
+        options.setdefault("updating", "deferred")
+    if rng is not None:  # left out otherwise, so that a legacy ``seed=`` in de_kwargs still works
+        options["rng"] = rng
+    de = differential_evolution(fun, box, constraints=cons, vectorized=vectorized, **options)
+    x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
+    f_de = float(de.fun)
+    maxcv_de = constraint_violation(cons, x_de)
+
+    if vectorized:
+
+        def local_fun(x: np.ndarray) -> float:
+            return _scalar_value(fun, np.asarray(x, dtype=np.float64), True)
+
+    else:
+        local_fun = fun
+
+    local_kwargs: dict[str, Any] = {"options": dict(local_options or {})}
+    if method in _BOUNDS_METHODS:
+        local_kwargs["bounds"] = Bounds(lower, upper)
+    if cons:
+        local_kwargs["constraints"] = cons
+    if jac is not None:
+        g0 = np.asarray(jac(x_de.copy()), dtype=np.float64)
+        if g0.shape != (d,) or not np.isfinite(g0).all():
+            raise ValueError(
+                f"jac must return a finite array of shape ({d},), got shape {g0.shape} "
+                f"at DE's point"
+            )
+        local_kwargs["jac"] = jac
+    local = minimize(local_fun, x_de.copy(), method=local_method, **local_kwargs)
+
+    x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
+    f_loc = _scalar_value(fun, x_loc, vectorized) if np.isfinite(x_loc).all() else np.inf
+    in_box = bool(np.all(lower <= x_loc) and np.all(x_loc <= upper))
+    maxcv_loc = constraint_violation(cons, x_loc) if in_box else np.inf
+    de_feasible = maxcv_de <= FEASIBILITY_ATOL
+    name = local_method
+
+    if not np.isfinite(f_loc):
+        accept, why = False, f"{name} returned a point where fun is not finite"
+    elif not in_box:
+        accept, why = False, f"{name} left the bounds"
+    elif maxcv_loc > FEASIBILITY_ATOL:
+        accept, why = False, f"{name} violates a constraint by {maxcv_loc:.3g}"
+    elif not de_feasible:
+        accept, why = True, f"DE's point is infeasible (violation {maxcv_de:.3g}); {name}'s is not"
+    elif f_loc < f_de:
+        accept, why = True, f"{name} improved fun from {f_de:.6g} to {f_loc:.6g}"
+    else:
+        accept, why = False, f"{name} did not improve on DE: fun(x) = {f_loc:.6g} >= {f_de:.6g}"
+
+    if accept:
+        x, f, maxcv = x_loc, f_loc, maxcv_loc
+        message = f"kept the {name} point: {why}"
+    else:
+        x, f, maxcv = x_de, f_de, maxcv_de
+        message = f"kept DE's point: {why}"
+    feasible = maxcv <= FEASIBILITY_ATOL
+    success = bool(feasible and (de.success or (accept and local.success)))
+    nfev = int(de.nfev) + int(getattr(local, "nfev", 0)) + 1
+    return OptimizeResult(
+        x=x.copy(),
+        fun=f,
+        de=de,
+        local=local,
+        polished=accept,
+        maxcv=maxcv,
+        nfev=nfev,
+        success=success,
+        message=message,
+    )
