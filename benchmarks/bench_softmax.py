@@ -57,7 +57,16 @@ def measure(n: int, k: int, rng: np.random.Generator, repeat: int) -> dict[str, 
     np.testing.assert_allclose(dz, ref, rtol=1e-10, atol=1e-14)  # same answer, or no ratio
     t_vjp = best_time(lambda: softmax_vjp(s, g), repeat=max(repeat, 20))
     t_jac = best_time(lambda: explicit_product(s, g), repeat=repeat)
-    return {"n": n, "k": k, "t_vjp_s": t_vjp, "t_jacobian_s": t_jac, "ratio": t_jac / t_vjp}
+    mem_vjp = peak_bytes(lambda: softmax_vjp(s, g))
+    return {
+        "n": n,
+        "k": k,
+        "t_vjp_s": t_vjp,
+        "t_jacobian_s": t_jac,
+        "ratio": t_jac / t_vjp,
+        "peak_bytes_vjp": mem_vjp,
+        "peak_vjp_in_batch_arrays": mem_vjp / (n * k * 8),
+    }
 
 
 def main() -> int:
@@ -81,6 +90,7 @@ def main() -> int:
                     "VJP (s)": f"{r['t_vjp_s']:.3g}",
                     "explicit J (s)": f"{r['t_jacobian_s']:.3g}",
                     "ratio": f"{r['ratio']:.0f}x",
+                    "VJP peak / (n*k*8 B)": f"{r['peak_vjp_in_batch_arrays']:.2f}",
                 }
                 for r in rows
             ]
@@ -93,7 +103,10 @@ def main() -> int:
     )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     ratio_ok = target["ratio"] >= TARGET_RATIO
-    memory_ok = mem_vjp <= VJP_MEMORY_BOUND * batch_bytes
+    # O(n k): at every k of the sweep the VJP's peak is a bounded number of batch-sized arrays.
+    memory_ok = mem_vjp <= VJP_MEMORY_BOUND * batch_bytes and all(
+        r["peak_vjp_in_batch_arrays"] <= VJP_MEMORY_BOUND for r in rows
+    )
     save(
         "softmax",
         {
