@@ -448,3 +448,19 @@ def test_train_rejects_non_finite_X(good):
 def test_max_stable_lr_of_zero_X_is_set_by_the_bias():
     # Only B is curved when X = 0: L = mean((y - B)^2) has d2L/dB2 = 2, so lr_max = 1.
     assert max_stable_lr(np.zeros((4, 2))) == pytest.approx(1.0)
+
+
+def test_batch_size_above_n_means_full_batches():
+    X, y, _ = problem(14, 20, 2)
+    a, ha = train(X, y, lr=0.2, epochs=10, batch_size=20, rng=np.random.default_rng(0))
+    b, hb = train(X, y, lr=0.2, epochs=10, batch_size=10_000, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(stacked(a), stacked(b))
+    np.testing.assert_array_equal(ha, hb)
+
+
+def test_float32_and_integer_shape_are_accepted():
+    X, y, w = problem(15, 6, 2)
+    loss32, info = forward_linear_regression(X.astype(np.float32), y, w)
+    assert info["X"].dtype == np.float64
+    assert loss32 == pytest.approx(forward_linear_regression(X, y, w)[0], rel=1e-6)
+    np.testing.assert_array_equal(unbroadcast(np.ones((4, 3)), 3), [4.0, 4.0, 4.0])
