@@ -1,0 +1,565 @@
+"""Quantum channels in Kraus form, and their fixed points without forming the superoperator.
+
+A channel on ``n``-level systems with ``d`` Kraus operators ``K_j`` (each ``(n, n)``) acts on a
+density matrix ``rho`` (``(n, n)``) as
+
+.. math:: \\Phi(\\rho) = \\sum_{j=1}^{d} K_j \\rho K_j^\\dagger .
+
+With row-major vectorisation, ``vec(rho) = rho.reshape(-1)``, this is the ``(n**2, n**2)`` matrix
+``S = sum_j kron(K_j, conj(K_j))``. The fixed point of the channel is the eigenvector of ``S`` for
+the eigenvalue of largest modulus, reshaped to ``(n, n)`` and divided by its trace, which removes
+the arbitrary complex factor an eigensolver is free to attach to an eigenvector.
+
+Kraus operators are stored as one ``(d, n, n)`` array, ``kraus[j]`` being ``K_j``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
+
+__all__ = [
+    "FixedPointConvergenceError",
+    "NonUniqueFixedPointError",
+    "amplitude_damping_kraus",
+    "apply_channel",
+    "channel_operator",
+    "depolarizing_kraus",
+    "fixed_point",
+    "is_trace_preserving",
+    "kraus_from_question_layout",
+    "normalize_trace_preserving",
+    "random_kraus",
+    "superoperator",
+]
+
+METHODS = ("arpack", "dense", "power")
+#: Seeds of the two fixed start vectors used when ``v0`` is not given (results reproduce exactly).
+START_SEEDS = (20260505, 20260506)
+#: Iteration cap of the power method.
+POWER_MAXITER = 100_000
+
+
+class NonUniqueFixedPointError(ValueError):
+    """The eigenvalue of largest modulus is not simple: there is no unique fixed point."""
+
+
+class FixedPointConvergenceError(RuntimeError):
+    """The eigensolver (ARPACK or power iteration) did not reach the requested tolerance."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _as_complex_array(name: str, x: Any) -> np.ndarray:
+    """``x`` as a complex128 array, rejecting non-numeric and boolean dtypes, NaN and inf."""
+    arr = np.asarray(x)
+    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric (real or complex) array, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(np.complex128, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
+    return arr
+
+
+def _as_kraus(kraus: Any, name: str = "kraus") -> np.ndarray:
+    """Validate a ``(d, n, n)`` stack of Kraus operators and return it as complex128."""
+    arr = _as_complex_array(name, kraus)
+    if arr.ndim != 3 or arr.shape[1] != arr.shape[2]:
+        hint = " (a single operator K needs a leading axis: K[None])" if arr.ndim == 2 else ""
+        raise ValueError(
+            f"{name} must have shape (d, n, n): d square Kraus operators; got shape "
+            f"{arr.shape}{hint}"
+        )
+    return arr
+
+
+def _as_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def _as_probability(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Constructing channels
+# --------------------------------------------------------------------------------------------
+
+
+def kraus_from_question_layout(kraus_op: Any) -> np.ndarray:
+    """Convert Kraus operators stored as ``kraus_op[a, j, b] = K_j[a, b]`` to ``(d, n, n)``.
+
+    Parameters
+    ----------
+    kraus_op : (n, d, n) array
+        The layout in which the Kraus index sits in the middle.
+
+    Returns
+    -------
+    kraus : (d, n, n) complex array
+        ``kraus[j] = kraus_op[:, j, :]``, a contiguous copy.
+
+    Raises
+    ------
+    ValueError
+        If ``kraus_op`` is not 3-d with equal first and last axes, is empty or not finite.
+    TypeError
+        If ``kraus_op`` is not numeric.
+    """
+    arr = _as_complex_array("kraus_op", kraus_op)
+    if arr.ndim != 3 or arr.shape[0] != arr.shape[2]:
+        raise ValueError(f"kraus_op must have shape (n, d, n), got shape {arr.shape}")
+    return np.ascontiguousarray(arr.transpose(1, 0, 2))
+
+
+def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
+    """Whether ``sum_j K_j^H K_j`` equals the identity within ``atol`` (entrywise).
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators.
+    atol : float, optional
+        Absolute tolerance on every entry of ``sum_j K_j^H K_j - I``.
+
+    Returns
+    -------
+    bool
+    """
+    k = _as_kraus(kraus)
+    gram = np.einsum("jba,jbc->ac", k.conj(), k)
+    return bool(np.max(np.abs(gram - np.eye(k.shape[1]))) <= atol)
+
+
+def normalize_trace_preserving(kraus: Any) -> np.ndarray:
+    """Make a channel trace preserving: ``K_j <- K_j M^(-1/2)`` with ``M = sum_j K_j^H K_j``.
+
+    Afterwards ``sum_j K_j^H K_j = M^(-1/2) M M^(-1/2) = I``.
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators whose ``M`` is positive definite.
+
+    Returns
+    -------
+    kraus_tp : (d, n, n) complex array
+        The normalised Kraus operators.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is singular (condition number above ``1e12``): some input state is annihilated
+        by every ``K_j`` and no rescaling can preserve its trace.
+    """
+    k = _as_kraus(kraus)
+    gram = np.einsum("jba,jbc->ac", k.conj(), k)
+    w, v = np.linalg.eigh(gram)
+    if w[0] <= w[-1] * 1e-12:
+        raise ValueError(
+            "kraus cannot be made trace preserving: M = sum_j K_j^H K_j is singular "
+            f"(eigenvalues from {w[0]:.3e} to {w[-1]:.3e})"
+        )
+    inv_sqrt = (v / np.sqrt(w)) @ v.conj().T
+    return k @ inv_sqrt
+
+
+def random_kraus(
+    n: int, d: int, *, rng: np.random.Generator, trace_preserving: bool = True
+) -> np.ndarray:
+    """Random Kraus operators with independent complex Gaussian entries.
+
+    Parameters
+    ----------
+    n : int
+        Dimension of the system, ``n >= 1``.
+    d : int
+        Number of Kraus operators, ``d >= 1``.
+    rng : numpy.random.Generator
+        The source of randomness.
+    trace_preserving : bool, optional
+        If true (default), normalise with :func:`normalize_trace_preserving`, so that
+        ``sum_j K_j^H K_j = I`` to about ``1e-13``. Otherwise the entries have variance
+        ``1 / (n d)``, which makes ``sum_j K_j^H K_j`` close to ``I`` on average only.
+
+    Returns
+    -------
+    kraus : (d, n, n) complex array
+    """
+    n = _as_positive_int("n", n)
+    d = _as_positive_int("d", d)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    shape = (d, n, n)
+    k = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2 * n * d)
+    return normalize_trace_preserving(k) if trace_preserving else k
+
+
+def depolarizing_kraus(n: int, p: float) -> np.ndarray:
+    """Kraus operators of the depolarizing channel ``rho -> (1 - p) rho + p tr(rho) I / n``.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 1``.
+    p : float
+        Depolarizing probability in ``[0, 1]``.
+
+    Returns
+    -------
+    kraus : (1 + n**2, n, n) complex array
+        ``sqrt(1 - p) I`` followed by ``sqrt(p / n) |a><b|`` for all ``a, b``
+        (because ``sum_ab |a><b| rho |b><a| = tr(rho) I``).
+    """
+    n = _as_positive_int("n", n)
+    p = _as_probability("p", p)
+    units = np.eye(n * n).reshape(n * n, n, n)  # |a><b| for a, b in row-major order
+    return np.concatenate([np.sqrt(1 - p) * np.eye(n)[None], np.sqrt(p / n) * units]).astype(
+        np.complex128
+    )
+
+
+def amplitude_damping_kraus(n: int, gamma: float, *, ground: int = 0) -> np.ndarray:
+    """Kraus operators of amplitude damping of every level into the level ``ground``.
+
+    ``K_0 = |g><g| + sqrt(1 - gamma) (I - |g><g|)`` and ``K_k = sqrt(gamma) |g><k|`` for every
+    ``k != g``. For ``0 < gamma <= 1`` the unique fixed point is the pure state ``|g><g|``.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    gamma : float
+        Decay probability per application, in ``[0, 1]``.
+    ground : int, optional
+        The absorbing level ``g``, ``0 <= g < n``.
+
+    Returns
+    -------
+    kraus : (n, n, n) complex array
+    """
+    n = _as_positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"n must be at least 2 for amplitude damping, got {n}")
+    gamma = _as_probability("gamma", gamma)
+    if isinstance(ground, bool) or not isinstance(ground, int | np.integer):
+        raise TypeError(f"ground must be an int, got {type(ground).__name__}")
+    if not 0 <= ground < n:
+        raise ValueError(f"ground must satisfy 0 <= ground < n = {n}, got {ground}")
+    k0 = np.sqrt(1 - gamma) * np.eye(n)
+    k0[ground, ground] = 1.0
+    others = np.delete(np.arange(n), ground)
+    jumps = np.zeros((n - 1, n, n))
+    jumps[np.arange(n - 1), ground, others] = np.sqrt(gamma)
+    return np.concatenate([k0[None], jumps]).astype(np.complex128)
+
+
+# --------------------------------------------------------------------------------------------
+# Applying channels
+# --------------------------------------------------------------------------------------------
+
+
+def _apply(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j K_j rho K_j^H`` for validated ``kraus`` (d, n, n) and ``rho`` (..., n, n).
+
+    Two matrix products of shapes ``(d n, n) @ (n, n)`` and ``(n, d n) @ (d n, n)``: with
+    ``Kcat = [K_1 | ... | K_d]`` (n, d n), ``Phi(rho) = [K_1 rho | ... | K_d rho] @ Kcat^H``.
+    """
+    d, n, _ = kraus.shape
+    stacked = kraus.reshape(d * n, n)  # [K_1; ...; K_d], (d n, n)
+    kcat_h = kraus.conj().transpose(0, 2, 1).reshape(d * n, n)  # Kcat^H = [K_1^H; ...], (d n, n)
+    y = stacked @ rho  # (..., d n, n): the blocks K_j rho
+    batch = rho.shape[:-2]
+    y = y.reshape(*batch, d, n, n)
+    y = np.moveaxis(y, -3, -2).reshape(*batch, n, d * n)  # [K_1 rho | ... | K_d rho]
+    return y @ kcat_h
+
+
+def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
+    """Apply a channel: ``Phi(rho) = sum_j K_j rho K_j^H``.
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators, ``kraus[j] = K_j``.
+    rho : (n, n) array, or (..., n, n) for a batch
+        The matrix (or matrices) to map; need not be Hermitian.
+
+    Returns
+    -------
+    out : (n, n) complex array, or (..., n, n)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit, or an input is empty or contains NaN or inf.
+    TypeError
+        If an input is not numeric.
+    """
+    k = _as_kraus(kraus)
+    r = _as_complex_array("rho", rho)
+    n = k.shape[1]
+    if r.ndim < 2 or r.shape[-2:] != (n, n):
+        raise ValueError(
+            f"rho must have shape (n, n) = ({n}, {n}) (or (..., {n}, {n})) to match kraus of "
+            f"shape {k.shape}, got shape {r.shape}"
+        )
+    return _apply(k, r)
+
+
+def superoperator(kraus: Any) -> np.ndarray:
+    """The dense ``(n**2, n**2)`` matrix of the channel for row-major vectorisation.
+
+    ``S = sum_j kron(K_j, conj(K_j))``, so that
+    ``S @ rho.reshape(-1) == apply_channel(kraus, rho).reshape(-1)``.
+    It needs ``16 n**4`` bytes: 270 MB at ``n = 64``, 4.3 GB at ``n = 128``.
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators.
+
+    Returns
+    -------
+    s : (n**2, n**2) complex array
+    """
+    k = _as_kraus(kraus)
+    n = k.shape[1]
+    # S[(a, b), (c, e)] = sum_j K_j[a, c] conj(K_j[b, e])
+    return np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+
+
+def channel_operator(kraus: Any) -> LinearOperator:
+    """The channel as a matrix-free ``LinearOperator`` of shape ``(n**2, n**2)``.
+
+    ``op @ v`` computes ``apply_channel(kraus, v.reshape(n, n)).reshape(-1)`` in
+    ``O(d n**3)`` operations and ``O(d n**2)`` memory; ``S`` is never formed. The adjoint
+    ``op.H`` is the dual (Heisenberg-picture) channel ``X -> sum_j K_j^H X K_j``.
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators.
+
+    Returns
+    -------
+    op : scipy.sparse.linalg.LinearOperator
+        Complex, shape ``(n**2, n**2)``; supports ``matvec``, ``matmat``, ``rmatvec`` and
+        ``rmatmat`` (a block ``(n**2, m)`` is mapped with one batched product).
+    """
+    k = _as_kraus(kraus)
+    n = k.shape[1]
+    k_dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))  # Kraus operators of Phi^dagger
+
+    def block(ops: np.ndarray, x: np.ndarray) -> np.ndarray:  # x: (n**2, m)
+        m = x.shape[1]
+        rho = x.T.reshape(m, n, n)
+        return _apply(ops, rho).reshape(m, n * n).T
+
+    return LinearOperator(
+        shape=(n * n, n * n),
+        dtype=np.complex128,
+        matvec=lambda v: _apply(k, np.reshape(v, (n, n))).reshape(-1),
+        rmatvec=lambda v: _apply(k_dual, np.reshape(v, (n, n))).reshape(-1),
+        matmat=lambda x: block(k, np.asarray(x)),
+        rmatmat=lambda x: block(k_dual, np.asarray(x)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed points
+# --------------------------------------------------------------------------------------------
+
+
+def _start_vector(n: int, seed: int) -> np.ndarray:
+    """A fixed generic complex start vector of length ``n**2`` (deterministic, seeded)."""
+    g = np.random.default_rng(seed)
+    return g.standard_normal(n * n) + 1j * g.standard_normal(n * n)
+
+
+def _to_density(
+    lam: complex, vec: np.ndarray, n: int, gap_tol: float, tol: float
+) -> tuple[float, np.ndarray]:
+    """Normalise an eigenpair of a positive map to ``(real eigenvalue, density matrix)``.
+
+    Divides the eigenvector by its trace (fixes the complex factor and the scale at once),
+    checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite,
+    and returns its Hermitian part.
+    """
+    rho = vec.reshape(n, n)
+    scale = np.linalg.norm(rho)
+    trace = np.trace(rho)
+    if abs(trace) <= gap_tol * scale:
+        raise NonUniqueFixedPointError(
+            f"the eigenvector for the eigenvalue {lam:.6g} of largest modulus has trace "
+            f"{abs(trace):.2e} relative to its norm: it is not a multiple of a density matrix, "
+            "so another eigenvalue shares the largest modulus (or the map is not positive)"
+        )
+    if abs(lam.imag) > gap_tol * abs(lam):
+        raise NonUniqueFixedPointError(
+            f"the eigenvalue of largest modulus {lam:.6g} is not real, so its conjugate has the "
+            "same modulus: the channel has no unique fixed point"
+        )
+    rho = rho / trace
+    herm_err = np.linalg.norm(rho - rho.conj().T) / np.linalg.norm(rho)
+    if herm_err > gap_tol:
+        raise NonUniqueFixedPointError(
+            f"the trace-normalised eigenvector is not Hermitian (relative error {herm_err:.2e}): "
+            "for a simple leading eigenvalue it would be, so the largest modulus is shared by "
+            "several eigenvalues (e.g. a unitary channel) and there is no unique fixed point"
+        )
+    rho = (rho + rho.conj().T) / 2
+    lowest = np.linalg.eigvalsh(rho)[0]
+    if lowest < -max(tol, 100 * herm_err):
+        raise NonUniqueFixedPointError(
+            f"the trace-normalised eigenvector is not positive semidefinite (lowest eigenvalue "
+            f"{lowest:.3e} < -tol = {-tol:.1e}): it mixes eigenvectors of a degenerate leading "
+            "eigenvalue, so there is no unique fixed point"
+        )
+    return float(lam.real), rho
+
+
+def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
+    try:
+        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol)
+    except ArpackNoConvergence as err:
+        raise FixedPointConvergenceError(
+            f"ARPACK did not converge to tol={tol:.1e} ({len(err.eigenvalues)} of 1 "
+            "eigenvalues converged); the spectral gap may be tiny: try method='dense' for "
+            "small n, or a looser tol"
+        ) from err
+    return complex(w[0]), v[:, 0]
+
+
+def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
+    n = kraus.shape[1]
+    x = v0.reshape(n, n) / np.linalg.norm(v0)
+    for _ in range(POWER_MAXITER):
+        y = _apply(kraus, x)
+        lam = np.vdot(x, y)  # Rayleigh quotient, <x, Phi(x)> with |x| = 1
+        if np.linalg.norm(y - lam * x) <= tol * abs(lam):
+            return complex(lam), x.reshape(-1)
+        norm = np.linalg.norm(y)
+        if norm == 0.0:
+            raise NonUniqueFixedPointError("the channel maps the start vector to zero")
+        x = y / norm
+    raise FixedPointConvergenceError(
+        f"power iteration did not reach tol={tol:.1e} in {POWER_MAXITER} steps: the ratio "
+        "|lambda_2 / lambda_1| is close to 1 (or equal to it, with a different phase)"
+    )
+
+
+def fixed_point(
+    kraus: Any, *, method: str = "arpack", tol: float = 1e-10, v0: Any = None
+) -> tuple[float, np.ndarray]:
+    """The eigenvalue of largest modulus of a channel and its eigenvector as a density matrix.
+
+    The eigenvector, reshaped to ``(n, n)``, is divided by its trace: this removes the arbitrary
+    complex factor any eigensolver may attach (phase and scale at once). For a trace-preserving
+    channel the eigenvalue is 1 and ``rho`` is the fixed point ``Phi(rho) = rho``.
+
+    Parameters
+    ----------
+    kraus : (d, n, n) array
+        Kraus operators of a completely positive map (trace preserving or not).
+    method : {"arpack", "dense", "power"}, optional
+        ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`, matrix-free,
+        ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
+        :func:`superoperator`, ``O(n**6)`` time and ``O(n**4)`` memory. ``"power"``: power
+        iteration with the channel, converging like ``|lambda_2 / lambda_1| ** k``.
+    tol : float, optional
+        Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
+        methods. The result is Hermitian and positive semidefinite within ``tol``. A relative
+        gap ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
+    v0 : (n**2,) or (n, n) array, optional
+        Start vector of the iterative methods. By default a fixed seeded vector, so results
+        reproduce exactly. Uniqueness is checked by a second solve from another fixed vector.
+
+    Returns
+    -------
+    eigenvalue : float
+        The eigenvalue of largest modulus (real and positive for a completely positive map).
+    rho : (n, n) complex array
+        Hermitian, trace 1, positive semidefinite within ``tol``.
+
+    Raises
+    ------
+    NonUniqueFixedPointError
+        (a ``ValueError``) If the largest modulus is shared by several eigenvalues, e.g. the
+        identity channel, a channel with two invariant blocks, or a complex leading pair.
+    FixedPointConvergenceError
+        (a ``RuntimeError``) If ARPACK or power iteration did not converge, or the normalised
+        eigenvector is not a density matrix within ``tol``.
+    ValueError, TypeError
+        For invalid ``kraus``, ``method``, ``tol`` or ``v0``.
+
+    Notes
+    -----
+    The iterative methods solve twice, from ``v0`` and from a second fixed start vector. For a
+    simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
+    result depends on the start, which is how the degeneracy is detected. A peripheral
+    eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
+    out with ``method="dense"``.
+    """
+    k = _as_kraus(kraus)
+    n = k.shape[1]
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if isinstance(tol, bool) or not isinstance(tol, float | int | np.floating):
+        raise TypeError(f"tol must be a float, got {type(tol).__name__}")
+    if not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    gap_tol = float(np.sqrt(tol))
+    starts = [_start_vector(n, s) for s in START_SEEDS]
+    if v0 is not None:
+        v = _as_complex_array("v0", v0)
+        if v.shape not in ((n * n,), (n, n)):
+            raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
+        if not np.any(v):
+            raise ValueError("v0 must not be the zero vector")
+        starts[0] = v.reshape(-1)
+
+    if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
+        w, vecs = scipy.linalg.eig(superoperator(k))
+        order = np.argsort(-np.abs(w), kind="stable")
+        w, vecs = w[order], vecs[:, order]
+        if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
+            raise NonUniqueFixedPointError(
+                f"the two eigenvalues of largest modulus, {w[0]:.6g} and {w[1]:.6g}, have "
+                "(nearly) the same modulus: the channel has no unique fixed point"
+            )
+        return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
+
+    if method == "arpack":
+        op = channel_operator(k)
+        pairs = [_arpack_pair(op, s, tol) for s in starts]
+    else:
+        pairs = [_power_pair(k, s, tol) for s in starts]
+    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(lam, vec, n, gap_tol, tol) for lam, vec in pairs)
+    spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
+    if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
+        raise NonUniqueFixedPointError(
+            f"two solves from different start vectors reached different eigenpairs "
+            f"(eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}): "
+            "the eigenvalue of largest modulus is degenerate, there is no unique fixed point"
+        )
+    return lam_a, rho_a

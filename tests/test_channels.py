@@ -1,0 +1,392 @@
+"""Tests of helpers.channels: superoperator, matrix-free operator, fixed points, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+from helpers.channels import (
+    FixedPointConvergenceError,
+    NonUniqueFixedPointError,
+    amplitude_damping_kraus,
+    apply_channel,
+    channel_operator,
+    depolarizing_kraus,
+    fixed_point,
+    is_trace_preserving,
+    kraus_from_question_layout,
+    normalize_trace_preserving,
+    random_kraus,
+    superoperator,
+)
+
+sizes = st.integers(min_value=1, max_value=6)
+kraus_counts = st.integers(min_value=1, max_value=4)
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with threadpool_limits(limits=1):
+        yield
+
+
+def loop_channel(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """The definition, one Kraus operator at a time (the reference for the vectorised code)."""
+    out = np.zeros_like(rho, dtype=complex)
+    for k in kraus:
+        out += k @ rho @ k.conj().T
+    return out
+
+
+def random_matrix(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def assert_density_matrix(rho: np.ndarray, tol: float = 1e-9) -> None:
+    np.testing.assert_allclose(rho, rho.conj().T, atol=1e-14)
+    np.testing.assert_allclose(np.trace(rho), 1.0, atol=1e-12)
+    assert np.linalg.eigvalsh(rho)[0] >= -tol
+
+
+def dense_reference(kraus: np.ndarray) -> tuple[complex, np.ndarray]:
+    """Independent reference: scipy.linalg.eig of an explicitly looped kron sum."""
+    n = kraus.shape[1]
+    s = sum(np.kron(k, k.conj()) for k in kraus)
+    w, v = scipy.linalg.eig(s)
+    i = int(np.argmax(np.abs(w)))
+    rho = v[:, i].reshape(n, n)
+    return w[i], rho / np.trace(rho)
+
+
+# ------------------------------------------------------------------ construction
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=sizes, d=kraus_counts, seed=seeds)
+def test_random_kraus_is_trace_preserving(n, d, seed):
+    k = random_kraus(n, d, rng=np.random.default_rng(seed))
+    assert k.shape == (d, n, n)
+    assert k.dtype == np.complex128
+    gram = np.einsum("jba,jbc->ac", k.conj(), k)
+    np.testing.assert_allclose(gram, np.eye(n), atol=1e-12)
+    assert is_trace_preserving(k)
+
+
+def test_random_kraus_not_trace_preserving_and_reproducible():
+    k1 = random_kraus(5, 3, rng=np.random.default_rng(7), trace_preserving=False)
+    k2 = random_kraus(5, 3, rng=np.random.default_rng(7), trace_preserving=False)
+    np.testing.assert_array_equal(k1, k2)
+    assert not is_trace_preserving(k1)
+    assert is_trace_preserving(normalize_trace_preserving(k1))
+
+
+def test_normalize_preserves_the_kraus_span():
+    # K_j M^(-1/2): each new operator is the old one times the same invertible matrix.
+    k = random_kraus(4, 2, rng=np.random.default_rng(1), trace_preserving=False)
+    ktp = normalize_trace_preserving(k)
+    x = np.linalg.solve(k[0], ktp[0])
+    np.testing.assert_allclose(k[1] @ x, ktp[1], atol=1e-12)
+
+
+def test_normalize_rejects_singular_gram():
+    k = np.zeros((2, 3, 3))
+    k[:, 0, 0] = 1.0  # every K_j annihilates |1> and |2>
+    with pytest.raises(ValueError, match="singular"):
+        normalize_trace_preserving(k)
+
+
+def test_question_layout_conversion():
+    rng = np.random.default_rng(2)
+    kraus_op = random_matrix(rng, 4, 3, 4)
+    k = kraus_from_question_layout(kraus_op)
+    assert k.shape == (3, 4, 4)
+    for j in range(3):
+        np.testing.assert_array_equal(k[j], kraus_op[:, j, :])
+    # the question's tensordot construction is the superoperator of the converted operators
+    s = np.tensordot(kraus_op, kraus_op.conj(), [[1], [1]]).transpose(0, 2, 1, 3)
+    np.testing.assert_allclose(s.reshape(16, 16), superoperator(k), atol=1e-12)
+
+
+def test_known_channels_are_trace_preserving():
+    assert is_trace_preserving(depolarizing_kraus(3, 0.4))
+    assert is_trace_preserving(amplitude_damping_kraus(4, 0.3, ground=2))
+    rho = random_matrix(np.random.default_rng(3), 3, 3)
+    expected = 0.6 * rho + 0.4 * np.trace(rho) * np.eye(3) / 3
+    np.testing.assert_allclose(apply_channel(depolarizing_kraus(3, 0.4), rho), expected, atol=1e-12)
+
+
+# ------------------------------------------------------------------ applying
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=sizes, d=kraus_counts, seed=seeds)
+def test_apply_channel_matches_loop(n, d, seed):
+    rng = np.random.default_rng(seed)
+    k = random_kraus(n, d, rng=rng, trace_preserving=False)
+    rho = random_matrix(rng, n, n)
+    np.testing.assert_allclose(apply_channel(k, rho), loop_channel(k, rho), atol=1e-12)
+    batch = random_matrix(rng, 2, 3, n, n)
+    out = apply_channel(k, batch)
+    assert out.shape == (2, 3, n, n)
+    np.testing.assert_allclose(out[1, 2], loop_channel(k, batch[1, 2]), atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=sizes, d=kraus_counts, seed=seeds)
+def test_superoperator_matches_apply_channel(n, d, seed):
+    rng = np.random.default_rng(seed)
+    k = random_kraus(n, d, rng=rng)
+    rho = random_matrix(rng, n, n)
+    s = superoperator(k)
+    assert s.shape == (n * n, n * n)
+    np.testing.assert_allclose(s @ rho.reshape(-1), apply_channel(k, rho).reshape(-1), atol=1e-12)
+    np.testing.assert_allclose(s, sum(np.kron(kj, kj.conj()) for kj in k), atol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=sizes, d=kraus_counts, seed=seeds, m=st.integers(1, 3))
+def test_channel_operator_matches_superoperator(n, d, seed, m):
+    rng = np.random.default_rng(seed)
+    k = random_kraus(n, d, rng=rng, trace_preserving=False)
+    s = superoperator(k)
+    op = channel_operator(k)
+    assert op.shape == (n * n, n * n)
+    v = random_matrix(rng, n * n)
+    x = random_matrix(rng, n * n, m)
+    np.testing.assert_allclose(op @ v, s @ v, atol=1e-12)
+    np.testing.assert_allclose(op.matvec(v[:, None]).reshape(-1), s @ v, atol=1e-12)
+    np.testing.assert_allclose(op @ x, s @ x, atol=1e-12)
+    np.testing.assert_allclose(op.H @ v, s.conj().T @ v, atol=1e-12)
+    np.testing.assert_allclose(op.H @ x, s.conj().T @ x, atol=1e-12)
+
+
+def test_wrong_conventions_differ():
+    # column-major vec and the dual channel are different maps: the tests above can fail.
+    k = random_kraus(3, 2, rng=np.random.default_rng(4))
+    rho = random_matrix(np.random.default_rng(5), 3, 3)
+    s = superoperator(k)
+    s_col = sum(np.kron(kj.conj(), kj) for kj in k)
+    assert not np.allclose(s_col @ rho.reshape(-1), s @ rho.reshape(-1))
+    np.testing.assert_allclose(
+        s_col @ rho.reshape(-1, order="F"), apply_channel(k, rho).reshape(-1, order="F"), atol=1e-12
+    )
+    dual = sum(kj.conj().T @ rho @ kj for kj in k)
+    assert not np.allclose(dual, apply_channel(k, rho))
+
+
+def test_operator_never_forms_dense_matrix():
+    # at n = 200 the dense S would take 25 GB; the operator still applies in O(d n^2) memory.
+    k = random_kraus(200, 2, rng=np.random.default_rng(6))
+    op = channel_operator(k)
+    rho = np.eye(200) / 200
+    out = (op @ rho.reshape(-1)).reshape(200, 200)
+    np.testing.assert_allclose(np.trace(out), 1.0, atol=1e-12)
+
+
+# ------------------------------------------------------------------ fixed points
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 5), d=st.integers(2, 4), seed=seeds)
+def test_fixed_point_matches_dense_eig(n, d, seed):
+    k = random_kraus(n, d, rng=np.random.default_rng(seed))
+    lam_ref, rho_ref = dense_reference(k)
+    for method in ("arpack", "dense", "power"):
+        lam, rho = fixed_point(k, method=method)
+        assert isinstance(lam, float)
+        np.testing.assert_allclose(lam, lam_ref.real, atol=1e-9)
+        np.testing.assert_allclose(lam, 1.0, atol=1e-9)
+        np.testing.assert_allclose(rho, rho_ref, atol=1e-7)
+        assert_density_matrix(rho)
+        np.testing.assert_allclose(apply_channel(k, rho), lam * rho, atol=1e-8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 5), d=st.integers(1, 3), seed=seeds)
+def test_fixed_point_non_trace_preserving(n, d, seed):
+    # the question's construction: not trace preserving, eigenvalue != 1 but still real positive
+    rng = np.random.default_rng(seed)
+    kraus_op = 0.5 - rng.random((n, d, n)) + 1j * (0.5 - rng.random((n, d, n)))
+    k = kraus_from_question_layout(kraus_op)
+    lam_ref, rho_ref = dense_reference(k)
+    try:
+        lam, rho = fixed_point(k)
+    except NonUniqueFixedPointError:
+        # only legitimate when the two leading moduli are really (nearly) equal
+        mod = np.sort(np.abs(np.linalg.eigvals(superoperator(k))))[::-1]
+        assert mod[0] - mod[1] <= 1e-3 * mod[0]
+        return
+    np.testing.assert_allclose(lam, abs(lam_ref), rtol=1e-9)
+    assert lam > 0
+    np.testing.assert_allclose(rho, rho_ref, atol=1e-6)
+    assert_density_matrix(rho)
+
+
+def test_fixed_point_question_size_uses_largest_modulus():
+    rng = np.random.default_rng(0)
+    kraus_op = 0.5 - rng.random((16, 3, 16)) + 1j * (0.5 - rng.random((16, 3, 16)))
+    k = kraus_from_question_layout(kraus_op)
+    w = np.linalg.eigvals(superoperator(k))
+    lam, rho = fixed_point(k)
+    np.testing.assert_allclose(lam, np.max(np.abs(w)), rtol=1e-10)
+    assert_density_matrix(rho)
+
+
+def test_depolarizing_fixed_point_is_maximally_mixed():
+    for method in ("arpack", "dense", "power"):
+        lam, rho = fixed_point(depolarizing_kraus(4, 0.3), method=method)
+        np.testing.assert_allclose(lam, 1.0, atol=1e-12)
+        np.testing.assert_allclose(rho, np.eye(4) / 4, atol=1e-10)
+
+
+@pytest.mark.parametrize("ground", [0, 2, 4])
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+def test_amplitude_damping_fixed_point_is_pure(ground, method):
+    lam, rho = fixed_point(amplitude_damping_kraus(5, 0.4, ground=ground), method=method)
+    expected = np.zeros((5, 5))
+    expected[ground, ground] = 1.0
+    np.testing.assert_allclose(lam, 1.0, atol=1e-10)
+    np.testing.assert_allclose(rho, expected, atol=1e-8)
+    np.testing.assert_allclose(np.trace(rho @ rho).real, 1.0, atol=1e-8)  # pure
+
+
+def test_fixed_point_is_independent_of_start_vector():
+    k = random_kraus(6, 2, rng=np.random.default_rng(8))
+    rng = np.random.default_rng(9)
+    _, rho_a = fixed_point(k, v0=random_matrix(rng, 36))
+    _, rho_b = fixed_point(k, v0=random_matrix(rng, 6, 6))
+    np.testing.assert_allclose(rho_a, rho_b, atol=1e-9)
+
+
+def test_fixed_point_reproduces_exactly():
+    k = random_kraus(7, 3, rng=np.random.default_rng(10))
+    _, rho_a = fixed_point(k)
+    _, rho_b = fixed_point(k)
+    np.testing.assert_array_equal(rho_a, rho_b)
+
+
+def test_single_level_system():
+    k = np.array([[[0.6]], [[0.8j]]])
+    for method in ("arpack", "dense", "power"):
+        lam, rho = fixed_point(k, method=method)
+        np.testing.assert_allclose(lam, 1.0)
+        np.testing.assert_allclose(rho, [[1.0]])
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+def test_identity_channel_raises(method):
+    with pytest.raises(NonUniqueFixedPointError, match="no unique fixed point"):
+        fixed_point(np.eye(4)[None], method=method)
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+def test_two_invariant_blocks_raise(method):
+    # amplitude damping inside {0, 1} and inside {2, 3} separately: fixed points |0><0|, |2><2|
+    a = amplitude_damping_kraus(2, 0.5)
+    k = np.zeros((2, 4, 4), dtype=complex)
+    k[:, :2, :2] = a
+    k[:, 2:, 2:] = a
+    assert is_trace_preserving(k)
+    with pytest.raises(NonUniqueFixedPointError):
+        fixed_point(k, method=method)
+
+
+def test_unitary_channel_raises():
+    u = scipy.linalg.expm(1j * np.diag([0.0, 0.3, 1.1]))
+    with pytest.raises(NonUniqueFixedPointError):
+        fixed_point(u[None], method="dense")
+    with pytest.raises(NonUniqueFixedPointError):
+        fixed_point(u[None], method="arpack")
+
+
+def test_power_iteration_cannot_converge_on_periodic_channel(monkeypatch):
+    # full dephasing followed by a swap of the two levels: eigenvalues 1 and -1
+    k = np.zeros((2, 2, 2))
+    k[0, 1, 0] = 1.0
+    k[1, 0, 1] = 1.0
+    with pytest.raises(NonUniqueFixedPointError, match="same modulus"):
+        fixed_point(k, method="dense")
+    monkeypatch.setattr("helpers.channels.POWER_MAXITER", 50)
+    with pytest.raises(FixedPointConvergenceError, match="power iteration did not reach"):
+        fixed_point(k, method="power", v0=np.array([[0.7, 0], [0, 0.3]]))
+
+
+def test_arpack_failure_is_reported(monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    def failing_eigs(*args, **kwargs):
+        raise ArpackNoConvergence("no convergence", np.array([]), np.zeros((4, 0)))
+
+    monkeypatch.setattr("helpers.channels.eigs", failing_eigs)
+    with pytest.raises(FixedPointConvergenceError, match="ARPACK did not converge"):
+        fixed_point(random_kraus(3, 2, rng=np.random.default_rng(0)))
+
+
+# ------------------------------------------------------------------ bad inputs
+
+
+def test_bad_kraus_inputs():
+    good = random_kraus(3, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"shape \(d, n, n\).*got shape \(2, 3, 4\)"):
+        superoperator(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"got shape \(3, 3\).*leading axis"):
+        apply_channel(np.eye(3), np.eye(3))
+    bad = good.copy()
+    bad[0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match="kraus must be finite"):
+        fixed_point(bad)
+    with pytest.raises(ValueError, match="kraus must not be empty"):
+        channel_operator(np.zeros((0, 3, 3)))
+    with pytest.raises(TypeError, match=r"kraus must be a numeric.*dtype <U1"):
+        superoperator(np.full((1, 2, 2), "a"))
+    with pytest.raises(TypeError, match="dtype bool"):
+        superoperator(np.ones((1, 2, 2), dtype=bool))
+
+
+def test_bad_rho_and_layout():
+    k = random_kraus(3, 2, rng=np.random.default_rng(0))
+    with pytest.raises(
+        ValueError, match=r"rho must have shape \(n, n\) = \(3, 3\).*got shape \(4, 4\)"
+    ):
+        apply_channel(k, np.eye(4))
+    with pytest.raises(ValueError, match="rho must be finite"):
+        apply_channel(k, np.full((3, 3), np.inf))
+    with pytest.raises(
+        ValueError, match=r"kraus_op must have shape \(n, d, n\), got shape \(3, 2, 4\)"
+    ):
+        kraus_from_question_layout(np.zeros((3, 2, 4)))
+
+
+def test_bad_fixed_point_arguments():
+    k = random_kraus(3, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="method must be one of"):
+        fixed_point(k, method="lanczos")
+    with pytest.raises(ValueError, match=r"tol must lie in \(0, 1\), got 0"):
+        fixed_point(k, tol=0)
+    with pytest.raises(TypeError, match="tol must be a float"):
+        fixed_point(k, tol="1e-8")
+    with pytest.raises(
+        ValueError, match=r"v0 must have shape \(9,\) or \(3, 3\), got shape \(4,\)"
+    ):
+        fixed_point(k, v0=np.ones(4))
+    with pytest.raises(ValueError, match="v0 must not be the zero vector"):
+        fixed_point(k, v0=np.zeros(9))
+
+
+def test_bad_constructor_arguments():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="n must be at least 1, got 0"):
+        random_kraus(0, 2, rng=rng)
+    with pytest.raises(TypeError, match="d must be an int, got float"):
+        random_kraus(3, 2.0, rng=rng)
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
+        random_kraus(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\], got 1.5"):
+        depolarizing_kraus(2, 1.5)
+    with pytest.raises(ValueError, match="ground must satisfy"):
+        amplitude_damping_kraus(3, 0.5, ground=3)
