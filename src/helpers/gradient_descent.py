@@ -520,7 +520,25 @@ class FeatureScaling:
     intercept: int
 
     def apply(self, X: Any) -> np.ndarray:
-        """Scale another ``(k, n)`` matrix with the same ``mu`` and ``sigma`` (e.g. test data)."""
+        """Scale another matrix with the same ``mu`` and ``sigma`` (e.g. new or test data).
+
+        Parameters
+        ----------
+        X : (k, n) array_like
+            Rows to scale, with the columns of the matrix the scaling was fitted on.
+
+        Returns
+        -------
+        (k, n) ndarray
+            ``(X - mu) / sigma``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have ``n`` columns, or is not a finite non-empty 2-D array.
+        TypeError
+            If ``X`` is not real numeric.
+        """
         Xa = _design(X)
         if Xa.shape[1] != self.mu.size:
             raise ValueError(
@@ -541,6 +559,13 @@ class FeatureScaling:
         -------
         (n,) or (n, 1) ndarray
             Parameters for the original matrix, in the shape of ``theta_scaled``.
+
+        Raises
+        ------
+        ValueError
+            If ``theta_scaled`` is not of shape ``(n,)`` or ``(n, 1)``, or not finite.
+        TypeError
+            If ``theta_scaled`` is not real numeric.
         """
         n = self.mu.size
         shape = np.shape(theta_scaled)
