@@ -464,3 +464,19 @@ def test_float32_and_integer_shape_are_accepted():
     assert info["X"].dtype == np.float64
     assert loss32 == pytest.approx(forward_linear_regression(X, y, w)[0], rel=1e-6)
     np.testing.assert_array_equal(unbroadcast(np.ones((4, 3)), 3), [4.0, 4.0, 4.0])
+
+
+def test_train_rejects_a_gradient_rule_of_the_wrong_shape(good):
+    X, y, _ = good
+
+    def wrong_shape(info, weights):
+        return {"W": np.zeros((2, 1)), "B": np.zeros((1, 1))}
+
+    def wrong_keys(info, weights):
+        return {"w": np.zeros((3, 1))}
+
+    args = {"lr": 0.1, "epochs": 1, "batch_size": 5, "rng": np.random.default_rng(0)}
+    with pytest.raises(ValueError, match=r"gradients returned 'W' of shape \(2, 1\); .*\(3, 1\)"):
+        train(X, y, gradients=wrong_shape, **args)
+    with pytest.raises(ValueError, match=r"gradients must return a dict with keys 'W' and 'B'"):
+        train(X, y, gradients=wrong_keys, **args)

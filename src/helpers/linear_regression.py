@@ -441,8 +441,21 @@ def _step(
     """One in-place gradient step on the batch ``(Xb, yb)``."""
     _, info = forward_linear_regression(Xb, yb, w)
     grads = gradients(info, w)
+    if not isinstance(grads, Mapping) or not {"W", "B"} <= set(grads):
+        raise ValueError(
+            f"gradients must return a dict with keys 'W' and 'B', got {type(grads).__name__}"
+            + (f" with keys {sorted(map(str, grads))}" if isinstance(grads, Mapping) else "")
+        )
+    steps = {}
+    for k in ("W", "B"):
+        g = np.asarray(grads[k], dtype=np.float64)
+        if g.size != w[k].size:  # a (1,) bias gradient is accepted for a (1, 1) bias
+            raise ValueError(
+                f"gradients returned {k!r} of shape {g.shape}; the parameter has shape {w[k].shape}"
+            )
+        steps[k] = g.reshape(w[k].shape)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in ("W", "B"):
-            w[k] -= lr * np.asarray(grads[k]).reshape(w[k].shape)
-    if not all(np.all(np.isfinite(v)) for v in w.values()):
+            w[k] -= lr * steps[k]
+    if not all(np.isfinite(v).all() for v in w.values()):
         raise _Overflow("the weights are no longer finite")
