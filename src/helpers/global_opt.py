@@ -95,11 +95,11 @@ def _as_points(x: Any, name: str = "x") -> np.ndarray:
 def _as_bounds(bounds: Any) -> np.ndarray:
     """``bounds`` (a ``Bounds`` or a sequence of ``(low, high)`` pairs) as a ``(d, 2)`` array."""
     if isinstance(bounds, Bounds):
-        lb, ub = np.atleast_1d(bounds.lb), np.atleast_1d(bounds.ub)
-        if lb.shape != ub.shape or lb.ndim != 1:
+        lb, ub = np.broadcast_arrays(np.atleast_1d(bounds.lb), np.atleast_1d(bounds.ub))
+        if lb.ndim != 1:
             raise ValueError(
-                f"bounds: Bounds.lb and Bounds.ub must be 1-D of equal length, got shapes "
-                f"{lb.shape} and {ub.shape}"
+                f"bounds: Bounds.lb and Bounds.ub must be 1-D (one entry per variable), got "
+                f"shape {lb.shape}"
             )
         arr = np.column_stack([lb, ub])
     else:
@@ -146,7 +146,11 @@ def _ackley_columns(x: np.ndarray) -> np.ndarray:
     """
     x = np.asfortranarray(x)
     d = x.shape[0]
-    r = np.sqrt(np.sum(x * x, axis=0) / d)  # (S,) root-mean-square radius
+    # (S,) root-mean-square radius, scaled by max |x_i| so that tiny x (|x| < 1e-154, whose
+    # squares underflow) keep full relative accuracy: f ~ 4 r stays resolved down to 1e-308
+    scale = np.max(np.abs(x), axis=0)
+    y = x / np.where(scale == 0.0, 1.0, scale)
+    r = scale * np.sqrt(np.sum(y * y, axis=0) / d)
     s = np.sum(np.sin(np.pi * x) ** 2, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
     # 20 (1 - e^{-0.2 r}) + e (1 - e^{-2 s}): two non-negative terms, no cancellation.
     return -ACKLEY_A * np.expm1(-ACKLEY_B * r) - np.e * np.expm1(-2.0 * s)

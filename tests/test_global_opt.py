@@ -1,0 +1,509 @@
+"""Tests of helpers.global_opt: the Ackley function, its gradient, and de_then_polish."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.optimize import (
+    Bounds,
+    LinearConstraint,
+    NonlinearConstraint,
+    OptimizeResult,
+    minimize,
+    minimize_scalar,
+)
+
+from helpers import gradcheck
+from helpers.global_opt import (
+    FEASIBILITY_ATOL,
+    ackley,
+    ackley_gradient,
+    ackley_textbook,
+    as_constraint_list,
+    constraint_violation,
+    de_then_polish,
+)
+
+finite = st.floats(-30.0, 30.0, allow_nan=False, allow_infinity=False)
+
+
+def columns(max_d: int = 10, max_s: int = 8):
+    """(d, S) float arrays of moderate values."""
+    shapes = st.tuples(st.integers(1, max_d), st.integers(1, max_s))
+    return hnp.arrays(np.float64, shapes, elements=finite)
+
+
+def sum_at_least_one(d: int) -> NonlinearConstraint:
+    """sum(x) >= 1, written for both (d,) -> (1,) and (d, S) -> (1, S)."""
+    return NonlinearConstraint(lambda x: np.sum(x, axis=0, keepdims=True), 1.0, np.inf)
+
+
+# ---------------------------------------------------------------------------------------------
+# ackley
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(columns())
+def test_ackley_columns_match_points_bit_for_bit(x):
+    values = ackley(x)
+    assert values.shape == (x.shape[1],)
+    per_point = np.array([ackley(x[:, j]) for j in range(x.shape[1])])
+    np.testing.assert_array_equal(values, per_point)
+    # Fortran order (what vectorized DE passes) gives the same bits too
+    np.testing.assert_array_equal(ackley(np.asfortranarray(x)), values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(columns())
+def test_ackley_matches_textbook_formula(x):
+    # two different formulas of the same function: the textbook one loses ~1e-15 absolutely
+    np.testing.assert_allclose(ackley(x), ackley_textbook(x), rtol=0, atol=1e-13)
+    assert np.all(ackley(x) >= 0.0)
+
+
+@pytest.mark.parametrize("d", [1, 2, 4, 9])
+def test_ackley_closed_forms(d):
+    assert ackley(np.zeros(d)) == 0.0  # exact, no cancellation
+    assert ackley_textbook(np.zeros(d)) < 0.0  # the textbook form rounds to -4.4e-16
+    # at a unit vector sin(pi) ~ 1e-16 adds only ~1e-32: f = 20 (1 - exp(-0.2 / sqrt(d)))
+    np.testing.assert_allclose(
+        ackley(np.eye(d)[0]), 20 * (1 - np.exp(-0.2 / np.sqrt(d))), rtol=1e-14
+    )
+    # at x = t 1 with t = 1/2: r = 1/2, sin^2(pi/2) = 1 -> f = 20 (1 - e^-0.1) + e (1 - e^-2)
+    np.testing.assert_allclose(
+        ackley(np.full(d, 0.5)), 20 * (1 - np.exp(-0.1)) + np.e * (1 - np.exp(-2.0)), rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("d", [1, 4, 16])
+def test_ackley_is_accurate_near_the_kink(d):
+    # f(t e_1) = 20 (1 - exp(-0.2 t / sqrt d)) + O(t^2) -> 4 t / sqrt(d) to full relative accuracy
+    t = np.logspace(-300, -12, 30)  # the cosine term adds 13 t / 4 relatively
+    x = np.zeros((d, t.size))
+    x[0] = t
+    np.testing.assert_allclose(ackley(x) / t, 4 / np.sqrt(d), rtol=1e-8)
+    # the textbook form cannot resolve these values at all
+    assert np.all(np.abs(ackley_textbook(x[:, :5]) - ackley_textbook(np.zeros(d))) < 1e-14)
+
+
+@pytest.mark.parametrize("d", [2, 4, 8])
+def test_forward_difference_at_the_kink_is_four_over_root_d_whatever_the_step(d):
+    steps = np.logspace(-16, -4, 13)
+    slopes = np.array([ackley(np.eye(d)[0] * h) / h for h in steps])  # f(0) = 0
+    np.testing.assert_allclose(slopes, 4 / np.sqrt(d), rtol=1e-3)
+    # ... while the central difference at 0 is exactly zero, by symmetry
+    central = [(ackley(np.eye(d)[0] * h) - ackley(-np.eye(d)[0] * h)) / (2 * h) for h in steps]
+    np.testing.assert_array_equal(central, 0.0)
+
+
+def test_ackley_accepts_integers_and_returns_python_float():
+    value = ackley(np.array([1, 0, 0]))
+    assert isinstance(value, float)
+    assert value == ackley(np.array([1.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize(
+    ("x", "error", "match"),
+    [
+        (np.array([0.0, np.nan]), ValueError, r"x must be finite.*shape \(2,\)"),
+        (np.array([[np.inf], [0.0]]), ValueError, r"x must be finite.*shape \(2, 1\)"),
+        (np.zeros((2, 2, 2)), ValueError, r"shape \(d,\).*\(d, S\).*got shape \(2, 2, 2\)"),
+        (np.float64(1.0), ValueError, r"got shape \(\)"),
+        (np.zeros(0), ValueError, r"must not be empty, got shape \(0,\)"),
+        (np.zeros((3, 0)), ValueError, r"must not be empty, got shape \(3, 0\)"),
+        (np.array(["1", "2"]), TypeError, r"real numeric.*dtype <U1"),
+        (np.array([1 + 0j, 2]), TypeError, r"dtype complex128"),
+        (np.array([True, False]), TypeError, r"dtype bool"),
+        (np.array([1.0, None]), TypeError, r"dtype object"),
+    ],
+)
+@pytest.mark.parametrize("func", [ackley, ackley_textbook, ackley_gradient])
+def test_bad_points_are_rejected(func, x, error, match):
+    with pytest.raises(error, match=match):
+        func(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# ackley_gradient
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-6.0, 6.0)))
+def test_gradient_matches_central_differences_away_from_the_kink(x):
+    if np.linalg.norm(x) < 0.05:  # the central difference needs h << |x|
+        x = x + 0.1
+    result = gradcheck(ackley, ackley_gradient, x, rtol=1e-5, atol=1e-6)
+    assert result.ok, (result.worst, result.max_abs_error)
+
+
+@settings(max_examples=40, deadline=None)
+@given(columns(max_d=8, max_s=6))
+def test_gradient_columns_match_points(x):
+    g = ackley_gradient(x)
+    assert g.shape == x.shape
+    per_point = np.column_stack([ackley_gradient(x[:, j]) for j in range(x.shape[1])])
+    np.testing.assert_array_equal(g, per_point)
+
+
+@pytest.mark.parametrize("d", [1, 3, 4])
+def test_gradient_at_and_next_to_the_kink(d):
+    np.testing.assert_array_equal(ackley_gradient(np.zeros(d)), np.zeros(d))
+    # next to the kink |grad| is the radius of the subdifferential ball, 4 / sqrt(d),
+    # even for subnormal inputs whose squares underflow to zero
+    for tiny in (1e-310, 1e-200, 1e-12):
+        v = np.linspace(1.0, 2.0, d) * tiny
+        g = ackley_gradient(v)
+        np.testing.assert_allclose(np.linalg.norm(g), 4 / np.sqrt(d), rtol=1e-9)
+        direction = v / np.max(v)  # v / |v| computed without underflow
+        direction /= np.linalg.norm(direction)
+        np.testing.assert_allclose(g / np.linalg.norm(g), direction, rtol=1e-12)
+
+
+def test_gradient_zero_subgradient_is_optimal_for_a_local_method():
+    # with the analytic gradient SLSQP stops at 0 at once; with forward differences it leaves
+    exact = minimize(ackley, np.zeros(4), jac=ackley_gradient, method="SLSQP")
+    drift = minimize(ackley, np.zeros(4), method="SLSQP")
+    assert exact.fun == 0.0
+    np.testing.assert_array_equal(exact.x, 0.0)
+    assert drift.fun > 1e-9
+    assert ackley(drift.x) > 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# constraints
+# ---------------------------------------------------------------------------------------------
+
+
+def test_constraint_violation_against_hand_values():
+    x = np.array([0.2, 0.3, -0.1])
+    linear = LinearConstraint(np.ones((1, 3)), 1.0, np.inf)  # sum = 0.4 -> violation 0.6
+    nonlin = NonlinearConstraint(lambda v: v**2, 0.0, 0.02)  # 0.09 - 0.02 = 0.07
+    box = Bounds(0.0, 1.0)  # -0.1 -> 0.1
+    eq = {"type": "eq", "fun": lambda v: v[0] - 0.5}  # |0.2 - 0.5| = 0.3
+    ineq = {"type": "ineq", "fun": lambda v, a: v[1] - a, "args": (0.25,)}  # 0.05 >= 0: ok
+    np.testing.assert_allclose(constraint_violation(linear, x), 0.6)
+    np.testing.assert_allclose(constraint_violation([nonlin], x), 0.07)
+    np.testing.assert_allclose(constraint_violation(box, x), 0.1)
+    np.testing.assert_allclose(constraint_violation(eq, x), 0.3)
+    assert constraint_violation(ineq, x) == 0.0
+    np.testing.assert_allclose(constraint_violation([linear, nonlin, box, eq, ineq], x), 0.6)
+    assert constraint_violation((), x) == 0.0
+    assert constraint_violation(NonlinearConstraint(lambda v: np.nan, 0, 1), x) == np.inf
+
+
+def test_dict_constraints_become_nonlinear_constraints():
+    (c,) = as_constraint_list({"type": "ineq", "fun": lambda v: v.sum() - 1, "jac": np.ones_like})
+    assert isinstance(c, NonlinearConstraint)
+    np.testing.assert_array_equal(c.lb, 0.0)
+    np.testing.assert_array_equal(c.ub, np.inf)
+    np.testing.assert_array_equal(c.jac(np.zeros(3)), np.ones((1, 3)))
+    (e,) = as_constraint_list([{"type": "eq", "fun": lambda v: v[0]}])
+    np.testing.assert_array_equal(e.ub, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "error", "match"),
+    [
+        ("sum(x) >= 1", TypeError, r"constraints must be .* got str"),
+        (42, TypeError, r"got int"),
+        ([lambda x: x], TypeError, r"constraints\[0\] must be .* got function"),
+        ([{"type": "le", "fun": np.sum}], ValueError, r"constraints\[0\].*type='le'"),
+        ([{"type": "eq"}], ValueError, r"callable 'fun'"),
+    ],
+)
+def test_bad_constraints_are_rejected(constraints, error, match):
+    with pytest.raises(error, match=match):
+        as_constraint_list(constraints)
+
+
+def test_constraint_violation_needs_one_point():
+    with pytest.raises(ValueError, match=r"one point of shape \(d,\), got shape \(2, 3\)"):
+        constraint_violation((), np.zeros((2, 3)))
+
+
+# ---------------------------------------------------------------------------------------------
+# de_then_polish
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    d=st.integers(2, 8),
+    low=st.floats(-8.0, -0.5),
+    width=st.floats(1.0, 12.0),
+    method=st.sampled_from(["SLSQP", "COBYLA", "L-BFGS-B", "Nelder-Mead", "Powell"]),
+)
+def test_never_worse_than_de_and_inside_the_bounds(seed, d, low, width, method):
+    bounds = [(low, low + width)] * d
+    res = de_then_polish(
+        ackley, bounds, local_method=method, rng=seed, maxiter=15, popsize=4, tol=1e-3
+    )
+    assert res.fun <= res.de.fun
+    assert np.all(res.x >= low)
+    assert np.all(res.x <= low + width)
+    assert res.fun == ackley(res.x)  # the reported value is f at the returned point
+    assert np.array_equal(res.x, res.local.x if res.polished else res.de.x)
+    assert res.nfev > res.de.nfev
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1), d=st.integers(2, 8), method=st.sampled_from(["SLSQP", "COBYLA"])
+)
+def test_constraints_hold_and_never_worse_than_de(seed, d, method):
+    res = de_then_polish(
+        ackley,
+        [(-5.0, 5.0)] * d,
+        constraints=sum_at_least_one(d),
+        local_method=method,
+        rng=seed,
+        maxiter=15,
+        popsize=4,
+        tol=1e-3,
+    )
+    assert res.de.maxcv == 0.0  # DE found a feasible point ...
+    assert res.fun <= res.de.fun  # ... so the guarantee applies
+    assert np.sum(res.x) >= 1.0 - FEASIBILITY_ATOL
+    assert res.maxcv <= FEASIBILITY_ATOL
+    assert res.maxcv == constraint_violation(sum_at_least_one(d), res.x)
+
+
+def test_slsqp_drift_from_the_exact_minimum_is_rejected():
+    res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, rng=1, maxiter=1000, tol=1e-12)
+    np.testing.assert_array_equal(res.de.x, 0.0)  # DE lands on the minimiser exactly
+    assert res.de.fun == 0.0
+    assert res.local.fun > 0.0  # SLSQP from there moved away ...
+    assert not res.polished  # ... and was rejected
+    np.testing.assert_array_equal(res.x, 0.0)
+    assert res.fun == 0.0
+    assert "did not improve" in res.message
+    # with the subgradient at the kink SLSQP stays put (and is not an improvement either)
+    exact = de_then_polish(
+        ackley, [(-20.0, 20.0)] * 4, jac=ackley_gradient, rng=1, maxiter=1000, tol=1e-12
+    )
+    np.testing.assert_array_equal(exact.local.x, 0.0)
+
+
+def test_constrained_optimum_matches_a_one_dimensional_reference():
+    d = 4
+    res = de_then_polish(
+        ackley,
+        [(-5.0, 5.0)] * d,
+        constraints=sum_at_least_one(d),
+        jac=ackley_gradient,
+        local_options={"ftol": 1e-14},
+        rng=3,
+        maxiter=200,
+    )
+    assert res.polished
+    assert res.fun < res.de.fun
+    # reference: the optimum is on sum(x) = 1 with one large coordinate b = 1 - (d - 1) a and
+    # d - 1 equal small ones a; minimise over a in one dimension (a bounded scalar problem)
+    k = int(np.argmax(res.x))
+
+    def point(a: float) -> np.ndarray:
+        x = np.full(d, a)
+        x[k] = 1 - (d - 1) * a
+        return x
+
+    ref = minimize_scalar(
+        lambda a: ackley(point(a)), bounds=(0.0, 0.1), method="bounded", options={"xatol": 1e-12}
+    )
+    np.testing.assert_allclose(res.fun, ref.fun, rtol=1e-9)
+    np.testing.assert_allclose(res.x, point(ref.x), atol=1e-5)
+    # KKT: on the active constraint the gradient is a non-negative multiple of (1, ..., 1)
+    g = ackley_gradient(res.x)
+    np.testing.assert_allclose(g, np.full(d, g.mean()), atol=1e-6)
+    assert g.mean() > 0
+
+
+def test_vectorized_gives_the_same_result_and_counts_calls():
+    calls = {"points": 0, "calls": 0}
+
+    def counted(x):
+        calls["calls"] += 1
+        calls["points"] += 1 if x.ndim == 1 else x.shape[1]
+        return ackley(x)
+
+    kwargs = {"rng": 7, "maxiter": 40, "popsize": 5, "updating": "deferred"}
+    per_point = de_then_polish(ackley, [(-3.0, 3.0)] * 3, **kwargs)
+    calls.update(points=0, calls=0)
+    vec = de_then_polish(counted, [(-3.0, 3.0)] * 3, vectorized=True, **kwargs)
+    np.testing.assert_array_equal(vec.de.x, per_point.de.x)
+    np.testing.assert_array_equal(vec.x, per_point.x)
+    assert vec.fun == per_point.fun
+    # DE's nfev counts calls of the vectorized function, not points evaluated
+    population = 5 * 3
+    assert vec.de.nfev == vec.de.nit + 1
+    assert per_point.de.nfev == population * (per_point.de.nit + 1)
+    assert calls["calls"] == vec.nfev
+    assert calls["points"] == population * (vec.de.nit + 1) + vec.local.nfev + 1
+
+
+def test_vectorized_defaults_to_deferred_updating_without_a_warning(recwarn):
+    de_then_polish(ackley, [(-2.0, 2.0)] * 2, vectorized=True, rng=0, maxiter=5)
+    assert not [w for w in recwarn if "updating" in str(w.message)]
+
+
+def test_same_seed_same_result_and_generators_accepted():
+    a = de_then_polish(ackley, [(-4.0, 4.0)] * 3, rng=11, maxiter=20, popsize=5)
+    b = de_then_polish(ackley, [(-4.0, 4.0)] * 3, rng=11, maxiter=20, popsize=5)
+    np.testing.assert_array_equal(a.x, b.x)
+    g1 = de_then_polish(
+        ackley, [(-4.0, 4.0)] * 3, rng=np.random.default_rng(5), maxiter=20, popsize=5
+    )
+    g2 = de_then_polish(
+        ackley, [(-4.0, 4.0)] * 3, rng=np.random.default_rng(5), maxiter=20, popsize=5
+    )
+    np.testing.assert_array_equal(g1.x, g2.x)
+
+
+def test_old_style_dict_constraints_work_like_new_ones():
+    new = de_then_polish(
+        ackley, [(-3.0, 3.0)] * 2, constraints=sum_at_least_one(2), rng=2, maxiter=60
+    )
+    old = de_then_polish(
+        ackley,
+        [(-3.0, 3.0)] * 2,
+        constraints=[{"type": "ineq", "fun": lambda x: np.sum(x) - 1.0}],
+        rng=2,
+        maxiter=60,
+    )
+    np.testing.assert_allclose(old.fun, new.fun, rtol=1e-6)
+    assert old.maxcv <= FEASIBILITY_ATOL
+
+
+def test_local_point_outside_the_bounds_is_rejected():
+    # BFGS ignores bounds: from the box edge x = 1 it runs to the unconstrained minimum x = 5
+    def f(x):
+        return float(np.sum((x - 5.0) ** 2))
+
+    res = de_then_polish(f, [(-1.0, 1.0)] * 2, local_method="BFGS", rng=0, maxiter=50)
+    np.testing.assert_allclose(res.local.x, 5.0, atol=1e-4)
+    assert not res.polished
+    assert "left the bounds" in res.message
+    assert np.all(np.abs(res.x) <= 1.0)
+
+
+def test_infeasible_de_point_is_replaced_by_a_feasible_local_point():
+    # an equality constraint: DE's random trial points essentially never satisfy it exactly
+    eq = NonlinearConstraint(lambda x: np.sum(x, axis=0, keepdims=True), 1.0, 1.0)
+    res = de_then_polish(ackley, [(-3.0, 3.0)] * 3, constraints=eq, rng=4, maxiter=30)
+    assert res.de.maxcv > FEASIBILITY_ATOL
+    assert res.polished
+    assert "infeasible" in res.message
+    np.testing.assert_allclose(np.sum(res.x), 1.0, atol=1e-9)
+    assert res.success
+
+
+def _fake_minimize(x, fun):
+    def fake(*args, **kwargs):
+        return OptimizeResult(x=np.asarray(x, float), fun=fun, success=True, nfev=3)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("x_local", "reported", "why"),
+    [
+        ([0.5, 0.5], -1.0, "did not improve"),  # reports a value lower than fun(x)
+        ([np.nan, 0.0], -1.0, "not finite"),
+        ([0.1, 0.3], 0.0, "violates a constraint"),
+    ],
+)
+def test_bad_local_results_are_rejected(x_local, reported, why):
+    cons = sum_at_least_one(2)
+    with mock.patch("helpers.global_opt.minimize", _fake_minimize(x_local, reported)):
+        res = de_then_polish(ackley, [(-2.0, 2.0)] * 2, constraints=cons, rng=0, maxiter=40)
+    assert not res.polished
+    assert why in res.message
+    np.testing.assert_array_equal(res.x, res.de.x)
+    assert res.fun == res.de.fun
+
+
+# ---------------------------------------------------------------------------------------------
+# de_then_polish: bad inputs
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bounds", "error", "match"),
+    [
+        ([(-1, 1, 2)], ValueError, r"bounds must have shape \(d, 2\).*got shape \(1, 3\)"),
+        ([(-1,), (0,)], ValueError, r"got shape \(2, 1\)"),
+        ([], ValueError, r"got shape \(0,\)"),
+        ([(-1, 1), (0,)], ValueError, r"sequence of \(low, high\) pairs"),
+        ([(-1, np.nan)], ValueError, r"bounds must be finite"),
+        ([(-np.inf, 1)], ValueError, r"bounds must be finite"),
+        ([(0, 1), (2, 1)], ValueError, r"bounds\[1\] has low > high: \(2.0, 1.0\)"),
+        ([("a", "b")], TypeError, r"bounds must be numeric.*dtype <U1"),
+        (
+            Bounds(np.zeros((2, 2)), 1.0),
+            ValueError,
+            r"Bounds.lb and Bounds.ub must be 1-D.*\(2, 2\)",
+        ),
+    ],
+)
+def test_bad_bounds_are_rejected(bounds, error, match):
+    with pytest.raises(error, match=match):
+        de_then_polish(ackley, bounds, maxiter=2)
+
+
+def test_bounds_of_the_wrong_length_for_x0_are_rejected():
+    with pytest.raises(
+        ValueError, match=r"x0 must have shape \(3,\) to match bounds, got shape \(2,\)"
+    ):
+        de_then_polish(ackley, [(-1, 1)] * 3, x0=np.zeros(2), maxiter=2)
+
+
+def test_bounds_object_is_accepted():
+    res = de_then_polish(ackley, Bounds([-1.0, -1.0], [1.0, 2.0]), rng=0, maxiter=10)
+    assert res.x.shape == (2,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"fun": "ackley"}, TypeError, r"fun must be callable, got str"),
+        ({"local_method": "Newton"}, ValueError, r"local_method must be one of .* got 'Newton'"),
+        ({"local_method": 3}, TypeError, r"local_method must be a string, got int"),
+        (
+            {"local_method": "L-BFGS-B", "constraints": sum_at_least_one(2)},
+            ValueError,
+            r"'L-BFGS-B' cannot handle constraints",
+        ),
+        ({"local_method": "COBYLA", "jac": ackley_gradient}, ValueError, r"does not use it"),
+        ({"local_method": "Newton-CG"}, ValueError, r"'Newton-CG' needs jac"),
+        ({"jac": np.zeros(2)}, TypeError, r"jac must be callable or None, got ndarray"),
+        (
+            {"jac": lambda x: np.zeros(3)},
+            ValueError,
+            r"jac must return .* shape \(2,\), got .*\(3,\)",
+        ),
+        ({"local_options": [("ftol", 1e-9)]}, TypeError, r"local_options must be a mapping"),
+    ],
+)
+def test_bad_arguments_are_rejected(kwargs, error, match):
+    args = {"fun": ackley, **kwargs}
+    fun = args.pop("fun")
+    with pytest.raises(error, match=match):
+        de_then_polish(fun, [(-1.0, 1.0)] * 2, rng=0, maxiter=2, **args)
+
+
+def test_vector_valued_fun_is_rejected_in_the_local_phase():
+    with pytest.raises(ValueError, match=r"fun must map \(d, 1\) -> \(1,\), got .* shape \(2,\)"):
+        de_then_polish(
+            lambda X: ackley(X) if X.shape[1] > 1 else np.zeros(2),
+            [(-1.0, 1.0)] * 2,
+            vectorized=True,
+            rng=0,
+            maxiter=2,
+        )
