@@ -64,7 +64,9 @@ def main() -> int:
             repeat_loop = 3 if m >= 10_000 else 5
             t_loop = best_time(partial(loop_step, X, y, theta, alpha), repeat=repeat_loop)
             number = max(1, 400_000 // m)
-            t_vec = best_time(partial(vectorized_step, X, y, theta, alpha), repeat=9, number=number)
+            t_vec = best_time(
+                partial(vectorized_step, X, y, theta, alpha), repeat=15, number=number
+            )
             ratio = t_loop / t_vec
             results.append(
                 {
