@@ -274,7 +274,7 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
         raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
     if not np.isfinite(g_arr).all():
         raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
-    inner = np.einsum("...k,...k->...", g_arr, s_arr)[..., None]
+    inner = np.einsum("...k,...k->...", g_arr, s_arr)[..., None]  # <g, s> per sample: (..., 1)
     return s_arr * (g_arr - inner)
 
 
@@ -411,13 +411,9 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     y_arr, is_index = _targets(arr, y)
     n = arr.size // arr.shape[-1]
     grad = softmax(arr, axis=-1)
-    if is_index:
-        np.put_along_axis(
-            grad,
-            y_arr[..., None],
-            np.take_along_axis(grad, y_arr[..., None], axis=-1) - 1,
-            axis=-1,
-        )
+    if is_index:  # s - onehot(y): subtract 1 at each sample's true class, no one-hot array
+        idx = y_arr[..., None]
+        np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - 1, axis=-1)
     else:
         grad = grad - y_arr
     return grad / n
