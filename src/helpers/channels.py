@@ -424,8 +424,8 @@ def _to_density(
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
             f"the trace-normalised eigenvector is not Hermitian (relative error {herm_err:.2e}): "
-            "for a simple leading eigenvalue it would be, so the largest modulus is shared by "
-            "several eigenvalues (e.g. a unitary channel) and there is no unique fixed point"
+            "for a simple leading eigenvalue it would be, so several eigenvalues share the "
+            "largest modulus and the channel has no unique fixed point"
         )
     rho = (rho + rho.conj().T) / 2
     lowest = np.linalg.eigvalsh(rho)[0]
