@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -179,13 +181,27 @@ def test_wrong_conventions_differ():
     assert not np.allclose(dual, apply_channel(k, rho))
 
 
-def test_operator_never_forms_dense_matrix():
-    # at n = 200 the dense S would take 25 GB; the operator still applies in O(d n^2) memory.
-    k = random_kraus(200, 2, rng=np.random.default_rng(6))
+def test_operator_and_fixed_point_memory_is_order_n_squared():
+    # at n = 200 the dense S would take 25 GB; the operator works in a few n x n matrices.
+    n = 200
+    k = random_kraus(n, 2, rng=np.random.default_rng(6))
     op = channel_operator(k)
-    rho = np.eye(200) / 200
-    out = (op @ rho.reshape(-1)).reshape(200, 200)
+    rho = np.eye(n) / n
+    matrix_bytes = 16 * n * n
+    tracemalloc.start()
+    out = (op @ rho.reshape(-1)).reshape(n, n)
+    _, peak_apply = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     np.testing.assert_allclose(np.trace(out), 1.0, atol=1e-12)
+    assert peak_apply < 12 * matrix_bytes
+    n = 60
+    k = random_kraus(n, 2, rng=np.random.default_rng(7))
+    tracemalloc.start()
+    lam, _ = fixed_point(k)
+    _, peak_solve = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_allclose(lam, 1.0, atol=1e-10)
+    assert peak_solve < 60 * 16 * n * n  # ARPACK's 20 Krylov vectors and work arrays; S: 16 n^4
 
 
 # ------------------------------------------------------------------ fixed points
