@@ -277,7 +277,8 @@ def test_constraints_hold_and_never_worse_than_de(seed, d, method):
 
 
 def test_slsqp_drift_from_the_exact_minimum_is_rejected():
-    res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, rng=1, maxiter=1000, tol=1e-12)
+    fast = {"rng": 1, "maxiter": 1000, "tol": 1e-12, "vectorized": True}
+    res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, **fast)
     np.testing.assert_array_equal(res.de.x, 0.0)  # DE lands on the minimiser exactly
     assert res.de.fun == 0.0
     assert res.local.fun > 0.0  # SLSQP from there moved away ...
@@ -286,9 +287,7 @@ def test_slsqp_drift_from_the_exact_minimum_is_rejected():
     assert res.fun == 0.0
     assert "did not improve" in res.message
     # with the subgradient at the kink SLSQP stays put (and is not an improvement either)
-    exact = de_then_polish(
-        ackley, [(-20.0, 20.0)] * 4, jac=ackley_gradient, rng=1, maxiter=1000, tol=1e-12
-    )
+    exact = de_then_polish(ackley, [(-20.0, 20.0)] * 4, jac=ackley_gradient, **fast)
     np.testing.assert_array_equal(exact.local.x, 0.0)
 
 

@@ -275,9 +275,9 @@ def ackley_gradient(x: np.ndarray) -> np.ndarray:
     unit = y / np.where(at_kink, 1.0, norm_y)  # (d, S) x / |x|, zero column at the kink
     r = scale * norm_y / np.sqrt(d)  # (S,) root-mean-square radius
     s = np.sum(np.sin(np.pi * cols) ** 2, axis=0) / d  # (S,)
-    g = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit + (ACKLEY_C / d) * np.exp(
-        1.0 - 2.0 * s
-    ) * np.sin(ACKLEY_C * cols)
+    radial = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit  # (d, S)
+    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * cols)  # (d, S)
+    g = radial + periodic
     return g[:, 0] if arr.ndim == 1 else g
 
 
