@@ -167,6 +167,32 @@ def test_channel_operator_matches_superoperator(n, d, seed, m):
     np.testing.assert_allclose(op.H @ x, s.conj().T @ x, atol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(n=sizes, d=kraus_counts, seed=seeds)
+def test_channel_maps_density_matrices_to_density_matrices(n, d, seed):
+    rng = np.random.default_rng(seed)
+    k = random_kraus(n, d, rng=rng)
+    a = random_matrix(rng, n, n)
+    rho = a @ a.conj().T / np.trace(a @ a.conj().T)
+    out = apply_channel(k, rho)
+    np.testing.assert_allclose(out, out.conj().T, atol=1e-13)
+    np.testing.assert_allclose(np.trace(out), 1.0, atol=1e-12)
+    assert np.linalg.eigvalsh(out)[0] >= -1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 5), d=st.integers(2, 4), seed=seeds)
+def test_unitary_mixing_of_kraus_operators_is_the_same_channel(n, d, seed):
+    # K'_i = sum_j U_ij K_j with U unitary describes the same channel (Kraus freedom)
+    rng = np.random.default_rng(seed)
+    k = random_kraus(n, d, rng=rng)
+    u, _ = np.linalg.qr(random_matrix(rng, d, d))
+    mixed = np.einsum("ij,jab->iab", u, k)
+    assert not np.allclose(mixed, k)
+    np.testing.assert_allclose(superoperator(mixed), superoperator(k), atol=1e-12)
+    np.testing.assert_allclose(fixed_point(mixed)[1], fixed_point(k)[1], atol=1e-9)
+
+
 def test_wrong_conventions_differ():
     # column-major vec and the dual channel are different maps: the tests above can fail.
     k = random_kraus(3, 2, rng=np.random.default_rng(4))
