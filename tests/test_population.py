@@ -263,6 +263,12 @@ def test_bad_states_and_options():
         steady_state_ivp(GOOD_A, GOOD_B, 0.0, rtol=0.0)
     with pytest.raises(ValueError, match=r"y must have shape \(3,\), got shape \(2,\)"):
         residual(GOOD_A, GOOD_B, [0.1, 0.2])
+    with pytest.raises(ValueError, match=r"y must have shape \(3,\) for the Jacobian"):
+        phenotype_jac(0.0, np.zeros((3, 2)), GOOD_A, GOOD_B)
+    with pytest.raises(ValueError, match=r"beta must be positive"):
+        hill([0.5], [-1.0])
+    with pytest.raises(TypeError, match=r"y must be a real numeric array, got dtype object"):
+        hill(np.array([None]), [2.0])
 
 
 @settings(max_examples=30, deadline=None)

@@ -273,13 +273,29 @@ def _bracketed_newton(
 ) -> np.ndarray:
     """Roots of ``g`` on ``[lo, hi]`` with ``g(lo) >= 0 >= g(hi)``, elementwise.
 
-    ``g(x, idx)`` returns ``(g, dg)`` at the points ``x`` of the individuals ``idx``. Newton steps
-    are taken when they stay strictly inside the current bracket and at least halve ``|g|``'s
-    linear model; otherwise the bracket is bisected (Numerical Recipes' ``rtsafe``, vectorized).
-    Individuals drop out of the arrays as they converge: to machine precision, a step or a
-    bracket below a few ulps, or ``g == 0``. Bisection alone would need at most about 1100
-    halvings to shrink any double bracket to a few ulps (roots as small as 1e-300 included), so
-    ``max_iter`` is never reached.
+    ``g(x, idx)`` returns ``(g, dg)`` at the points ``x`` (shape (m,)) of the individuals ``idx``
+    (shape (m,), indices into ``lo``). A Newton step is taken when it lands strictly inside the
+    current bracket and is at most half the previous step; otherwise the bracket is bisected
+    (Numerical Recipes' ``rtsafe``, vectorized). Individuals drop out of the arrays as they
+    converge: ``g == 0``, a Newton correction below an ulp, or a bracket of a few ulps. Bisection
+    needs at most about 1100 halvings to shrink any double bracket to a few ulps (roots as small
+    as 1e-300 included) and accepted Newton steps shrink geometrically, so ``max_iter`` is only a
+    safety cap (RuntimeError if reached; no test or chapter run comes near it).
+
+    Parameters
+    ----------
+    g : callable
+        ``g(x, idx) -> (g(x), g'(x))``, each of shape (m,).
+    lo, hi : (n,) arrays
+        Brackets with ``g(lo) >= 0 >= g(hi)`` (a falling sign change; pass ``-g`` for a rising
+        one).
+    max_iter : int, optional
+        A safety cap on the iterations.
+
+    Returns
+    -------
+    x : (n,) array
+        The roots.
     """
     lo = lo.astype(np.float64, copy=True)
     hi = hi.astype(np.float64, copy=True)
