@@ -84,8 +84,10 @@ def _as_points(x: Any, name: str = "x") -> np.ndarray:
             f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
             f"got shape {arr.shape}"
         )
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one coordinate, got shape {arr.shape}")
+    # S = 0 columns is allowed: constrained vectorized DE evaluates only its feasible trial points
+    # and passes a (d, 0) array when there are none; the answer is then an empty (0,) array.
     arr = arr.astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
@@ -172,7 +174,8 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     x : (d,) or (d, S) array
         One point, or ``S`` points stored as columns (the layout that
         ``differential_evolution(..., vectorized=True)`` passes). Integers are converted to
-        float64.
+        float64. ``S = 0`` is allowed and gives an empty result: constrained vectorized DE passes
+        ``(d, 0)`` when none of its trial points is feasible.
 
     Returns
     -------
@@ -184,7 +187,7 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     TypeError
         If ``x`` is not a real numeric array.
     ValueError
-        If ``x`` is empty, not 1-D or 2-D, or contains NaN or inf.
+        If ``x`` has no coordinates (``d = 0``), is not 1-D or 2-D, or contains NaN or inf.
 
     Examples
     --------
