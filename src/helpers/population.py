@@ -117,35 +117,43 @@ def _initial(y0: Any, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # The model and its derivatives
 # --------------------------------------------------------------------------------------------
-def _hill_parts(y: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``h``, ``h'`` and ``h''`` of ``h(y) = y**b / (1 + y**b)``, with ``h = 0`` for ``y <= 0``.
+def _hill_parts(y: np.ndarray, beta: np.ndarray, order: int = 2) -> tuple[np.ndarray, ...]:
+    """``h`` and its first ``order`` derivatives, for ``h(y) = y**b / (1 + y**b)``, ``h = 0`` at
+    ``y <= 0``; ``y`` and ``beta`` broadcast, results have the broadcast shape.
 
-    ``h = expit(b log y)`` never overflows; ``h' = b h (1 - h) / y`` and
-    ``h'' = h' (b (1 - 2h) - 1) / y``. For ``y <= 0`` all three are 0 (the switch is flat there).
+    ``h = expit(b log y)`` never overflows; ``h' = b h (1 - h) / y``, with ``1 - h`` computed as
+    ``expit(-b log y)`` (no cancellation when ``h`` is near 1); ``h'' = h' (b (1 - 2h) - 1) / y``.
+    For ``y <= 0`` all of them are 0 (the switch is flat there). Only what ``order`` asks for is
+    computed: the right-hand side needs ``h``, Newton on ``f`` needs ``h'``, Newton on ``f'``
+    needs ``h''``.
     """
     pos = y > 0
     ysafe = np.where(pos, y, 1.0)
     z = beta * np.log(ysafe)
     h = np.where(pos, expit(z), 0.0)
+    if order == 0:
+        return (h,)
     # For beta < 1 and y -> 0+, h' and h'' really do go to infinity; inf is their value there.
     with np.errstate(over="ignore", invalid="ignore"):
         dh = np.where(pos, beta * h * expit(-z) / ysafe, 0.0)
+        if order == 1:
+            return h, dh
         d2h = dh * (beta * (1.0 - 2.0 * h) - 1.0) / ysafe
     return h, dh, d2h
 
 
 def _f(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    h = _hill_parts(y, beta)[0]
+    h = _hill_parts(y, beta, 0)[0]
     return BASAL - y + alpha * h
 
 
 def _f_df(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, dh, _ = _hill_parts(y, beta)
+    h, dh = _hill_parts(y, beta, 1)
     return BASAL - y + alpha * h, alpha * dh - 1.0
 
 
 def _df_d2f(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    _, dh, d2h = _hill_parts(y, beta)
+    _, dh, d2h = _hill_parts(y, beta, 2)
     return alpha * dh - 1.0, alpha * d2h
 
 
@@ -168,7 +176,7 @@ def hill(y: Any, beta: Any) -> np.ndarray:
     if np.any(bb <= 0):
         raise ValueError(f"beta must be positive (a Hill coefficient), got min {bb.min()}")
     yy, bb = np.broadcast_arrays(yy, bb)
-    return _hill_parts(yy, bb)[0]
+    return _hill_parts(yy, bb, 0)[0]
 
 
 def _check_state(y: Any, n: int) -> tuple[np.ndarray, bool]:
