@@ -403,6 +403,27 @@ def test_old_style_dict_constraints_work_like_new_ones():
     assert old.maxcv <= FEASIBILITY_ATOL
 
 
+def test_args_reach_both_stages():
+    # a shifted Ackley: the minimiser moves to the shift c, passed through args
+    c = np.array([0.3, -0.7])
+
+    def shifted(x, shift):
+        return ackley(x - (shift if x.ndim == 1 else shift[:, None]))
+
+    def shifted_grad(x, shift):
+        return ackley_gradient(x - shift)
+
+    res = de_then_polish(
+        shifted, [(-3.0, 3.0)] * 2, args=(c,), jac=shifted_grad, rng=0, maxiter=200, tol=1e-12
+    )
+    np.testing.assert_allclose(res.x, c, atol=1e-12)
+    assert res.fun == shifted(res.x, c)
+    vec = de_then_polish(
+        shifted, [(-3.0, 3.0)] * 2, args=(c,), vectorized=True, rng=0, maxiter=200, tol=1e-12
+    )
+    np.testing.assert_allclose(vec.de.x, res.de.x)
+
+
 def test_local_point_outside_the_bounds_is_rejected():
     # BFGS ignores bounds: from the box edge x = 1 it runs to the unconstrained minimum x = 5
     def f(x):

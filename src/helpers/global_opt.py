@@ -419,6 +419,15 @@ def _scalar_value(fun: Callable[..., Any], x: np.ndarray, vectorized: bool) -> f
     return float(value.reshape(-1)[0])
 
 
+def _bind_args(f: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[np.ndarray], Any]:
+    """``x -> f(x, *args)``."""
+
+    def bound(x: np.ndarray) -> Any:
+        return f(x, *args)
+
+    return bound
+
+
 def de_then_polish(
     fun: Callable[..., Any],
     bounds: Any,
@@ -471,6 +480,7 @@ def de_then_polish(
         DE's ``updating`` then defaults to ``'deferred'`` (which vectorization requires).
     **de_kwargs
         Passed to ``differential_evolution`` (``maxiter``, ``popsize``, ``tol``, ``init``, ...).
+        ``args=(a, b)`` is honoured by both stages: ``fun(x, a, b)`` and ``jac(x, a, b)``.
 
     Returns
     -------
@@ -490,7 +500,8 @@ def de_then_polish(
     ValueError
         If ``bounds`` is not ``(d, 2)`` with finite ``low <= high``, the method is unknown or
         cannot handle the given constraints, ``jac`` is given to a gradient-free method or
-        returns the wrong shape, or ``fun`` does not return a finite value of the right shape.
+        returns the wrong shape, or ``fun`` returns an output of the wrong shape (a local point
+        where ``fun`` is not finite is rejected, not raised).
 
     Examples
     --------
@@ -525,6 +536,11 @@ def de_then_polish(
         raise ValueError(f"local_method {local_method!r} needs jac")
     if local_options is not None and not isinstance(local_options, Mapping):
         raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    args = de_kwargs.pop("args", ())
+    args = tuple(args) if isinstance(args, list | tuple) else (args,)
+    if args:  # bind them once, so that DE, the local method and the re-evaluation agree
+        fun = _bind_args(fun, args)
+        jac = None if jac is None else _bind_args(jac, args)
     if "x0" in de_kwargs and de_kwargs["x0"] is not None:
         x0 = _as_points(de_kwargs["x0"], "x0")
         if x0.shape != (d,):
@@ -564,7 +580,8 @@ def de_then_polish(
     local = minimize(local_fun, x_de.copy(), method=local_method, **local_kwargs)
 
     x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
-    f_loc = _scalar_value(fun, x_loc, vectorized) if np.isfinite(x_loc).all() else np.inf
+    evaluated = bool(np.isfinite(x_loc).all())
+    f_loc = _scalar_value(fun, x_loc, vectorized) if evaluated else np.inf
     in_box = bool(np.all(lower <= x_loc) and np.all(x_loc <= upper))
     maxcv_loc = constraint_violation(cons, x_loc) if in_box else np.inf
     de_feasible = maxcv_de <= FEASIBILITY_ATOL
@@ -591,7 +608,7 @@ def de_then_polish(
         message = f"kept DE's point: {why}"
     feasible = maxcv <= FEASIBILITY_ATOL
     success = bool(feasible and (de.success or (accept and local.success)))
-    nfev = int(de.nfev) + int(getattr(local, "nfev", 0)) + 1
+    nfev = int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated)
     return OptimizeResult(
         x=x.copy(),
         fun=f,
