@@ -8,6 +8,7 @@ The dense eig at n = 64 (a 4096 x 4096 complex eig) takes minutes and is run onc
 
 from __future__ import annotations
 
+import os
 import sys
 import tracemalloc
 from pathlib import Path
@@ -45,6 +46,7 @@ def start_vector(n: int) -> np.ndarray:
 
 
 def main() -> int:
+    load_before = os.getloadavg()
     rows = []
     matvec = {}
     solvers = {}
@@ -108,6 +110,10 @@ def main() -> int:
             }
         )
     print(table(rows))
+    print(
+        f"(1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, "
+        f"on {os.cpu_count()} CPUs; BLAS pinned to 1 thread)"
+    )
     ratio_32 = solvers[32]["dense_eig_s"] / solvers[32]["arpack_s"]
     ratio_64 = solvers[64]["dense_eig_s"] / solvers[64]["arpack_s"]
     bytes_per_matrix = 16 * BIG_N**2
@@ -128,6 +134,8 @@ def main() -> int:
                 "target": TARGET_RATIO_64,
             },
             "threads": 1,
+            "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
+            "cpus": os.cpu_count(),
             "d": D,
             "matvec": {str(n): v for n, v in matvec.items()},
             "solvers": {str(n): v for n, v in solvers.items()},
