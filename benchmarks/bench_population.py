@@ -72,6 +72,20 @@ METHODS = {
 }
 
 
+def _head_to_head(n: int, rounds: int = 5) -> float:
+    """Dense over sparse BDF time at ``n``, the two measured alternately so load hits both alike."""
+    alpha, beta = _population(n)
+    dense, sparse = float("inf"), float("inf")
+    with pinned(1):
+        for _ in range(rounds):
+            dense = min(dense, best_time(lambda: _dense(alpha, beta), repeat=1))
+            sparse = min(
+                sparse, best_time(lambda: METHODS["BDF, sparse Jacobian"](alpha, beta), repeat=3)
+            )
+    print(f"  head to head at n={n}: dense {dense:.4g} s, sparse {sparse:.4g} s", flush=True)
+    return dense / sparse
+
+
 def main() -> int:
     rows, times = [], {}
     with pinned(1):
@@ -95,14 +109,14 @@ def main() -> int:
                 )
                 print(f"  {name:24s} n={n:<8d} {t:.4g} s", flush=True)
     n_cmp = 1000
-    ratio = times["BDF, dense FD Jacobian"][str(n_cmp)] / times["BDF, sparse Jacobian"][str(n_cmp)]
+    ratio = _head_to_head(n_cmp)
     roots_1e6 = times["vectorized roots"]["1000000"]
     loop_per = times["loop of scalar BDF"]["30"] / 30
     roots_vs_loop_1e3 = loop_per * 1000 / times["vectorized roots"]["1000"]
     print(table(rows))
     print(
-        f"\nsparse vs dense-Jacobian BDF at n = {n_cmp}: {ratio:.1f}x "
-        f"(target >= {TARGET_SPARSE_RATIO:g}x)"
+        f"\nsparse vs dense-Jacobian BDF at n = {n_cmp} (best of 5 alternating rounds): "
+        f"{ratio:.1f}x (target >= {TARGET_SPARSE_RATIO:g}x)"
     )
     print(f"vectorized roots, n = 10**6: {roots_1e6:.3g} s (target < {TARGET_ROOTS_S:g} s)")
     print(f"vectorized roots vs the scalar loop (extrapolated), n = 1000: {roots_vs_loop_1e3:.3g}x")
