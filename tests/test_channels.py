@@ -420,6 +420,13 @@ def test_bad_fixed_point_arguments():
         fixed_point(k, v0=np.zeros(9))
 
 
+def test_power_start_vector_in_the_kernel():
+    # full dephasing kills off-diagonal matrices: |0><1| is mapped to zero
+    dephasing = np.stack([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])
+    with pytest.raises(ValueError, match="maps the start vector v0 to zero"):
+        fixed_point(dephasing, method="power", v0=np.array([[0.0, 1.0], [0.0, 0.0]]))
+
+
 def test_bad_constructor_arguments():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="n must be at least 1, got 0"):

@@ -429,10 +429,11 @@ def _to_density(
         )
     rho = (rho + rho.conj().T) / 2
     lowest = np.linalg.eigvalsh(rho)[0]
-    if lowest < -max(tol, 100 * herm_err):
+    allowed = max(tol, 100 * herm_err)  # rounding already seen in the anti-Hermitian part
+    if lowest < -allowed:
         raise NonUniqueFixedPointError(
             f"the trace-normalised eigenvector is not positive semidefinite (lowest eigenvalue "
-            f"{lowest:.3e} < -tol = {-tol:.1e}): it mixes eigenvectors of a degenerate leading "
+            f"{lowest:.3e} < -{allowed:.1e}): it mixes eigenvectors of a degenerate leading "
             "eigenvalue, so there is no unique fixed point"
         )
     return float(lam.real), rho
@@ -455,12 +456,12 @@ def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex,
     x = v0.reshape(n, n) / np.linalg.norm(v0)
     for _ in range(POWER_MAXITER):
         y = _apply(kraus, x)
+        norm = np.linalg.norm(y)
+        if norm == 0.0:
+            raise ValueError("the channel maps the start vector v0 to zero; choose another v0")
         lam = np.vdot(x, y)  # Rayleigh quotient, <x, Phi(x)> with |x| = 1
         if np.linalg.norm(y - lam * x) <= tol * abs(lam):
             return complex(lam), x.reshape(-1)
-        norm = np.linalg.norm(y)
-        if norm == 0.0:
-            raise NonUniqueFixedPointError("the channel maps the start vector to zero")
         x = y / norm
     raise FixedPointConvergenceError(
         f"power iteration did not reach tol={tol:.1e} in {POWER_MAXITER} steps: the ratio "
