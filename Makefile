@@ -16,6 +16,7 @@ MATHJAX_STAMP := $(MATHJAX_DIR)/.installed
 HTML := _build/html
 JOBS ?= 2
 NB ?=
+REFRESH ?=
 LINT_PATHS := src tests benchmarks
 PORT ?= 8000
 # pip on this kind of machine warns about every missing local index folder: not ours to fix.
@@ -31,7 +32,8 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book     build the HTML book into $(HTML) (sets everything up on first use)"
 	@echo "make test     lint, unit tests, drift check, strict nbval, book build with warnings as errors"
-	@echo "make execute  regenerate and execute notebooks from their .md (NB=chapters/01_x.md for one)"
+	@echo "make execute  regenerate and execute notebooks from their .md (NB=chapters/01_x.md for one;"
+	@echo "              REFRESH=1 also stores fresh timings in nbval-ignore-output cells)"
 	@echo "make drift    check every .md/.ipynb pair"
 	@echo "make browser  check every built page in headless Chromium (screenshots in _build/screenshots)"
 	@echo "make serve    serve $(HTML) on http://127.0.0.1:$(PORT)/"
@@ -71,7 +73,7 @@ serve: book
 	$(PY) -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
 
 execute: setup
-	$(PY) -m booktools.execute $(NB)
+	$(PY) -m booktools.execute $(if $(REFRESH),--refresh-volatile) $(NB)
 
 drift: setup
 	$(PY) -m booktools.drift

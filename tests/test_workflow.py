@@ -345,3 +345,53 @@ def test_nbval_compares_hidden_glued_values(tmp_path: Path):
     result = _nbval(nb_path)
     assert result.returncode == 1
     assert "0.33335" in result.stdout
+
+
+VOLATILE = (
+    TINY
+    + """
+```{code-cell} ipython3
+:tags: [nbval-ignore-output]
+import time
+
+print(time.perf_counter_ns())
+```
+"""
+)
+
+
+def test_volatile_cells_keep_their_output_unless_refreshed(tmp_path: Path):
+    """A timing cell does not churn the file; REFRESH stores the fresh value."""
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", VOLATILE)
+    execute_pair(pair)
+    first = pair.ipynb.read_bytes()
+    assert execute_pair(pair) is False
+    assert pair.ipynb.read_bytes() == first
+    assert execute_pair(pair, refresh_volatile=True) is True
+    stamp = nbformat.read(pair.ipynb, as_version=4).cells[-1].outputs[0]["text"]
+    assert stamp != json.loads(first)["cells"][-1]["outputs"][0]["text"]
+
+
+def test_volatile_cells_are_still_executed(tmp_path: Path):
+    """Keeping a timing cell's output never skips running it: its errors still stop the run."""
+    uses_x = VOLATILE.replace(
+        "print(time.perf_counter_ns())", "print(time.perf_counter_ns())\nx.sum()"
+    )
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", uses_x)
+    execute_pair(pair)
+    pair.md.write_text(uses_x.replace("print(x.sum())", "print(x.sum())\nx = None"), "utf-8")
+    with pytest.raises(ExecutionFailed, match=r"cell 3 .*AttributeError"):
+        execute_pair(pair)
+
+
+def test_failure_names_the_failing_cell_not_an_intended_error(tmp_path: Path):
+    intended = TINY.replace(
+        "```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [raises-exception]\n"
+    ).replace("print(x.sum())", "print(x.sum())\n1 / 0")
+    pair = _write_page(
+        tmp_path,
+        "chapters/01_tiny.md",
+        intended + "\n```{code-cell} ipython3\nundefined_name\n```\n",
+    )
+    with pytest.raises(ExecutionFailed, match=r"cell 3 .*NameError"):
+        execute_pair(pair)

@@ -7,7 +7,12 @@
 2. the notebook is executed top to bottom by ``nbclient`` in the page's folder, without timing
    metadata, so re-executing an unchanged page writes a byte-identical file;
 3. a cell that raises (unless tagged ``raises-exception``) or that writes to stderr (unless tagged
-   ``allow-stderr``) stops the run with the file and the cell named, and nothing is written.
+   ``allow-stderr``) stops the run with the file and the cell named, and nothing is written;
+4. a cell tagged ``nbval-ignore-output`` (a timing, a machine description: output nbval does not
+   compare) keeps its stored output when its source is unchanged, so that re-executing an
+   unchanged page rewrites nothing; ``--refresh-volatile`` (``make execute REFRESH=1``) stores the
+   fresh output instead, e.g. after a change to the code being timed. Such cells are still
+   executed every time, and must still succeed.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from nbclient.exceptions import CellExecutionError
 from booktools.pairs import ROOT, Pair, find_pairs, read_md
 
 TIMEOUT_S = 300
+VOLATILE_TAG = "nbval-ignore-output"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -36,6 +42,18 @@ def _cell_label(nb: nbformat.NotebookNode, index: int) -> str:
     cell = nb.cells[index]
     first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
     return f"cell {index} (id {cell.get('id', '?')}): {first[:70]!r}"
+
+
+def _is_volatile(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type == "code" and VOLATILE_TAG in cell.metadata.get("tags", [])
+
+
+def stored_volatile_outputs(pair: Pair) -> dict[str, tuple[str, list]]:
+    """``{cell id: (source, outputs)}`` of the stored notebook's ``nbval-ignore-output`` cells."""
+    if not pair.ipynb.exists():
+        return {}
+    old = nbformat.read(pair.ipynb, as_version=4)
+    return {c.id: (c.source, c.outputs) for c in old.cells if _is_volatile(c) and "id" in c}
 
 
 def build_notebook(pair: Pair) -> nbformat.NotebookNode:
@@ -73,6 +91,7 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
                 i
                 for i, c in enumerate(nb.cells)
                 if c.cell_type == "code"
+                and "raises-exception" not in c.metadata.get("tags", [])
                 and any(o.get("output_type") == "error" for o in c.get("outputs", []))
             ),
             None,
@@ -94,12 +113,20 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
     return nb
 
 
-def execute_pair(pair: Pair) -> bool:
-    """Regenerate and execute one page; return True when the file on disk changed."""
+def execute_pair(pair: Pair, *, refresh_volatile: bool = False) -> bool:
+    """Regenerate and execute one page; return True when the file on disk changed.
+
+    With ``refresh_volatile`` false, cells tagged ``nbval-ignore-output`` whose source is
+    unchanged keep their stored outputs (they are executed all the same).
+    """
     if not pair.md.exists():
         raise ExecutionFailed(f"{pair.md}: missing (every notebook is generated from its .md)")
+    kept = {} if refresh_volatile else stored_volatile_outputs(pair)
     nb = build_notebook(pair)
     nb = execute_notebook(nb, pair.md.parent, str(pair.md))
+    for cell in nb.cells:
+        if _is_volatile(cell) and cell.get("id") in kept and kept[cell.id][0] == cell.source:
+            cell.outputs = kept[cell.id][1]
     text = nbformat.writes(nb) + "\n"
     old = pair.ipynb.read_text(encoding="utf-8") if pair.ipynb.exists() else None
     if text == old:
@@ -111,6 +138,11 @@ def execute_pair(pair: Pair) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", nargs="*", type=Path, help=".md pages (default: every page)")
+    parser.add_argument(
+        "--refresh-volatile",
+        action="store_true",
+        help="store fresh outputs of nbval-ignore-output cells too (timings, machine details)",
+    )
     args = parser.parse_args(argv)
     if args.pages:
         pairs = [Pair(p.with_suffix(".md"), p.with_suffix(".ipynb")) for p in args.pages]
@@ -119,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for pair in pairs:
         try:
-            changed = execute_pair(pair)
+            changed = execute_pair(pair, refresh_volatile=args.refresh_volatile)
         except ExecutionFailed as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
