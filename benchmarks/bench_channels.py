@@ -32,6 +32,7 @@ MATVEC_SIZES = (8, 16, 32, 64, 128, 256, 512)
 DENSE_MATVEC_MAX = 64  # S itself takes 16 n^4 bytes: 270 MB at n = 64
 SOLVER_SIZES = (8, 16, 32, 64, 128, 256)
 BIG_N = 256
+MEMORY_CASES = ((64, 3), (128, 3), (256, 3), (128, 2), (128, 6), (128, 12))
 TARGET_RATIO_64 = 1000.0
 TARGET_SECONDS_256 = 10.0
 
@@ -81,16 +82,24 @@ def main() -> int:
             solvers[n] = {"arpack_s": arpack, "power_s": power, "dense_eig_s": dense}
             print(f"  n={n}: arpack {arpack:.4f} s, dense eig {dense} s", flush=True)
 
-        # wall time and peak memory at n = 256 (memory traced in a separate, untimed run)
-        k = kraus_for(BIG_N)
-        v0 = start_vector(BIG_N)
+        # peak memory of fixed_point (traced in separate, untimed runs), across n and d
+        memory = {}
+        for n, d in MEMORY_CASES:
+            k = random_kraus(n, d, rng=np.random.default_rng(n + d))
+            tracemalloc.start()
+            lam, rho = fixed_point(k, v0=start_vector(n))
+            _, peak_nd = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert abs(lam - 1.0) < 1e-9
+            assert abs(np.trace(rho) - 1.0) < 1e-12
+            memory[f"{n},{d}"] = {
+                "n": n,
+                "d": d,
+                "peak_bytes": peak_nd,
+                "peak_in_n2_matrices": peak_nd / (16 * n * n),
+            }
         big_seconds = solvers[BIG_N]["arpack_s"]
-        tracemalloc.start()
-        lam, rho = fixed_point(k, v0=v0)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        assert abs(lam - 1.0) < 1e-9
-        assert abs(np.trace(rho) - 1.0) < 1e-12
+        peak = memory[f"{BIG_N},{D}"]["peak_bytes"]
 
     for n in sorted(set(MATVEC_SIZES) | set(SOLVER_SIZES)):
         mv, so = matvec.get(n, {}), solvers.get(n, {})
@@ -110,6 +119,20 @@ def main() -> int:
             }
         )
     print(table(rows))
+    print()
+    print(
+        table(
+            [
+                {
+                    "n": m["n"],
+                    "d": m["d"],
+                    "peak MiB": f"{m['peak_bytes'] / 2**20:.1f}",
+                    "peak / (16 n^2 bytes)": f"{m['peak_in_n2_matrices']:.1f}",
+                }
+                for m in memory.values()
+            ]
+        )
+    )
     print(
         f"(1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, "
         f"on {os.cpu_count()} CPUs; BLAS pinned to 1 thread)"
@@ -140,6 +163,7 @@ def main() -> int:
             "matvec": {str(n): v for n, v in matvec.items()},
             "solvers": {str(n): v for n, v in solvers.items()},
             "ratio_eig_over_arpack": {"32": ratio_32, "64": ratio_64},
+            "memory": memory,
             "big": {
                 "n": BIG_N,
                 "d": D,
