@@ -65,6 +65,7 @@ setup: $(STAMP) $(MATHJAX_STAMP)
 
 # Builds from the executed notebooks (execute_notebooks: off). A failed build leaves no index.html.
 book: setup
+	@rm -rf $(HTML)  # pages of deleted sources must not linger (doctrees keep rebuilds quick)
 	@$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going -q || { rm -rf $(HTML); echo "error: the book build failed; see the warnings above" >&2; exit 1; }
 	@echo "Book built: $(abspath $(HTML))/index.html"
 	@echo "Serve it locally with: make serve   (then open http://127.0.0.1:$(PORT)/)"

@@ -151,6 +151,16 @@ def _target_ok(site: Path, base: str, url: str, cache: dict[str, str | None]) ->
     return None
 
 
+def _local_only(route, request=None, *, host: str, found: list[str]) -> None:
+    """Let requests to the local server through; block and record any other host."""
+    url = route.request.url
+    if urlparse(url).scheme in ("data", "blob") or urlparse(url).netloc == host:
+        route.continue_()
+    else:
+        found.append(f"request to another host blocked: {url[:120]}")
+        route.abort()
+
+
 def check_site(
     site: Path,
     screenshots: Path | None = None,
@@ -195,15 +205,7 @@ def check_site(
             page.set_default_timeout(timeout_s * 1000)
             found: list[str] = []
 
-            def on_route(route, found=found):
-                url = route.request.url
-                if urlparse(url).scheme in ("data", "blob") or urlparse(url).netloc == host:
-                    route.continue_()
-                else:
-                    found.append(f"request to another host blocked: {url[:120]}")
-                    route.abort()
-
-            page.route("**/*", on_route)
+            page.route("**/*", functools.partial(_local_only, host=host, found=found))
             page.on(
                 "console",
                 lambda msg, found=found: (
