@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshots", type=Path, default=ROOT / "_build" / "screenshots")
     parser.add_argument("--timeout", type=float, default=SETTLE_TIMEOUT_S)
     args = parser.parse_args(argv)
+    shutil.rmtree(args.screenshots, ignore_errors=True)  # no screenshot of a page now gone
     try:
         failures = check_site(args.site, args.screenshots, timeout_s=args.timeout)
     except (BrowserUnavailable, FileNotFoundError) as err:
