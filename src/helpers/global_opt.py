@@ -29,6 +29,8 @@ from scipy.optimize import (
     minimize,
 )
 
+from helpers._validation import as_real_array
+
 __all__ = [
     "FEASIBILITY_ATOL",
     "ackley",
@@ -76,9 +78,7 @@ Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 
 def _as_points(x: Any, name: str = "x") -> np.ndarray:
     """``x`` as a finite float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    arr = as_real_array(name, x, allow_empty=True, check_finite=False)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
@@ -88,10 +88,7 @@ def _as_points(x: Any, name: str = "x") -> np.ndarray:
         raise ValueError(f"{name} must have at least one coordinate, got shape {arr.shape}")
     # S = 0 columns is allowed: constrained vectorized DE evaluates only its feasible trial points
     # and passes a (d, 0) array when there are none; the answer is then an empty (0,) array.
-    arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
-    return arr
+    return as_real_array(name, arr, allow_empty=True)
 
 
 def _as_bounds(bounds: Any) -> np.ndarray:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers._validation import as_real_array
+
 __all__ = ["GradcheckResult", "gradcheck", "numerical_gradient"]
 
 Params = np.ndarray | Mapping[str, np.ndarray]
@@ -26,17 +28,7 @@ DEFAULT_STEP = 1e-6
 
 
 def _validate_array(name: str, x: Any) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
-    return arr
+    return as_real_array(name, x)
 
 
 def _as_params(x: Params) -> dict[str, np.ndarray] | np.ndarray:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers._validation import as_real_array
+
 __all__ = [
     "FeatureScaling",
     "compute_cost",
@@ -46,20 +48,7 @@ __all__ = [
 
 def _real_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a finite, non-empty float64 array, or a TypeError/ValueError naming ``name``."""
-    arr = np.asarray(value)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(
-            f"{name} must be a real numeric (integer or float) array, got dtype {arr.dtype} "
-            f"with shape {arr.shape}"
-        )
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
-    return arr
+    return as_real_array(name, value)
 
 
 def _design(X: Any) -> np.ndarray:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers._validation import as_real_array
+
 __all__ = [
     "forward_linear_regression",
     "hessian",
@@ -43,18 +45,7 @@ ForwardInfo = dict[str, np.ndarray]
 
 def _as_real(name: str, a: Any, *, check_finite: bool = True) -> np.ndarray:
     """``a`` as a non-empty float64 array; no copy when it already is one."""
-    arr = np.asarray(a)
-    kind = arr.dtype.kind  # 'f' float, 'i'/'u' integer; bool, complex, text, object refused
-    if kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = arr.astype(np.float64, copy=False)
-    if check_finite and not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
-    return arr
+    return as_real_array(name, a, check_finite=check_finite)
 
 
 def _check_X(X: Any) -> np.ndarray:

@@ -32,6 +32,8 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
+from helpers._validation import as_real_array
+
 __all__ = [
     "BASAL",
     "POPULATION_DTYPE",
@@ -61,23 +63,7 @@ _TINY = np.finfo(np.float64).tiny
 # --------------------------------------------------------------------------------------------
 def _as_real(name: str, x: Any) -> np.ndarray:
     """``x`` as a float64 array; TypeError for a non-real dtype, ValueError for NaN/inf/empty."""
-    arr = np.asarray(x)
-    if (
-        arr.dtype == object
-        or arr.dtype == np.bool_
-        or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer))
-    ):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.flatnonzero(~np.isfinite(arr.ravel()))[0])
-        raise ValueError(
-            f"{name} must be finite, got {arr.ravel()[bad]} at flat index {bad} of an array of "
-            f"shape {arr.shape} (a NaN reaching solve_ivp can make it hang)"
-        )
-    return arr
+    return as_real_array(name, x, hint=" (a NaN reaching solve_ivp can make it hang)")
 
 
 def _params(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:

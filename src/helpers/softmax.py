@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from helpers._validation import as_real_array
+
 __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
@@ -40,15 +42,8 @@ __all__ = [
 
 
 def _as_real_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a floating array (integers become float64); reject non-numeric dtypes."""
-    arr = np.asarray(x)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float64)
-    return arr
+    """``x`` as a floating array (integers become float64, float32 stays); dtype check only."""
+    return as_real_array(name, x, allow_empty=True, check_finite=False, keep_float_dtype=True)
 
 
 def _check_nonempty(name: str, arr: np.ndarray, *, what: str = "") -> None:
