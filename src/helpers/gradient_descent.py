@@ -268,10 +268,10 @@ def gradient_descent(
     m = Xa.shape[0]
     J_history = np.empty(num_iters, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
+        r = Xa @ ta - ya  # (m,) residual at the current theta
         for k in range(num_iters):  # a loop over iterations; each one is two mat-vec products
-            r = Xa @ ta - ya  # (m,)
             ta = ta - (alpha / m) * (Xa.T @ r)  # (n,)
-            r = Xa @ ta - ya
+            r = Xa @ ta - ya  # the new residual: gives this step's cost and the next gradient
             J_history[k] = (r @ r) / (2 * m)
             if not math.isfinite(J_history[k]):
                 raise _diverged(k + 1, alpha, Xa)
