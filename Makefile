@@ -17,7 +17,7 @@ HTML := _build/html
 JOBS ?= 2
 NB ?=
 REFRESH ?=
-LINT_PATHS := src tests benchmarks
+LINT_PATHS := src tests benchmarks conftest.py
 PORT ?= 8000
 # pip on this kind of machine warns about every missing local index folder: not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
@@ -91,7 +91,7 @@ unit: setup
 	$(PY) -m pytest -q -n $(JOBS) --dist load -m "not browser" tests
 
 nbval: setup
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:randomly --nbval --nbval-current-env \
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg index.ipynb front back chapters
 
 # Debian's Chromium for the browser test, installed when missing (this needs root, as CI has).

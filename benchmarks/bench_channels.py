@@ -11,14 +11,10 @@ from __future__ import annotations
 import os
 import sys
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.channels import (
     channel_operator,
     fixed_point,
@@ -51,7 +47,7 @@ def main() -> int:
     rows = []
     matvec = {}
     solvers = {}
-    with pinned(1):
+    with blas_threads(1):
         for n in MATVEC_SIZES:
             k = kraus_for(n)
             op = channel_operator(k)
@@ -147,7 +143,7 @@ def main() -> int:
         f"peak traced memory {peak / 2**20:.1f} MiB = {peak / bytes_per_matrix:.1f} n x n "
         f"complex matrices (the dense S would need {16 * BIG_N**4 / 2**30:.0f} GiB)"
     )
-    save(
+    save_results(
         "channels",
         {
             "headline": {

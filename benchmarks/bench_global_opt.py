@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.optimize import differential_evolution
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.global_opt import ackley
 
 D = 4
@@ -112,7 +109,7 @@ def sweep(repeat: int) -> list[dict[str, Any]]:
 
 def main() -> int:
     repeat = int(os.environ.get("BENCH_REPEAT", "5"))
-    with pinned(1):
+    with blas_threads(1):
         rows, summary = headline(repeat)
         sweep_rows = sweep(max(3, repeat // 2 + 1))
     print(f"DE on the {D}-D Ackley function, bounds (-20, 20), seed {SEED}, {HEADLINE}")
@@ -142,7 +139,7 @@ def main() -> int:
         f"vectorized vs SciPy-default per-point DE: {ratio:.2f}x (target >= {TARGET_RATIO}x: "
         f"{'met' if met else 'MISSED'}); vs per-point on the same path: {same_path:.2f}x"
     )
-    save(
+    save_results(
         "global_opt",
         {
             "headline": {

@@ -13,13 +13,10 @@ from __future__ import annotations
 import os
 import sys
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.gradient_descent import gradient_descent, max_stable_step
 
 N_FEATURES = 10
@@ -47,7 +44,7 @@ def main() -> int:
     rows = []
     results = []
     ok = True
-    with pinned(1):
+    with blas_threads(1):
         for m in SIZES:
             X = np.column_stack([np.ones(m), rng.standard_normal((m, N_FEATURES - 1))])
             y = X @ rng.standard_normal(N_FEATURES) + 0.1 * rng.standard_normal(m)
@@ -91,7 +88,7 @@ def main() -> int:
     headline = next(r for r in results if r["m"] == HEADLINE_M)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     print(f"\nload average (1 min) during the run: {load}")
-    save(
+    save_results(
         "gradient_descent",
         {
             "headline": {

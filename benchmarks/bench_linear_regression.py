@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.linear_regression import forward_linear_regression, loss_gradients
 
 D = 50
@@ -100,7 +97,7 @@ def main() -> int:
     rng = np.random.default_rng(20260406)
     load = os.getloadavg()[0]
     rows, sweep = [], []
-    with pinned(1):
+    with blas_threads(1):
         for n in SIZES:
             entry = measure(n, rng)
             sweep.append(entry)
@@ -128,7 +125,7 @@ def main() -> int:
         f"matrix products (target <= {TARGET}): {'met' if met else 'MISSED'}; "
         f"1-minute load average at the start {load:.2f}, BLAS pinned to 1 thread"
     )
-    save(
+    save_results(
         "linear_regression",
         {
             "D": D,

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.population import (
     create_population,
     phenotype_rhs,
@@ -76,7 +73,7 @@ def _head_to_head(n: int, rounds: int = 5) -> float:
     """Dense over sparse BDF time at ``n``, the two measured alternately so load hits both alike."""
     alpha, beta = _population(n)
     dense, sparse = float("inf"), float("inf")
-    with pinned(1):
+    with blas_threads(1):
         for _ in range(rounds):
             dense = min(dense, best_time(lambda: _dense(alpha, beta), repeat=1))
             sparse = min(
@@ -88,7 +85,7 @@ def _head_to_head(n: int, rounds: int = 5) -> float:
 
 def main() -> int:
     rows, times = [], {}
-    with pinned(1):
+    with blas_threads(1):
         for name, sizes in SIZES.items():
             times[name] = {}
             for n in sizes:
@@ -123,7 +120,7 @@ def main() -> int:
     load = os.getloadavg()
     print(f"load average while measuring: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)")
     ok = ratio >= TARGET_SPARSE_RATIO and roots_1e6 < TARGET_ROOTS_S
-    save(
+    save_results(
         "population",
         {
             "t_end": T_END,

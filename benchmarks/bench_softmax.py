@@ -16,14 +16,11 @@ import os
 import sys
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, pinned, save, table
-
+from booktools.support import best_time, blas_threads, save_results, table
 from helpers.softmax import softmax, softmax_jacobian, softmax_vjp
 
 TARGET_N, TARGET_K = 256, 1000
@@ -72,7 +69,7 @@ def measure(n: int, k: int, rng: np.random.Generator, repeat: int) -> dict[str, 
 def main() -> int:
     rng = np.random.default_rng(20260301)
     rows = []
-    with pinned(1):
+    with blas_threads(1):
         for k in SWEEP_K:
             rows.append(measure(TARGET_N, k, rng, repeat=3 if k == TARGET_K else 5))
         target = rows[-1]
@@ -107,7 +104,7 @@ def main() -> int:
     memory_ok = mem_vjp <= VJP_MEMORY_BOUND * batch_bytes and all(
         r["peak_vjp_in_batch_arrays"] <= VJP_MEMORY_BOUND for r in rows
     )
-    save(
+    save_results(
         "softmax",
         {
             "headline": {
