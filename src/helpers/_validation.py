@@ -61,7 +61,13 @@ def as_real_array(
             f"drop or fill the masked entries first (e.g. {name}.filled(...) or "
             f"{name}.compressed())"
         )
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists, objects that refuse
+        raise TypeError(
+            f"{name} must be a real numeric array, got {type(x).__name__} that NumPy cannot "
+            f"turn into one ({err})"
+        ) from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must be a real numeric array, got dtype {arr.dtype} with shape {arr.shape}"
