@@ -102,7 +102,7 @@ def _header(text: str, path: Path) -> dict[str, Any]:
 
 
 def read_chapter(path: Path, root: Path = ROOT) -> Chapter:
-    """The registry entry of the chapter source ``path``, or a ``ValueError`` saying what is wrong."""
+    """The registry entry of the chapter source ``path``; a ``ValueError`` says what is wrong."""
     match = _SLUG.match(path.stem)
     if not match:
         raise ValueError(f"{path}: a chapter file is named NN_<module>.md, got {path.name}")
@@ -154,7 +154,6 @@ def landing_table(root: Path = ROOT) -> str:
     for chapter in chapters(root):
         head = chapter.headline()
         rows.append(
-            f"| {{ref}}`{chapter.label}` | {chapter.question} | "
-            f"{head['text']} ({head['label']}) |"
+            f"| {{ref}}`{chapter.label}` | {chapter.question} | {head['text']} ({head['label']}) |"
         )
     return "\n".join(rows)
