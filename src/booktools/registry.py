@@ -157,3 +157,10 @@ def landing_table(root: Path = ROOT) -> str:
             f"| {{ref}}`{chapter.label}` | {chapter.question} | {head['text']} ({head['label']}) |"
         )
     return "\n".join(rows)
+
+
+def question_table(root: Path = ROOT) -> str:
+    """The introduction's table as MyST Markdown: chapter number and title, the question."""
+    rows = ["| Chapter | The question, in one line |", "| --- | --- |"]
+    rows += [f"| {c.number}. {{ref}}`{c.label}` | {c.question} |" for c in chapters(root)]
+    return "\n".join(rows)
