@@ -18,6 +18,7 @@ JOBS ?= 2
 NB ?=
 REFRESH ?=
 LINT_PATHS := src tests benchmarks conftest.py
+PAGES := index.ipynb front back chapters
 PORT ?= 8000
 # pip on this kind of machine warns about every missing local index folder: not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
@@ -80,8 +81,9 @@ execute: setup
 drift: setup
 	$(PY) -m booktools.drift
 
+# The pages' code is linted with the same rules as src/ (not reformatted: the .md is the source).
 lint: setup
-	$(PY) -m ruff check $(LINT_PATHS)
+	$(PY) -m ruff check $(LINT_PATHS) $(PAGES)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 
 format: setup
@@ -92,7 +94,7 @@ unit: setup
 	$(PY) -m pytest -q -n $(JOBS) --dist load -m "not browser" tests
 
 NBVAL := -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
-	  --nbval-sanitize-with nbval_sanitize.cfg index.ipynb front back chapters
+	  --nbval-sanitize-with nbval_sanitize.cfg $(PAGES)
 
 nbval: setup
 	$(PY) $(NBVAL)
