@@ -91,7 +91,7 @@ format: setup
 	$(PY) -m ruff format $(LINT_PATHS)
 
 unit: setup
-	$(PY) -m pytest -q -n $(JOBS) --dist load -m "not browser" tests
+	$(PY) -m pytest -q -n $(JOBS) --dist load -m "not browser" --doctest-modules src/helpers src/booktools tests
 
 NBVAL := -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg $(PAGES)
