@@ -29,7 +29,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help prereq setup book serve execute drift lint format unit nbval portability browser \
-	chromium test bench new-chapter clean
+	chromium test bench bench-peers new-chapter clean
 
 help:
 	@echo "make book     build the HTML book into $(HTML) (sets everything up on first use)"
@@ -121,6 +121,16 @@ test: setup lint drift unit nbval portability book browser
 
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# The helpers against PyTorch, JAX, QuTiP and SciPy's own functions (not part of make test).
+# Installs the pinned peers of pyproject's [peers] extra into .venv first.
+PEERS_STAMP := $(VENV)/.peers-installed
+$(PEERS_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[book,test,peers]" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@touch $(PEERS_STAMP)
+
+bench-peers: setup $(PEERS_STAMP)
+	$(PY) benchmarks/peers/run_all.py
 
 # A new chapter's own files from booktools/templates: make new-chapter NAME=sparse_solvers
 new-chapter: setup
