@@ -18,13 +18,12 @@ shape of the ``theta`` (or ``y``) that was given. Inputs are never modified.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_scalar
 
 __all__ = [
     "FeatureScaling",
@@ -34,6 +33,7 @@ __all__ = [
     "gradient_descent",
     "gradient_descent_path",
     "hessian_eigenvalues",
+    "iteration_bound",
     "iterations_to_converge",
     "least_squares",
     "max_stable_step",
@@ -46,14 +46,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _real_array(name: str, value: Any) -> np.ndarray:
-    """``value`` as a finite, non-empty float64 array, or a TypeError/ValueError naming ``name``."""
-    return as_real_array(name, value)
-
-
 def _design(X: Any) -> np.ndarray:
     """Validate the design matrix: a finite real (m, n) array."""
-    arr = _real_array("X", X)
+    arr = as_real_array("X", X)
     if arr.ndim != 2:
         raise ValueError(
             f"X must be 2-D with shape (m, n) (one row per example), got shape {arr.shape}"
@@ -63,7 +58,7 @@ def _design(X: Any) -> np.ndarray:
 
 def _vector(name: str, value: Any, length: int, context: str) -> np.ndarray:
     """Validate a (length,) or (length, 1) vector and return it flattened to (length,)."""
-    arr = _real_array(name, value)
+    arr = as_real_array(name, value)
     if arr.shape not in ((length,), (length, 1)):
         raise ValueError(
             f"{name} must have shape ({length},) or ({length}, 1) {context}, "
@@ -84,26 +79,6 @@ def _problem(
     theta_shape = np.shape(theta)
     ta = _vector("theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}")
     return Xa, ya, ta, theta_shape
-
-
-def _step(alpha: Any) -> float:
-    """Validate a step size: a real, finite, positive scalar."""
-    if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__} {alpha!r}")
-    alpha = float(alpha)
-    if not (math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
-    return alpha
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    """Validate an iteration count: an integer (not bool) of at least ``minimum``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,10 +182,42 @@ def least_squares(X: Any, y: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> FloatingPointError:
-    return FloatingPointError(
-        f"gradient descent diverged: the cost overflowed at iteration {iteration}; "
-        f"alpha={alpha!r} but the iteration only converges for "
+def _descend(
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    ta: np.ndarray,
+    alpha: float,
+    num_iters: int,
+    path: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``num_iters`` steps of ``theta <- theta - alpha/m X^T (X theta - y)`` from ``ta``.
+
+    The one place the update is written. Each step is two matrix-vector products: the residual
+    that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
+    array, never ``ta`` itself) and the cost after every step; row ``k`` of ``path``, if given,
+    receives ``theta`` after step ``k + 1``.
+    """
+    m = Xa.shape[0]
+    scale = alpha / m
+    J_history = np.empty(num_iters, dtype=np.float64)
+    ta = ta.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = Xa @ ta - ya  # (m,) residual at the current theta
+        for k in range(num_iters):
+            ta = ta - scale * (Xa.T @ r)  # (n,)
+            r = Xa @ ta - ya  # this step's cost and the next step's gradient
+            J_history[k] = (r @ r) / (2 * m)
+            if not math.isfinite(J_history[k]):
+                raise _diverged(k + 1, alpha, Xa)
+            if path is not None:
+                path[k] = ta
+    return ta, J_history
+
+
+def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
+    return ValueError(
+        f"alpha={alpha!r} is too large: gradient descent diverged (the cost overflowed at "
+        f"iteration {iteration}); it converges only for "
         f"alpha < max_stable_step(X) = {max_stable_step(Xa):.6g}"
     )
 
@@ -231,8 +238,8 @@ def gradient_descent(
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters (integers are fine: the work is done in float64). Not modified.
-    alpha : float
-        Step size (learning rate), positive. The iteration converges for
+    alpha : real number
+        Step size (learning rate), ``> 0``. The iteration converges for
         ``alpha < max_stable_step(X)`` and diverges above it.
     num_iters : int
         Number of iterations, ``>= 0``.
@@ -240,20 +247,19 @@ def gradient_descent(
     Returns
     -------
     theta : (n,) or (n, 1) ndarray
-        The parameters after ``num_iters`` steps, float64, in the shape ``theta`` was given.
+        The parameters after ``num_iters`` steps, a new float64 array in the shape ``theta`` was
+        given (also when ``num_iters`` is 0).
     J_history : (num_iters,) ndarray
         float64; ``J_history[k]`` is the cost after step ``k + 1`` (Octave's ``J_history(k+1)``).
 
     Raises
     ------
     ValueError
-        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0`` or
-        ``num_iters < 0``.
+        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0``,
+        ``num_iters < 0``, or an ``alpha`` so far above :func:`max_stable_step` that the cost
+        overflows (the message gives the bound).
     TypeError
         On non-numeric arrays, a non-real ``alpha`` or a non-integer ``num_iters``.
-    FloatingPointError
-        If the iteration diverges so far that the cost overflows (``alpha`` far too large); the
-        message gives :func:`max_stable_step`.
 
     Examples
     --------
@@ -263,18 +269,9 @@ def gradient_descent(
     (array([ 5.2148, -0.5733]), (1000,), dtype('float64'))
     """
     Xa, ya, ta, theta_shape = _problem(X, y, theta)
-    alpha = _step(alpha)
-    num_iters = _count("num_iters", num_iters, 0)
-    m = Xa.shape[0]
-    J_history = np.empty(num_iters, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = Xa @ ta - ya  # (m,) residual at the current theta
-        for k in range(num_iters):  # a loop over iterations; each one is two mat-vec products
-            ta = ta - (alpha / m) * (Xa.T @ r)  # (n,)
-            r = Xa @ ta - ya  # the new residual: gives this step's cost and the next gradient
-            J_history[k] = (r @ r) / (2 * m)
-            if not math.isfinite(J_history[k]):
-                raise _diverged(k + 1, alpha, Xa)
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
+    ta, J_history = _descend(Xa, ya, ta, alpha, num_iters)
     return ta.reshape(theta_shape), J_history
 
 
@@ -289,8 +286,8 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters.
-    alpha : float
-        Step size, positive.
+    alpha : real number
+        Step size, ``> 0``.
     num_iters : int
         Number of iterations, ``>= 0``.
 
@@ -301,21 +298,15 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
 
     Raises
     ------
-    ValueError, TypeError, FloatingPointError
+    ValueError, TypeError
         As for :func:`gradient_descent`.
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    alpha = _step(alpha)
-    num_iters = _count("num_iters", num_iters, 0)
-    m = Xa.shape[0]
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
     path = np.empty((num_iters + 1, Xa.shape[1]))
     path[0] = ta
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(num_iters):
-            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
-            if not np.all(np.isfinite(ta)):
-                raise _diverged(k + 1, alpha, Xa)
-            path[k + 1] = ta
+    _descend(Xa, ya, ta, alpha, num_iters, path=path[1:])
     return path
 
 
@@ -395,8 +386,8 @@ def contraction_factor(X: Any, alpha: float) -> float:
     ----------
     X : (m, n) array_like
         Design matrix.
-    alpha : float
-        Step size, positive.
+    alpha : real number
+        Step size, ``> 0``.
 
     Returns
     -------
@@ -408,9 +399,56 @@ def contraction_factor(X: Any, alpha: float) -> float:
     ValueError, TypeError
         On an invalid ``X`` or ``alpha``.
     """
-    alpha = _step(alpha)
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
     lam = hessian_eigenvalues(X)
     return float(np.max(np.abs(1.0 - alpha * lam)))
+
+
+def iteration_bound(X: Any, alpha: float, *, rtol: float = 1e-6) -> int:
+    """Steps that certainly shrink the error by the factor ``rtol``: ``ceil(ln rtol / ln rho)``.
+
+    From ``||e_k|| <= rho^k ||e_0||`` with ``rho`` the :func:`contraction_factor`; the measured
+    :func:`iterations_to_converge` never exceeds it.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    alpha : real number
+        Step size, ``> 0``.
+    rtol : real number, optional
+        Required reduction of the error, in ``(0, 1)``.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        If ``rho >= 1`` (``alpha >= max_stable_step(X)``, or ``X`` without full column rank): then
+        no number of steps is guaranteed to be enough. Also on invalid ``X``, ``alpha``, ``rtol``.
+    TypeError
+        On non-numeric ``X`` or non-real ``alpha``, ``rtol``.
+
+    Examples
+    --------
+    >>> iteration_bound([[1, 5], [1, 2], [1, 4], [1, 5]], 0.01, rtol=1e-6)
+    16958
+    """
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0, high=1, low_open=True, high_open=True)
+    rho = contraction_factor(X, alpha)
+    if rho >= 1:
+        raise ValueError(
+            f"alpha={alpha!r} gives the contraction factor rho={rho:.6g} >= 1, so no number of "
+            f"steps is guaranteed to shrink the error: alpha must be < max_stable_step(X) = "
+            f"{max_stable_step(X):.6g}, and X must have full column rank"
+        )
+    if rho == 0:
+        return 1
+    return max(1, math.ceil(math.log(rtol) / math.log(rho)))
 
 
 def iterations_to_converge(
@@ -425,8 +463,7 @@ def iterations_to_converge(
     """The number of gradient-descent steps until the error has shrunk by the factor ``rtol``.
 
     Counts the first ``k`` with ``||theta_k - theta*|| <= rtol * ||theta_0 - theta*||``, where
-    ``theta*`` is :func:`least_squares`. By :func:`contraction_factor` this is at most
-    ``ceil(log(rtol) / log(rho))``.
+    ``theta*`` is :func:`least_squares`. It is at most :func:`iteration_bound`.
 
     Parameters
     ----------
@@ -436,12 +473,12 @@ def iterations_to_converge(
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters.
-    alpha : float
-        Step size, positive.
-    rtol : float, optional
+    alpha : real number
+        Step size, ``> 0``.
+    rtol : real number, optional
         Required reduction of the error, in ``(0, 1)``.
     max_iters : int, optional
-        Give up after this many steps.
+        Give up after this many steps, ``>= 1``.
 
     Returns
     -------
@@ -450,36 +487,40 @@ def iterations_to_converge(
 
     Raises
     ------
-    ValueError, TypeError
-        On invalid inputs (as for :func:`gradient_descent`), or ``rtol`` outside ``(0, 1)``.
-    RuntimeError
-        If the reduction is not reached within ``max_iters`` steps (the message gives the
-        reduction reached and :func:`max_stable_step`).
+    ValueError
+        On invalid inputs (as for :func:`gradient_descent`), ``rtol`` outside ``(0, 1)``, or if
+        the reduction is not reached within ``max_iters`` steps (the message gives the reduction
+        reached and :func:`max_stable_step`).
+    TypeError
+        As for :func:`gradient_descent`.
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    alpha = _step(alpha)
-    max_iters = _count("max_iters", max_iters, 1)
-    if not (isinstance(rtol, numbers.Real) and 0 < rtol < 1):
-        raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0, high=1, low_open=True, high_open=True)
+    max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
     theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
-    m = Xa.shape[0]
-    target = rtol * np.linalg.norm(ta - theta_star)
-    err = np.linalg.norm(ta - theta_star)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(max_iters + 1):
-            if err <= target:
-                return k
-            if k == max_iters:
-                break
-            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
-            err = np.linalg.norm(ta - theta_star)
-            if not math.isfinite(err):
-                break
-    reached = err / (target / rtol)
-    raise RuntimeError(
-        f"the error shrank only by the factor {reached:.3g} (wanted {rtol:g}) in {max_iters} "
-        f"steps with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
+    err0 = float(np.linalg.norm(ta - theta_star))
+    target = rtol * err0
+    if err0 <= target:
+        return 0
+    done, reached = 0, 1.0
+    while done < max_iters:  # in chunks, so that the errors are measured in one pass each
+        chunk = np.empty((min(_CHUNK, max_iters - done), Xa.shape[1]))
+        ta, _ = _descend(Xa, ya, ta, alpha, chunk.shape[0], path=chunk)
+        err = np.linalg.norm(chunk - theta_star, axis=1)
+        hit = np.flatnonzero(err <= target)
+        if hit.size:
+            return done + int(hit[0]) + 1
+        done += chunk.shape[0]
+        reached = float(err[-1]) / err0
+    raise ValueError(
+        f"max_iters={max_iters} steps are not enough: the error shrank only by the factor "
+        f"{reached:.3g} (wanted rtol={rtol:g}) with alpha={alpha!r}; "
+        f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
     )
+
+
+_CHUNK = 1024  # iterates kept in memory at once by iterations_to_converge
 
 
 # --------------------------------------------------------------------------------------------
