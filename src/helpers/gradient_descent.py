@@ -56,29 +56,60 @@ def _design(X: Any) -> np.ndarray:
     return arr
 
 
-def _vector(name: str, value: Any, length: int, context: str) -> np.ndarray:
-    """Validate a (length,) or (length, 1) vector and return it flattened to (length,)."""
+def _vector(name: str, value: Any, length: int, context: str) -> tuple[np.ndarray, tuple]:
+    """Validate a (length,) or (length, 1) vector; return it as (length,) and its given shape."""
     arr = as_real_array(name, value)
     if arr.shape not in ((length,), (length, 1)):
         raise ValueError(
             f"{name} must have shape ({length},) or ({length}, 1) {context}, "
             f"got {name} of shape {arr.shape}"
         )
-    return arr.reshape(length)
+    return arr.reshape(length), arr.shape
 
 
-def _problem(
-    X: Any, y: Any, theta: Any | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, ...] | None]:
-    """Validate X, y and (optionally) theta; return X (m, n), y (m,), theta (n,) and its shape."""
+def _data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Validate X and y; return X (m, n), y (m,) and the shape y was given in."""
     Xa = _design(X)
-    m, n = Xa.shape
-    ya = _vector("y", y, m, f"to match the m={m} rows of X of shape {Xa.shape}")
-    if theta is None:
-        return Xa, ya, None, None
-    theta_shape = np.shape(theta)
-    ta = _vector("theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}")
+    m = Xa.shape[0]
+    ya, y_shape = _vector("y", y, m, f"to match the m={m} rows of X of shape {Xa.shape}")
+    return Xa, ya, y_shape
+
+
+def _problem(X: Any, y: Any, theta: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """Validate X, y and theta; return X (m, n), y (m,), theta (n,) and theta's shape."""
+    Xa, ya, _ = _data(X, y)
+    n = Xa.shape[1]
+    ta, theta_shape = _vector(
+        "theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}"
+    )
     return Xa, ya, ta, theta_shape
+
+
+def _too_large(what: str) -> ValueError:
+    return ValueError(
+        f"X, y and theta are too large for float64: {what} overflows (it must stay below "
+        f"{np.finfo(np.float64).max:.3g}); rescale the data, e.g. with standardize_features"
+    )
+
+
+def _half_mean_square(r: np.ndarray) -> float:
+    """``r @ r / (2 m)``; rescaled when the sum of squares alone overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = float(r @ r) / (2 * r.size)
+        if math.isfinite(cost) or not np.isfinite(r).all():
+            return cost
+        scale = float(np.max(np.abs(r)))
+        q = r / scale
+        return scale * (scale * (float(q @ q) / (2 * r.size)))
+
+
+def _residual(Xa: np.ndarray, ya: np.ndarray, ta: np.ndarray) -> np.ndarray:
+    """``X theta - y``, or a ValueError when it overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = Xa @ ta - ya
+    if not np.isfinite(r).all():
+        raise _too_large("X @ theta - y")
+    return r
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,8 +137,8 @@ def compute_cost(X: Any, y: Any, theta: Any) -> float:
     Raises
     ------
     ValueError
-        If a shape does not match (the message names both shapes), or an input is empty or
-        contains NaN or inf.
+        If a shape does not match (the message names both shapes), an input is empty or
+        contains NaN or inf, or the residual or the cost exceeds float64's range.
     TypeError
         If an input is not a real numeric array.
 
@@ -117,8 +148,10 @@ def compute_cost(X: Any, y: Any, theta: Any) -> float:
     7.125
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    r = Xa @ ta - ya  # (m,)
-    return float(r @ r) / (2 * Xa.shape[0])
+    cost = _half_mean_square(_residual(Xa, ya, ta))  # (m,) residual
+    if not math.isfinite(cost):
+        raise _too_large("the cost ||X theta - y||^2 / (2m)")
+    return cost
 
 
 def cost_gradient(X: Any, y: Any, theta: Any) -> np.ndarray:
@@ -144,7 +177,11 @@ def cost_gradient(X: Any, y: Any, theta: Any) -> np.ndarray:
         As for :func:`compute_cost`.
     """
     Xa, ya, ta, theta_shape = _problem(X, y, theta)
-    grad = Xa.T @ (Xa @ ta - ya) / Xa.shape[0]  # (n, m) @ (m,) -> (n,)
+    r = _residual(Xa, ya, ta)  # (m,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = Xa.T @ (r / Xa.shape[0])  # (n, m) @ (m,) -> (n,)
+    if not np.isfinite(grad).all():
+        raise _too_large("the gradient X^T (X theta - y) / m")
     return grad.reshape(theta_shape)
 
 
@@ -170,11 +207,17 @@ def least_squares(X: Any, y: Any) -> np.ndarray:
     Raises
     ------
     ValueError, TypeError
-        As for :func:`compute_cost`.
+        As for :func:`compute_cost`; also when the parameters would exceed float64's range.
     """
-    Xa, ya, _, _ = _problem(X, y)
-    theta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
-    return theta.reshape((-1, *np.shape(y)[1:]))
+    Xa, ya, y_shape = _data(X, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
+    if not np.isfinite(theta).all():
+        raise ValueError(
+            f"the least-squares parameters for X of shape {Xa.shape} and y exceed float64's range "
+            f"({np.finfo(np.float64).max:.3g}): y is too large for the scale of X; rescale them"
+        )
+    return theta.reshape((-1, *y_shape[1:]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,12 +244,14 @@ def _descend(
     scale = alpha / m
     J_history = np.empty(num_iters, dtype=np.float64)
     ta = ta.copy()
+    r = _residual(Xa, ya, ta)  # (m,) residual at the current theta
+    if not math.isfinite(_half_mean_square(r)):
+        raise _too_large("the cost at the starting theta")
     with np.errstate(over="ignore", invalid="ignore"):
-        r = Xa @ ta - ya  # (m,) residual at the current theta
         for k in range(num_iters):
             ta = ta - scale * (Xa.T @ r)  # (n,)
             r = Xa @ ta - ya  # this step's cost and the next step's gradient
-            J_history[k] = (r @ r) / (2 * m)
+            J_history[k] = _half_mean_square(r)
             if not math.isfinite(J_history[k]):
                 raise _diverged(k + 1, alpha, Xa)
             if path is not None:
@@ -215,10 +260,12 @@ def _descend(
 
 
 def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
+    bound = max_stable_step(Xa)
+    if alpha < bound or bound == 0:  # converging but out of range, or no usable step at all
+        return _too_large(f"the cost at iteration {iteration}")
     return ValueError(
         f"alpha={alpha!r} is too large: gradient descent diverged (the cost overflowed at "
-        f"iteration {iteration}); it converges only for "
-        f"alpha < max_stable_step(X) = {max_stable_step(Xa):.6g}"
+        f"iteration {iteration}); it converges only for alpha < max_stable_step(X) = {bound:.6g}"
     )
 
 
@@ -315,6 +362,21 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
 # --------------------------------------------------------------------------------------------
 
 
+def _spectrum(Xa: np.ndarray) -> tuple[np.ndarray, int]:
+    """Eigenvalues of ``X^T X / m`` as ``(lam_n, e)`` with ``lam = lam_n * 4**e``, ascending.
+
+    ``X`` is divided by ``2**e`` first when its entries are so large or small that squaring the
+    singular values would overflow or underflow; otherwise ``e = 0``.
+    """
+    m, n = Xa.shape
+    _, e = np.frexp(np.max(np.abs(Xa)))
+    exponent = int(e) if abs(int(e)) > 400 else 0
+    sigma = np.linalg.svd(np.ldexp(Xa, -exponent), compute_uv=False)  # descending
+    lam_n = np.zeros(n)
+    lam_n[n - sigma.size :] = sigma[::-1] ** 2 / m
+    return lam_n, exponent
+
+
 def hessian_eigenvalues(X: Any) -> np.ndarray:
     """The eigenvalues of ``A = X^T X / m``, the Hessian of :func:`compute_cost`, ascending.
 
@@ -333,14 +395,20 @@ def hessian_eigenvalues(X: Any) -> np.ndarray:
 
     Raises
     ------
-    ValueError, TypeError
-        If ``X`` is not a finite, non-empty, real 2-D array.
+    ValueError
+        If ``X`` is not a finite, non-empty, real 2-D array, or the eigenvalues exceed float64's
+        range.
+    TypeError
+        If ``X`` is not real numeric.
     """
-    Xa = _design(X)
-    m, n = Xa.shape
-    sigma = np.linalg.svd(Xa, compute_uv=False)  # (min(m, n),), descending
-    lam = np.zeros(n)
-    lam[n - sigma.size :] = sigma[::-1] ** 2 / m
+    lam_n, exponent = _spectrum(_design(X))
+    with np.errstate(over="ignore"):
+        lam = np.ldexp(lam_n, 2 * exponent)
+    if not np.isfinite(lam).all():
+        raise ValueError(
+            f"X is too large: the eigenvalues of X^T X / m exceed float64's range "
+            f"({np.finfo(np.float64).max:.3g}); rescale X (e.g. standardize_features)"
+        )
     return lam
 
 
@@ -359,7 +427,8 @@ def max_stable_step(X: Any) -> float:
     Returns
     -------
     float
-        The bound; ``inf`` when ``X`` is all zeros (then no step moves ``theta`` at all).
+        The bound; ``inf`` when ``X`` is all zeros (then no step moves ``theta`` at all) or the
+        bound exceeds float64's range; ``0.0`` when it is below float64's smallest number.
 
     Raises
     ------
@@ -371,8 +440,11 @@ def max_stable_step(X: Any) -> float:
     >>> round(max_stable_step([[1, 5], [1, 2], [1, 4], [1, 5]]), 6)
     0.108586
     """
-    lam_max = hessian_eigenvalues(X)[-1]
-    return float(2.0 / lam_max) if lam_max > 0 else math.inf
+    lam_n, exponent = _spectrum(_design(X))
+    if lam_n[-1] == 0:
+        return math.inf
+    with np.errstate(over="ignore"):  # beyond float64's range it is inf: every step is stable
+        return float(np.ldexp(2.0 / lam_n[-1], -2 * exponent))
 
 
 def contraction_factor(X: Any, alpha: float) -> float:
@@ -397,11 +469,19 @@ def contraction_factor(X: Any, alpha: float) -> float:
     Raises
     ------
     ValueError, TypeError
-        On an invalid ``X`` or ``alpha``.
+        On an invalid ``X`` or ``alpha``, or ``rho`` beyond float64's range.
     """
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
-    lam = hessian_eigenvalues(X)
-    return float(np.max(np.abs(1.0 - alpha * lam)))
+    Xa = _design(X)
+    lam_n, exponent = _spectrum(Xa)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rho = float(np.max(np.abs(1.0 - np.ldexp(alpha * lam_n, 2 * exponent))))
+    if not math.isfinite(rho):
+        raise ValueError(
+            f"alpha={alpha!r} is so far above max_stable_step(X) = {max_stable_step(Xa):.6g} "
+            f"that alpha * lambda_max exceeds float64's range"
+        )
+    return rho
 
 
 def iteration_bound(X: Any, alpha: float, *, rtol: float = 1e-6) -> int:
@@ -498,8 +578,14 @@ def iterations_to_converge(
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
     rtol = as_scalar("rtol", rtol, low=0, high=1, low_open=True, high_open=True)
     max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
-    theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
-    err0 = float(np.linalg.norm(ta - theta_star))
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
+        err0 = float(_row_norms(ta - theta_star))
+    if not math.isfinite(err0):
+        raise ValueError(
+            "theta is too far from the least-squares solution for float64: their distance "
+            f"exceeds {np.finfo(np.float64).max:.3g}; rescale X and y"
+        )
     target = rtol * err0
     if err0 <= target:
         return 0
@@ -507,7 +593,7 @@ def iterations_to_converge(
     while done < max_iters:  # in chunks, so that the errors are measured in one pass each
         chunk = np.empty((min(_CHUNK, max_iters - done), Xa.shape[1]))
         ta, _ = _descend(Xa, ya, ta, alpha, chunk.shape[0], path=chunk)
-        err = np.linalg.norm(chunk - theta_star, axis=1)
+        err = _row_norms(chunk - theta_star)
         hit = np.flatnonzero(err <= target)
         if hit.size:
             return done + int(hit[0]) + 1
@@ -523,6 +609,14 @@ def iterations_to_converge(
 _CHUNK = 1024  # iterates kept in memory at once by iterations_to_converge
 
 
+def _row_norms(D: np.ndarray) -> np.ndarray:
+    """Euclidean norms along the last axis, without overflow or underflow of the squares."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.max(np.abs(D), axis=-1)
+        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+        return scale * np.linalg.norm(D / safe[..., None], axis=-1)
+
+
 # --------------------------------------------------------------------------------------------
 # Feature scaling
 # --------------------------------------------------------------------------------------------
@@ -534,6 +628,8 @@ class FeatureScaling:
 
     ``X_scaled[:, j] = (X[:, j] - mu[j]) / sigma[j]``; for the intercept and other constant
     columns ``mu[j] = 0`` and ``sigma[j]`` is the constant itself, so they become columns of ones.
+    A ``mu`` or ``sigma`` below 2.2e-308 is subnormal and carries fewer digits, so
+    :meth:`apply` is less accurate for such columns than :func:`standardize_features` itself.
 
     Attributes
     ----------
@@ -575,7 +671,16 @@ class FeatureScaling:
                 f"X must have {self.mu.size} columns like the matrix the scaling was fitted on, "
                 f"got X of shape {Xa.shape}"
             )
-        return (Xa - self.mu) / self.sigma
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (Xa - self.mu) / self.sigma
+            if not np.isfinite(out).all():  # X - mu overflowed: halve both (exact), then undo
+                out = 2.0 * ((0.5 * Xa - 0.5 * self.mu) / self.sigma)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"X of shape {Xa.shape} lies too far from the fitted means for float64: "
+                f"(X - mu) / sigma exceeds {np.finfo(np.float64).max:.3g}"
+            )
+        return out
 
     def unscale_theta(self, theta_scaled: Any) -> np.ndarray:
         """Parameters for the original features: ``X @ theta == X_scaled @ theta_scaled``.
@@ -598,18 +703,25 @@ class FeatureScaling:
             If ``theta_scaled`` is not real numeric.
         """
         n = self.mu.size
-        shape = np.shape(theta_scaled)
-        ts = _vector("theta_scaled", theta_scaled, n, f"to match the n={n} scaled features")
-        theta = ts / self.sigma  # (n,)
-        # centring subtracted mu @ theta from every prediction; the intercept column gives it back
-        theta[self.intercept] -= (self.mu @ theta) / self.sigma[self.intercept]
+        ts, shape = _vector("theta_scaled", theta_scaled, n, f"to match the n={n} scaled features")
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = ts / self.sigma  # (n,)
+            # centring subtracted mu @ theta from every prediction; the intercept gives it back
+            theta[self.intercept] -= (self.mu @ theta) / self.sigma[self.intercept]
+        if not np.isfinite(theta).all():
+            raise ValueError(
+                f"theta_scaled gives parameters for the original features beyond float64's "
+                f"range ({np.finfo(np.float64).max:.3g}): the features' scales are too different"
+            )
         return theta.reshape(shape)
 
 
 def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     """Centre every non-constant column of ``X`` and scale it to unit standard deviation.
 
-    Constant columns (the intercept) become columns of ones. At least one non-zero constant column
+    Works for entries anywhere in float64's finite range (each column is rescaled by a power of
+    two before its mean and spread are taken). Constant columns (the intercept) become columns of
+    ones. At least one non-zero constant column
     is required, because centring shifts every prediction by a constant that only an intercept can
     absorb. Fit on ``X_scaled``, then map the parameters back with
     :meth:`FeatureScaling.unscale_theta`.
@@ -648,14 +760,27 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
             f"X of shape {Xa.shape} has no constant non-zero (intercept) column; centring the "
             "features would change the model"
         )
-    std = Xa.std(axis=0)
-    zero_spread = ~constant & (std == 0)
+    # Work on each column divided by a power of two near its largest entry: exact, and then no
+    # sum, square or difference can overflow, whatever the magnitudes (up to float64's maximum).
+    _, exponent = np.frexp(np.max(np.abs(Xa), axis=0))  # (n,)
+    Xn = np.ldexp(Xa, -exponent)  # entries in [-1, 1]
+    mu_n, std_n = Xn.mean(axis=0), Xn.std(axis=0)
+    zero_spread = ~constant & (std_n == 0)
     if np.any(zero_spread):
         raise ValueError(
             f"X of shape {Xa.shape} has all-zero columns {np.flatnonzero(zero_spread).tolist()}, "
             "which cannot be scaled (drop them)"
         )
-    mu = np.where(constant, 0.0, Xa.mean(axis=0))
-    sigma = np.where(constant, first, std)
-    scaling = FeatureScaling(mu=mu, sigma=sigma, intercept=int(np.argmax(constant)))
-    return (Xa - mu) / sigma, scaling
+    mu_n = np.where(constant, 0.0, mu_n)
+    std_n = np.where(constant, np.ldexp(first, -exponent), std_n)
+    sigma = np.ldexp(std_n, exponent)
+    if np.any(sigma == 0):  # a spread between subnormal numbers that float64 cannot hold
+        tiny = np.finfo(np.float64).smallest_subnormal
+        raise ValueError(
+            f"X of shape {Xa.shape} has columns {np.flatnonzero(sigma == 0).tolist()} whose "
+            f"spread is below float64's smallest number ({tiny:.3g}); rescale them"
+        )
+    scaling = FeatureScaling(
+        mu=np.ldexp(mu_n, exponent), sigma=sigma, intercept=int(np.argmax(constant))
+    )
+    return (Xn - mu_n) / std_n, scaling
