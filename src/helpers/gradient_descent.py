@@ -247,13 +247,17 @@ def _descend(
     r = _residual(Xa, ya, ta)  # (m,) residual at the current theta
     if not math.isfinite(_half_mean_square(r)):
         raise _too_large("the cost at the starting theta")
+    two_m = 2 * m
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(num_iters):
             ta = ta - scale * (Xa.T @ r)  # (n,)
             r = Xa @ ta - ya  # this step's cost and the next step's gradient
-            J_history[k] = _half_mean_square(r)
-            if not math.isfinite(J_history[k]):
-                raise _diverged(k + 1, alpha, Xa)
+            cost = float(r @ r) / two_m
+            if not math.isfinite(cost):  # rare: rescale the sum of squares, or give up
+                cost = _half_mean_square(r)
+                if not math.isfinite(cost):
+                    raise _diverged(k + 1, alpha, Xa)
+            J_history[k] = cost
             if path is not None:
                 path[k] = ta
     return ta, J_history
