@@ -20,6 +20,7 @@ from helpers.gradient_descent import (
     gradient_descent,
     gradient_descent_path,
     hessian_eigenvalues,
+    iteration_bound,
     iterations_to_converge,
     least_squares,
     max_stable_step,
@@ -296,11 +297,32 @@ def test_iterations_to_converge_meets_the_bound_and_the_path():
     assert err[k] <= 1e-6 * err[0] < err[k - 1]
 
 
+@pytest.mark.parametrize("fraction", [0.05, 0.3, 0.5, 0.9, 0.99])
+def test_iteration_bound_is_the_closed_form_and_bounds_the_measurement(fraction):
+    alpha = fraction * max_stable_step(X_REF)
+    rho = contraction_factor(X_REF, alpha)
+    bound = iteration_bound(X_REF, alpha, rtol=1e-6)
+    assert bound == math.ceil(math.log(1e-6) / math.log(rho))
+    assert iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-6) <= bound
+
+
+def test_iteration_bound_refuses_rho_at_least_one():
+    with pytest.raises(ValueError, match=r"alpha=0\.2 gives the contraction factor.*0\.108586"):
+        iteration_bound(X_REF, 0.2)
+    X_rank1 = np.column_stack([X_REF, X_REF[:, 1]])
+    with pytest.raises(ValueError, match="full column rank"):
+        iteration_bound(X_rank1, 0.01)
+    X_s, _ = standardize_features(X_REF)
+    assert iteration_bound(X_s, 1.0) == 1  # rho = 0: one step lands on theta*
+
+
 def test_iterations_to_converge_zero_at_solution_and_fails_when_unstable():
     theta_star = least_squares(X_REF, Y_REF)
     assert iterations_to_converge(X_REF, Y_REF, theta_star, 0.01) == 0
-    with pytest.raises(RuntimeError, match=r"max_stable_step\(X\) = 0\.108586"):
-        iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=500)
+    with pytest.raises(ValueError, match=r"max_iters=300 .*max_stable_step\(X\) = 0\.108586"):
+        iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=300)
+    with pytest.raises(ValueError, match=r"alpha=0\.2 is too large.*0\.108586"):
+        iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=5000)
 
 
 def test_feature_scaling_reduces_iterations():
@@ -368,10 +390,10 @@ def test_divergence_raises_instead_of_returning_nan():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning leaks out either
         with pytest.raises(
-            FloatingPointError, match=r"alpha=10\.0.*max_stable_step\(X\) = 0\.108586"
+            ValueError, match=r"alpha=10\.0 is too large.*max_stable_step\(X\) = 0\.108586"
         ):
             gradient_descent(X_REF, Y_REF, [0, 0], 10.0, 1000)
-        with pytest.raises(FloatingPointError, match="diverged"):
+        with pytest.raises(ValueError, match="diverged"):
             gradient_descent_path(X_REF, Y_REF, [0, 0], 10.0, 1000)
 
 
@@ -500,13 +522,13 @@ def test_non_numeric_targets_raise_type_error():
 @pytest.mark.parametrize(
     ("alpha", "error", "match"),
     [
-        (0.0, ValueError, r"alpha must be a positive finite number, got 0\.0"),
-        (-0.01, ValueError, r"alpha must be a positive finite number, got -0\.01"),
-        (math.nan, ValueError, "alpha must be a positive finite number, got nan"),
-        (math.inf, ValueError, "alpha must be a positive finite number, got inf"),
-        ("0.01", TypeError, "alpha must be a real number, got str '0.01'"),
-        (True, TypeError, "alpha must be a real number, got bool True"),
-        (np.array([0.01]), TypeError, "alpha must be a real number, got ndarray"),
+        (0.0, ValueError, r"alpha must be a real number > 0, got 0\.0"),
+        (-0.01, ValueError, r"alpha must be a real number > 0, got -0\.01"),
+        (math.nan, ValueError, "alpha must be a real number > 0, got nan"),
+        (math.inf, ValueError, "alpha must be a real number > 0, got inf"),
+        ("0.01", TypeError, "alpha must be a real number > 0, got str '0.01'"),
+        (True, TypeError, "alpha must be a real number > 0, got bool True"),
+        (np.array([0.01]), TypeError, "alpha must be a real number > 0, got ndarray"),
     ],
 )
 def test_bad_alpha(alpha, error, match):
@@ -519,9 +541,9 @@ def test_bad_alpha(alpha, error, match):
 @pytest.mark.parametrize(
     ("num_iters", "error", "match"),
     [
-        (-1, ValueError, "num_iters must be at least 0, got -1"),
-        (10.0, TypeError, "num_iters must be an integer, got float 10.0"),
-        (True, TypeError, "num_iters must be an integer, got bool True"),
+        (-1, ValueError, "num_iters must be an integer >= 0, got -1"),
+        (10.0, TypeError, "num_iters must be an integer >= 0, got float 10.0"),
+        (True, TypeError, "num_iters must be an integer >= 0, got bool True"),
     ],
 )
 def test_bad_num_iters(num_iters, error, match):
@@ -537,7 +559,7 @@ def test_numpy_scalars_are_accepted():
 
 @pytest.mark.parametrize("rtol", [0.0, 1.0, -1e-3, math.nan])
 def test_bad_rtol(rtol):
-    with pytest.raises(ValueError, match="rtol must be a number in"):
+    with pytest.raises(ValueError, match=r"rtol must be a real number in \(0, 1\)"):
         iterations_to_converge(X_REF, Y_REF, THETA0, 0.01, rtol=rtol)
 
 
@@ -545,7 +567,7 @@ def test_iterations_to_converge_respects_max_iters_exactly():
     alpha = 1.0 / hessian_eigenvalues(X_REF)[-1]
     k = iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3)
     assert iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k) == k
-    with pytest.raises(RuntimeError, match=f"in {k - 1} steps"):
+    with pytest.raises(ValueError, match=f"max_iters={k - 1} steps are not enough"):
         iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k - 1)
 
 

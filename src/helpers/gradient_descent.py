@@ -18,13 +18,12 @@ shape of the ``theta`` (or ``y``) that was given. Inputs are never modified.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_scalar
 
 __all__ = [
     "FeatureScaling",
@@ -34,6 +33,7 @@ __all__ = [
     "gradient_descent",
     "gradient_descent_path",
     "hessian_eigenvalues",
+    "iteration_bound",
     "iterations_to_converge",
     "least_squares",
     "max_stable_step",
@@ -46,14 +46,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _real_array(name: str, value: Any) -> np.ndarray:
-    """``value`` as a finite, non-empty float64 array, or a TypeError/ValueError naming ``name``."""
-    return as_real_array(name, value)
-
-
 def _design(X: Any) -> np.ndarray:
     """Validate the design matrix: a finite real (m, n) array."""
-    arr = _real_array("X", X)
+    arr = as_real_array("X", X)
     if arr.ndim != 2:
         raise ValueError(
             f"X must be 2-D with shape (m, n) (one row per example), got shape {arr.shape}"
@@ -61,49 +56,60 @@ def _design(X: Any) -> np.ndarray:
     return arr
 
 
-def _vector(name: str, value: Any, length: int, context: str) -> np.ndarray:
-    """Validate a (length,) or (length, 1) vector and return it flattened to (length,)."""
-    arr = _real_array(name, value)
+def _vector(name: str, value: Any, length: int, context: str) -> tuple[np.ndarray, tuple]:
+    """Validate a (length,) or (length, 1) vector; return it as (length,) and its given shape."""
+    arr = as_real_array(name, value)
     if arr.shape not in ((length,), (length, 1)):
         raise ValueError(
             f"{name} must have shape ({length},) or ({length}, 1) {context}, "
             f"got {name} of shape {arr.shape}"
         )
-    return arr.reshape(length)
+    return arr.reshape(length), arr.shape
 
 
-def _problem(
-    X: Any, y: Any, theta: Any | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, ...] | None]:
-    """Validate X, y and (optionally) theta; return X (m, n), y (m,), theta (n,) and its shape."""
+def _data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Validate X and y; return X (m, n), y (m,) and the shape y was given in."""
     Xa = _design(X)
-    m, n = Xa.shape
-    ya = _vector("y", y, m, f"to match the m={m} rows of X of shape {Xa.shape}")
-    if theta is None:
-        return Xa, ya, None, None
-    theta_shape = np.shape(theta)
-    ta = _vector("theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}")
+    m = Xa.shape[0]
+    ya, y_shape = _vector("y", y, m, f"to match the m={m} rows of X of shape {Xa.shape}")
+    return Xa, ya, y_shape
+
+
+def _problem(X: Any, y: Any, theta: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """Validate X, y and theta; return X (m, n), y (m,), theta (n,) and theta's shape."""
+    Xa, ya, _ = _data(X, y)
+    n = Xa.shape[1]
+    ta, theta_shape = _vector(
+        "theta", theta, n, f"to match the n={n} columns of X of shape {Xa.shape}"
+    )
     return Xa, ya, ta, theta_shape
 
 
-def _step(alpha: Any) -> float:
-    """Validate a step size: a real, finite, positive scalar."""
-    if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__} {alpha!r}")
-    alpha = float(alpha)
-    if not (math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
-    return alpha
+def _too_large(what: str) -> ValueError:
+    return ValueError(
+        f"X, y and theta are too large for float64: {what} overflows (it must stay below "
+        f"{np.finfo(np.float64).max:.3g}); rescale the data, e.g. with standardize_features"
+    )
 
 
-def _count(name: str, value: Any, minimum: int) -> int:
-    """Validate an iteration count: an integer (not bool) of at least ``minimum``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
+def _half_mean_square(r: np.ndarray) -> float:
+    """``r @ r / (2 m)``; rescaled when the sum of squares alone overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = float(r @ r) / (2 * r.size)
+        if math.isfinite(cost) or not np.isfinite(r).all():
+            return cost
+        scale = float(np.max(np.abs(r)))
+        q = r / scale
+        return scale * (scale * (float(q @ q) / (2 * r.size)))
+
+
+def _residual(Xa: np.ndarray, ya: np.ndarray, ta: np.ndarray) -> np.ndarray:
+    """``X theta - y``, or a ValueError when it overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = Xa @ ta - ya
+    if not np.isfinite(r).all():
+        raise _too_large("X @ theta - y")
+    return r
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,8 +137,8 @@ def compute_cost(X: Any, y: Any, theta: Any) -> float:
     Raises
     ------
     ValueError
-        If a shape does not match (the message names both shapes), or an input is empty or
-        contains NaN or inf.
+        If a shape does not match (the message names both shapes), an input is empty or
+        contains NaN or inf, or the residual or the cost exceeds float64's range.
     TypeError
         If an input is not a real numeric array.
 
@@ -142,8 +148,10 @@ def compute_cost(X: Any, y: Any, theta: Any) -> float:
     7.125
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    r = Xa @ ta - ya  # (m,)
-    return float(r @ r) / (2 * Xa.shape[0])
+    cost = _half_mean_square(_residual(Xa, ya, ta))  # (m,) residual
+    if not math.isfinite(cost):
+        raise _too_large("the cost ||X theta - y||^2 / (2m)")
+    return cost
 
 
 def cost_gradient(X: Any, y: Any, theta: Any) -> np.ndarray:
@@ -169,7 +177,11 @@ def cost_gradient(X: Any, y: Any, theta: Any) -> np.ndarray:
         As for :func:`compute_cost`.
     """
     Xa, ya, ta, theta_shape = _problem(X, y, theta)
-    grad = Xa.T @ (Xa @ ta - ya) / Xa.shape[0]  # (n, m) @ (m,) -> (n,)
+    r = _residual(Xa, ya, ta)  # (m,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = Xa.T @ (r / Xa.shape[0])  # (n, m) @ (m,) -> (n,)
+    if not np.isfinite(grad).all():
+        raise _too_large("the gradient X^T (X theta - y) / m")
     return grad.reshape(theta_shape)
 
 
@@ -195,11 +207,17 @@ def least_squares(X: Any, y: Any) -> np.ndarray:
     Raises
     ------
     ValueError, TypeError
-        As for :func:`compute_cost`.
+        As for :func:`compute_cost`; also when the parameters would exceed float64's range.
     """
-    Xa, ya, _, _ = _problem(X, y)
-    theta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
-    return theta.reshape((-1, *np.shape(y)[1:]))
+    Xa, ya, y_shape = _data(X, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
+    if not np.isfinite(theta).all():
+        raise ValueError(
+            f"the least-squares parameters for X of shape {Xa.shape} and y exceed float64's range "
+            f"({np.finfo(np.float64).max:.3g}): y is too large for the scale of X; rescale them"
+        )
+    return theta.reshape((-1, *y_shape[1:]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +225,51 @@ def least_squares(X: Any, y: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> FloatingPointError:
-    return FloatingPointError(
-        f"gradient descent diverged: the cost overflowed at iteration {iteration}; "
-        f"alpha={alpha!r} but the iteration only converges for "
-        f"alpha < max_stable_step(X) = {max_stable_step(Xa):.6g}"
+def _descend(
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    ta: np.ndarray,
+    alpha: float,
+    num_iters: int,
+    path: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``num_iters`` steps of ``theta <- theta - alpha/m X^T (X theta - y)`` from ``ta``.
+
+    The one place the update is written. Each step is two matrix-vector products: the residual
+    that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
+    array, never ``ta`` itself) and the cost after every step; row ``k`` of ``path``, if given,
+    receives ``theta`` after step ``k + 1``.
+    """
+    m = Xa.shape[0]
+    scale = alpha / m
+    J_history = np.empty(num_iters, dtype=np.float64)
+    ta = ta.copy()
+    r = _residual(Xa, ya, ta)  # (m,) residual at the current theta
+    if not math.isfinite(_half_mean_square(r)):
+        raise _too_large("the cost at the starting theta")
+    two_m = 2 * m
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(num_iters):
+            ta = ta - scale * (Xa.T @ r)  # (n,)
+            r = Xa @ ta - ya  # this step's cost and the next step's gradient
+            cost = float(r @ r) / two_m
+            if not math.isfinite(cost):  # rare: rescale the sum of squares, or give up
+                cost = _half_mean_square(r)
+                if not math.isfinite(cost):
+                    raise _diverged(k + 1, alpha, Xa)
+            J_history[k] = cost
+            if path is not None:
+                path[k] = ta
+    return ta, J_history
+
+
+def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
+    bound = max_stable_step(Xa)
+    if alpha < bound or bound == 0:  # converging but out of range, or no usable step at all
+        return _too_large(f"the cost at iteration {iteration}")
+    return ValueError(
+        f"alpha={alpha!r} is too large: gradient descent diverged (the cost overflowed at "
+        f"iteration {iteration}); it converges only for alpha < max_stable_step(X) = {bound:.6g}"
     )
 
 
@@ -231,8 +289,8 @@ def gradient_descent(
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters (integers are fine: the work is done in float64). Not modified.
-    alpha : float
-        Step size (learning rate), positive. The iteration converges for
+    alpha : real number
+        Step size (learning rate), ``> 0``. The iteration converges for
         ``alpha < max_stable_step(X)`` and diverges above it.
     num_iters : int
         Number of iterations, ``>= 0``.
@@ -240,20 +298,19 @@ def gradient_descent(
     Returns
     -------
     theta : (n,) or (n, 1) ndarray
-        The parameters after ``num_iters`` steps, float64, in the shape ``theta`` was given.
+        The parameters after ``num_iters`` steps, a new float64 array in the shape ``theta`` was
+        given (also when ``num_iters`` is 0).
     J_history : (num_iters,) ndarray
         float64; ``J_history[k]`` is the cost after step ``k + 1`` (Octave's ``J_history(k+1)``).
 
     Raises
     ------
     ValueError
-        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0`` or
-        ``num_iters < 0``.
+        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0``,
+        ``num_iters < 0``, or an ``alpha`` so far above :func:`max_stable_step` that the cost
+        overflows (the message gives the bound).
     TypeError
         On non-numeric arrays, a non-real ``alpha`` or a non-integer ``num_iters``.
-    FloatingPointError
-        If the iteration diverges so far that the cost overflows (``alpha`` far too large); the
-        message gives :func:`max_stable_step`.
 
     Examples
     --------
@@ -263,18 +320,9 @@ def gradient_descent(
     (array([ 5.2148, -0.5733]), (1000,), dtype('float64'))
     """
     Xa, ya, ta, theta_shape = _problem(X, y, theta)
-    alpha = _step(alpha)
-    num_iters = _count("num_iters", num_iters, 0)
-    m = Xa.shape[0]
-    J_history = np.empty(num_iters, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = Xa @ ta - ya  # (m,) residual at the current theta
-        for k in range(num_iters):  # a loop over iterations; each one is two mat-vec products
-            ta = ta - (alpha / m) * (Xa.T @ r)  # (n,)
-            r = Xa @ ta - ya  # the new residual: gives this step's cost and the next gradient
-            J_history[k] = (r @ r) / (2 * m)
-            if not math.isfinite(J_history[k]):
-                raise _diverged(k + 1, alpha, Xa)
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
+    ta, J_history = _descend(Xa, ya, ta, alpha, num_iters)
     return ta.reshape(theta_shape), J_history
 
 
@@ -289,8 +337,8 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters.
-    alpha : float
-        Step size, positive.
+    alpha : real number
+        Step size, ``> 0``.
     num_iters : int
         Number of iterations, ``>= 0``.
 
@@ -301,27 +349,36 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
 
     Raises
     ------
-    ValueError, TypeError, FloatingPointError
+    ValueError, TypeError
         As for :func:`gradient_descent`.
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    alpha = _step(alpha)
-    num_iters = _count("num_iters", num_iters, 0)
-    m = Xa.shape[0]
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
     path = np.empty((num_iters + 1, Xa.shape[1]))
     path[0] = ta
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(num_iters):
-            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
-            if not np.all(np.isfinite(ta)):
-                raise _diverged(k + 1, alpha, Xa)
-            path[k + 1] = ta
+    _descend(Xa, ya, ta, alpha, num_iters, path=path[1:])
     return path
 
 
 # --------------------------------------------------------------------------------------------
 # Why it converges (or not): the spectrum of X^T X / m
 # --------------------------------------------------------------------------------------------
+
+
+def _spectrum(Xa: np.ndarray) -> tuple[np.ndarray, int]:
+    """Eigenvalues of ``X^T X / m`` as ``(lam_n, e)`` with ``lam = lam_n * 4**e``, ascending.
+
+    ``X`` is divided by ``2**e`` first when its entries are so large or small that squaring the
+    singular values would overflow or underflow; otherwise ``e = 0``.
+    """
+    m, n = Xa.shape
+    _, e = np.frexp(np.max(np.abs(Xa)))
+    exponent = int(e) if abs(int(e)) > 400 else 0
+    sigma = np.linalg.svd(np.ldexp(Xa, -exponent), compute_uv=False)  # descending
+    lam_n = np.zeros(n)
+    lam_n[n - sigma.size :] = sigma[::-1] ** 2 / m
+    return lam_n, exponent
 
 
 def hessian_eigenvalues(X: Any) -> np.ndarray:
@@ -342,14 +399,20 @@ def hessian_eigenvalues(X: Any) -> np.ndarray:
 
     Raises
     ------
-    ValueError, TypeError
-        If ``X`` is not a finite, non-empty, real 2-D array.
+    ValueError
+        If ``X`` is not a finite, non-empty, real 2-D array, or the eigenvalues exceed float64's
+        range.
+    TypeError
+        If ``X`` is not real numeric.
     """
-    Xa = _design(X)
-    m, n = Xa.shape
-    sigma = np.linalg.svd(Xa, compute_uv=False)  # (min(m, n),), descending
-    lam = np.zeros(n)
-    lam[n - sigma.size :] = sigma[::-1] ** 2 / m
+    lam_n, exponent = _spectrum(_design(X))
+    with np.errstate(over="ignore"):
+        lam = np.ldexp(lam_n, 2 * exponent)
+    if not np.isfinite(lam).all():
+        raise ValueError(
+            f"X is too large: the eigenvalues of X^T X / m exceed float64's range "
+            f"({np.finfo(np.float64).max:.3g}); rescale X (e.g. standardize_features)"
+        )
     return lam
 
 
@@ -368,7 +431,8 @@ def max_stable_step(X: Any) -> float:
     Returns
     -------
     float
-        The bound; ``inf`` when ``X`` is all zeros (then no step moves ``theta`` at all).
+        The bound; ``inf`` when ``X`` is all zeros (then no step moves ``theta`` at all) or the
+        bound exceeds float64's range; ``0.0`` when it is below float64's smallest number.
 
     Raises
     ------
@@ -380,8 +444,11 @@ def max_stable_step(X: Any) -> float:
     >>> round(max_stable_step([[1, 5], [1, 2], [1, 4], [1, 5]]), 6)
     0.108586
     """
-    lam_max = hessian_eigenvalues(X)[-1]
-    return float(2.0 / lam_max) if lam_max > 0 else math.inf
+    lam_n, exponent = _spectrum(_design(X))
+    if lam_n[-1] == 0:
+        return math.inf
+    with np.errstate(over="ignore"):  # beyond float64's range it is inf: every step is stable
+        return float(np.ldexp(2.0 / lam_n[-1], -2 * exponent))
 
 
 def contraction_factor(X: Any, alpha: float) -> float:
@@ -395,8 +462,8 @@ def contraction_factor(X: Any, alpha: float) -> float:
     ----------
     X : (m, n) array_like
         Design matrix.
-    alpha : float
-        Step size, positive.
+    alpha : real number
+        Step size, ``> 0``.
 
     Returns
     -------
@@ -406,11 +473,66 @@ def contraction_factor(X: Any, alpha: float) -> float:
     Raises
     ------
     ValueError, TypeError
-        On an invalid ``X`` or ``alpha``.
+        On an invalid ``X`` or ``alpha``, or ``rho`` beyond float64's range.
     """
-    alpha = _step(alpha)
-    lam = hessian_eigenvalues(X)
-    return float(np.max(np.abs(1.0 - alpha * lam)))
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    Xa = _design(X)
+    lam_n, exponent = _spectrum(Xa)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rho = float(np.max(np.abs(1.0 - np.ldexp(alpha * lam_n, 2 * exponent))))
+    if not math.isfinite(rho):
+        raise ValueError(
+            f"alpha={alpha!r} is so far above max_stable_step(X) = {max_stable_step(Xa):.6g} "
+            f"that alpha * lambda_max exceeds float64's range"
+        )
+    return rho
+
+
+def iteration_bound(X: Any, alpha: float, *, rtol: float = 1e-6) -> int:
+    """Steps that certainly shrink the error by the factor ``rtol``: ``ceil(ln rtol / ln rho)``.
+
+    From ``||e_k|| <= rho^k ||e_0||`` with ``rho`` the :func:`contraction_factor`; the measured
+    :func:`iterations_to_converge` never exceeds it.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    alpha : real number
+        Step size, ``> 0``.
+    rtol : real number, optional
+        Required reduction of the error, in ``(0, 1)``.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        If ``rho >= 1`` (``alpha >= max_stable_step(X)``, or ``X`` without full column rank): then
+        no number of steps is guaranteed to be enough. Also on invalid ``X``, ``alpha``, ``rtol``.
+    TypeError
+        On non-numeric ``X`` or non-real ``alpha``, ``rtol``.
+
+    Examples
+    --------
+    >>> iteration_bound([[1, 5], [1, 2], [1, 4], [1, 5]], 0.01, rtol=1e-6)
+    16958
+    """
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0, high=1, low_open=True, high_open=True)
+    rho = contraction_factor(X, alpha)
+    if rho >= 1:
+        raise ValueError(
+            f"alpha={alpha!r} gives the contraction factor rho={rho:.6g} >= 1, so no number of "
+            f"steps is guaranteed to shrink the error: alpha must be < max_stable_step(X) = "
+            f"{max_stable_step(X):.6g}, and X must have full column rank"
+        )
+    if rho == 0:
+        return 1
+    return max(1, math.ceil(math.log(rtol) / math.log(rho)))
 
 
 def iterations_to_converge(
@@ -425,8 +547,7 @@ def iterations_to_converge(
     """The number of gradient-descent steps until the error has shrunk by the factor ``rtol``.
 
     Counts the first ``k`` with ``||theta_k - theta*|| <= rtol * ||theta_0 - theta*||``, where
-    ``theta*`` is :func:`least_squares`. By :func:`contraction_factor` this is at most
-    ``ceil(log(rtol) / log(rho))``.
+    ``theta*`` is :func:`least_squares`. It is at most :func:`iteration_bound`.
 
     Parameters
     ----------
@@ -436,12 +557,12 @@ def iterations_to_converge(
         Targets.
     theta : (n,) or (n, 1) array_like
         Starting parameters.
-    alpha : float
-        Step size, positive.
-    rtol : float, optional
+    alpha : real number
+        Step size, ``> 0``.
+    rtol : real number, optional
         Required reduction of the error, in ``(0, 1)``.
     max_iters : int, optional
-        Give up after this many steps.
+        Give up after this many steps, ``>= 1``.
 
     Returns
     -------
@@ -450,36 +571,54 @@ def iterations_to_converge(
 
     Raises
     ------
-    ValueError, TypeError
-        On invalid inputs (as for :func:`gradient_descent`), or ``rtol`` outside ``(0, 1)``.
-    RuntimeError
-        If the reduction is not reached within ``max_iters`` steps (the message gives the
-        reduction reached and :func:`max_stable_step`).
+    ValueError
+        On invalid inputs (as for :func:`gradient_descent`), ``rtol`` outside ``(0, 1)``, or if
+        the reduction is not reached within ``max_iters`` steps (the message gives the reduction
+        reached and :func:`max_stable_step`).
+    TypeError
+        As for :func:`gradient_descent`.
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
-    alpha = _step(alpha)
-    max_iters = _count("max_iters", max_iters, 1)
-    if not (isinstance(rtol, numbers.Real) and 0 < rtol < 1):
-        raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
-    theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
-    m = Xa.shape[0]
-    target = rtol * np.linalg.norm(ta - theta_star)
-    err = np.linalg.norm(ta - theta_star)
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0, high=1, low_open=True, high_open=True)
+    max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(max_iters + 1):
-            if err <= target:
-                return k
-            if k == max_iters:
-                break
-            ta = ta - (alpha / m) * (Xa.T @ (Xa @ ta - ya))
-            err = np.linalg.norm(ta - theta_star)
-            if not math.isfinite(err):
-                break
-    reached = err / (target / rtol)
-    raise RuntimeError(
-        f"the error shrank only by the factor {reached:.3g} (wanted {rtol:g}) in {max_iters} "
-        f"steps with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
+        theta_star = np.linalg.lstsq(Xa, ya, rcond=None)[0]
+        err0 = float(_row_norms(ta - theta_star))
+    if not math.isfinite(err0):
+        raise ValueError(
+            "theta is too far from the least-squares solution for float64: their distance "
+            f"exceeds {np.finfo(np.float64).max:.3g}; rescale X and y"
+        )
+    target = rtol * err0
+    if err0 <= target:
+        return 0
+    done, reached = 0, 1.0
+    while done < max_iters:  # in chunks, so that the errors are measured in one pass each
+        chunk = np.empty((min(_CHUNK, max_iters - done), Xa.shape[1]))
+        ta, _ = _descend(Xa, ya, ta, alpha, chunk.shape[0], path=chunk)
+        err = _row_norms(chunk - theta_star)
+        hit = np.flatnonzero(err <= target)
+        if hit.size:
+            return done + int(hit[0]) + 1
+        done += chunk.shape[0]
+        reached = float(err[-1]) / err0
+    raise ValueError(
+        f"max_iters={max_iters} steps are not enough: the error shrank only by the factor "
+        f"{reached:.3g} (wanted rtol={rtol:g}) with alpha={alpha!r}; "
+        f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
     )
+
+
+_CHUNK = 1024  # iterates kept in memory at once by iterations_to_converge
+
+
+def _row_norms(D: np.ndarray) -> np.ndarray:
+    """Euclidean norms along the last axis, without overflow or underflow of the squares."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.max(np.abs(D), axis=-1)
+        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+        return scale * np.linalg.norm(D / safe[..., None], axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,6 +632,8 @@ class FeatureScaling:
 
     ``X_scaled[:, j] = (X[:, j] - mu[j]) / sigma[j]``; for the intercept and other constant
     columns ``mu[j] = 0`` and ``sigma[j]`` is the constant itself, so they become columns of ones.
+    A ``mu`` or ``sigma`` below 2.2e-308 is subnormal and carries fewer digits, so
+    :meth:`apply` is less accurate for such columns than :func:`standardize_features` itself.
 
     Attributes
     ----------
@@ -534,7 +675,16 @@ class FeatureScaling:
                 f"X must have {self.mu.size} columns like the matrix the scaling was fitted on, "
                 f"got X of shape {Xa.shape}"
             )
-        return (Xa - self.mu) / self.sigma
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (Xa - self.mu) / self.sigma
+            if not np.isfinite(out).all():  # X - mu overflowed: halve both (exact), then undo
+                out = 2.0 * ((0.5 * Xa - 0.5 * self.mu) / self.sigma)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"X of shape {Xa.shape} lies too far from the fitted means for float64: "
+                f"(X - mu) / sigma exceeds {np.finfo(np.float64).max:.3g}"
+            )
+        return out
 
     def unscale_theta(self, theta_scaled: Any) -> np.ndarray:
         """Parameters for the original features: ``X @ theta == X_scaled @ theta_scaled``.
@@ -557,18 +707,25 @@ class FeatureScaling:
             If ``theta_scaled`` is not real numeric.
         """
         n = self.mu.size
-        shape = np.shape(theta_scaled)
-        ts = _vector("theta_scaled", theta_scaled, n, f"to match the n={n} scaled features")
-        theta = ts / self.sigma  # (n,)
-        # centring subtracted mu @ theta from every prediction; the intercept column gives it back
-        theta[self.intercept] -= (self.mu @ theta) / self.sigma[self.intercept]
+        ts, shape = _vector("theta_scaled", theta_scaled, n, f"to match the n={n} scaled features")
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = ts / self.sigma  # (n,)
+            # centring subtracted mu @ theta from every prediction; the intercept gives it back
+            theta[self.intercept] -= (self.mu @ theta) / self.sigma[self.intercept]
+        if not np.isfinite(theta).all():
+            raise ValueError(
+                f"theta_scaled gives parameters for the original features beyond float64's "
+                f"range ({np.finfo(np.float64).max:.3g}): the features' scales are too different"
+            )
         return theta.reshape(shape)
 
 
 def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     """Centre every non-constant column of ``X`` and scale it to unit standard deviation.
 
-    Constant columns (the intercept) become columns of ones. At least one non-zero constant column
+    Works for entries anywhere in float64's finite range (each column is rescaled by a power of
+    two before its mean and spread are taken). Constant columns (the intercept) become columns of
+    ones. At least one non-zero constant column
     is required, because centring shifts every prediction by a constant that only an intercept can
     absorb. Fit on ``X_scaled``, then map the parameters back with
     :meth:`FeatureScaling.unscale_theta`.
@@ -607,14 +764,27 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
             f"X of shape {Xa.shape} has no constant non-zero (intercept) column; centring the "
             "features would change the model"
         )
-    std = Xa.std(axis=0)
-    zero_spread = ~constant & (std == 0)
+    # Work on each column divided by a power of two near its largest entry: exact, and then no
+    # sum, square or difference can overflow, whatever the magnitudes (up to float64's maximum).
+    _, exponent = np.frexp(np.max(np.abs(Xa), axis=0))  # (n,)
+    Xn = np.ldexp(Xa, -exponent)  # entries in [-1, 1]
+    mu_n, std_n = Xn.mean(axis=0), Xn.std(axis=0)
+    zero_spread = ~constant & (std_n == 0)
     if np.any(zero_spread):
         raise ValueError(
             f"X of shape {Xa.shape} has all-zero columns {np.flatnonzero(zero_spread).tolist()}, "
             "which cannot be scaled (drop them)"
         )
-    mu = np.where(constant, 0.0, Xa.mean(axis=0))
-    sigma = np.where(constant, first, std)
-    scaling = FeatureScaling(mu=mu, sigma=sigma, intercept=int(np.argmax(constant)))
-    return (Xa - mu) / sigma, scaling
+    mu_n = np.where(constant, 0.0, mu_n)
+    std_n = np.where(constant, np.ldexp(first, -exponent), std_n)
+    sigma = np.ldexp(std_n, exponent)
+    if np.any(sigma == 0):  # a spread between subnormal numbers that float64 cannot hold
+        tiny = np.finfo(np.float64).smallest_subnormal
+        raise ValueError(
+            f"X of shape {Xa.shape} has columns {np.flatnonzero(sigma == 0).tolist()} whose "
+            f"spread is below float64's smallest number ({tiny:.3g}); rescale them"
+        )
+    scaling = FeatureScaling(
+        mu=np.ldexp(mu_n, exponent), sigma=sigma, intercept=int(np.argmax(constant))
+    )
+    return (Xn - mu_n) / std_n, scaling
