@@ -61,17 +61,16 @@ RESULTS = ROOT / "benchmarks" / "results"
 # -- glue ---------------------------------------------------------------------------------------
 
 
-def glue_value(key: str, value: Any) -> Any:
+def glue_value(key: str, value: Any) -> None:
     """Store ``value`` for ``{glue:text}`key``` in the prose, without showing it in the cell.
 
     The value is still stored in the notebook's outputs, so nbval compares it. Glue text that
     is stable across machines (``sig``, ``fixed``, ``bound`` or exact integers). Returns
-    ``value``, so that a cell can glue and use a figure in one expression.
+    ``None``, so a cell that ends with it displays nothing.
     """
     from myst_nb import glue
 
     glue(key, value, display=False)
-    return value
 
 
 def glue_figure(key: str, fig: Any) -> None:
