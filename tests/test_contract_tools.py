@@ -65,3 +65,7 @@ def test_odd_arraylikes_valid_flags():
     for label, value, valid in odd_arraylikes(np.array([[1.0, 2.5]])):
         check_contract(good, {"x": value}, must_raise=not valid)
         assert label
+
+
+def test_a_nan_argument_is_not_a_mutation():
+    check_contract(lambda x: 1.0, {"x": float("nan")})
