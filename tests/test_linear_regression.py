@@ -420,14 +420,14 @@ def test_bad_forward_info_is_rejected(good):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"lr": 0.0}, ValueError, r"lr must be positive and finite, got 0.0"),
-        ({"lr": np.nan}, ValueError, r"lr must be positive and finite"),
-        ({"lr": "0.1"}, TypeError, r"lr must be a real number, got str"),
-        ({"epochs": 0}, ValueError, r"epochs must be positive and finite, got 0"),
-        ({"epochs": 2.5}, TypeError, r"epochs must be an int, got float"),
-        ({"batch_size": -1}, ValueError, r"batch_size must be positive and finite, got -1"),
-        ({"batch_size": True}, TypeError, r"batch_size must be an int, got bool"),
-        ({"rng": 0}, TypeError, r"rng must be a numpy.random.Generator.*got int"),
+        ({"lr": 0.0}, ValueError, r"lr must be a real number > 0, got 0.0"),
+        ({"lr": np.nan}, ValueError, r"lr must be a real number > 0, got nan"),
+        ({"lr": "0.1"}, TypeError, r"lr must be a real number > 0, got str"),
+        ({"epochs": 0}, ValueError, r"epochs must be an integer >= 1, got 0"),
+        ({"epochs": 2.5}, TypeError, r"epochs must be an integer >= 1, got float"),
+        ({"batch_size": -1}, ValueError, r"batch_size must be an integer >= 1, got -1"),
+        ({"batch_size": True}, TypeError, r"batch_size must be an integer >= 1, got bool"),
+        ({"rng": 1.5}, TypeError, r"rng must be None, a seed >= 0 or a numpy.random.Generator"),
     ],
 )
 def test_bad_training_arguments_are_rejected(good, kwargs, error, message):

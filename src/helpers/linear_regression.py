@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "forward_linear_regression",
@@ -43,22 +43,17 @@ ForwardInfo = dict[str, np.ndarray]
 # validation
 
 
-def _as_real(name: str, a: Any, *, check_finite: bool = True) -> np.ndarray:
-    """``a`` as a non-empty float64 array; no copy when it already is one."""
-    return as_real_array(name, a, check_finite=check_finite)
-
-
 def _check_X(X: Any) -> np.ndarray:
     # X is the one large array: its finiteness is checked through the product X @ W (a NaN or
     # inf anywhere in X makes a row of the product non-finite), which costs nothing extra.
-    X = _as_real("X", X, check_finite=False)
+    X = as_real_array("X", X, check_finite=False)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array of shape (N, D), got shape {X.shape}")
     return X
 
 
 def _check_y(y: Any, n: int) -> np.ndarray:
-    y = _as_real("y", y)
+    y = as_real_array("y", y)
     if y.shape != (n, 1):
         hint = ""
         if y.shape == (n,):
@@ -81,8 +76,8 @@ def _check_weights(weights: Any, d: int) -> Weights:
             f"weights is missing key(s) {missing}: expected 'W' of shape ({d}, 1) and 'B' of "
             f"shape (1, 1), got keys {sorted(map(str, weights))}"
         )
-    W = _as_real("weights['W']", weights["W"])
-    B = _as_real("weights['B']", weights["B"])
+    W = as_real_array("weights['W']", weights["W"])
+    B = as_real_array("weights['B']", weights["B"])
     if W.shape != (d, 1):
         raise ValueError(f"weights['W'] must have shape (D, 1) = ({d}, 1), got {W.shape}")
     if B.shape != (1, 1):
@@ -194,7 +189,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     X = _check_X(forward_info["X"])
     n, d = X.shape
     y = _check_y(forward_info["y"], n)
-    P = _as_real("forward_info['P']", forward_info["P"])
+    P = as_real_array("forward_info['P']", forward_info["P"])
     if P.shape != (n, 1):
         raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
     w = _check_weights(weights, d)
@@ -245,7 +240,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     >>> unbroadcast(np.ones((4, 3)), ())
     array(12.)
     """
-    g = _as_real("grad", grad)
+    g = as_real_array("grad", grad)
     if isinstance(shape, int | np.integer):
         shape = (int(shape),)
     if not isinstance(shape, tuple | list) or not all(
@@ -317,16 +312,6 @@ def max_stable_lr(X: Any) -> float:
     return 2.0 / float(np.linalg.eigvalsh(hessian(X))[-1])
 
 
-def _positive(name: str, value: Any, kind: type) -> Any:
-    ok_type = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, ok_type):
-        what = "an int" if kind is int else "a real number"
-        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return kind(value)
-
-
 def train(
     X: Any,
     y: Any,
@@ -359,8 +344,8 @@ def train(
         Number of passes over the data, positive.
     batch_size : int
         Samples per step, positive; values above N mean full batches.
-    rng : numpy.random.Generator
-        The source of the shuffles.
+    rng : numpy.random.Generator, int or None
+        The source of the shuffles: a generator (advanced in place) or a seed for one.
     weights : dict, optional
         Starting point ``{"W": (D, 1), "B": (1, 1)}``; zeros by default. Not modified.
     gradients : callable, optional
@@ -377,7 +362,7 @@ def train(
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``rng`` must be a ``numpy.random.Generator``).
+        If an argument has the wrong type.
     ValueError
         If an input is invalid, or training diverges (a loss becomes NaN or inf): then ``lr`` is
         too large, and the message gives the full-batch limit ``2 / lambda_max``.
@@ -387,14 +372,10 @@ def train(
         raise _diagnose_non_finite(X, "")
     n, d = X.shape
     y = _check_y(y, n)
-    lr = _positive("lr", lr, float)
-    epochs = _positive("epochs", epochs, int)
-    batch_size = _positive("batch_size", batch_size, int)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    lr = as_scalar("lr", lr, low=0, low_open=True)
+    epochs = as_scalar("epochs", epochs, integer=True, low=1)
+    batch_size = as_scalar("batch_size", batch_size, integer=True, low=1)
+    rng = as_rng("rng", rng)
     if weights is None:
         w = {"W": np.zeros((d, 1)), "B": np.zeros((1, 1))}
     else:
@@ -405,12 +386,12 @@ def train(
     for epoch in range(1, epochs + 1):
         try:
             if batch_size >= n:
-                _step(X, y, w, lr, gradients)
+                _gradient_step(X, y, w, lr, gradients)
             else:
                 order = rng.permutation(n)
                 for start in range(0, n, batch_size):
                     idx = order[start : start + batch_size]  # the last one may be shorter
-                    _step(X[idx], y[idx], w, lr, gradients)
+                    _gradient_step(X[idx], y[idx], w, lr, gradients)
             history[epoch] = forward_linear_regression(X, y, w)[0]
         except _Overflow:
             raise ValueError(
@@ -422,7 +403,7 @@ def train(
     return w, history
 
 
-def _step(
+def _gradient_step(
     Xb: np.ndarray,
     yb: np.ndarray,
     w: Weights,
