@@ -358,7 +358,7 @@ def check_gradients_against_exact(info):
     c = Fraction(2, n)
     dLdP = c * (Pe - ye)  # (n, 1), exact
     if outcome.raised:  # only beyond the guaranteed range
-        assert fmax(Xe) * fmax(Pe - ye) >= Fraction(10) ** 300, outcome.error
+        assert max(1, fmax(Xe)) * fmax(Pe - ye) >= Fraction(10) ** 300, outcome.error
         return
     g = outcome.result
     assert g["W"].shape == (d, 1)
@@ -501,13 +501,43 @@ def test_unbroadcast_when_a_partial_sum_overflows(g, shape):
 
 
 def test_unbroadcast_refuses_a_sum_beyond_float64():
-    with pytest.raises(ValueError, match=r"the sum of grad over axes \(0,\) exceeds float64"):
+    with pytest.raises(ValueError, match=r"sum of grad over its broadcast axes exceeds float64"):
         unbroadcast(np.array([BIG, BIG]), (1,))
 
 
 def test_loss_gradients_names_forward_info_when_the_bias_gradient_overflows():
-    info = {"X": np.ones((2, 1)), "P": np.full((2, 1), BIG), "y": np.full((2, 1), -BIG)}
+    # with X tiny, only the bias gradient 2 * (P - y) = 4e308 is beyond float64
+    info = {"X": np.full((1, 1), 1e-300), "P": np.full((1, 1), BIG), "y": np.full((1, 1), -BIG)}
     info["N"] = info["P"]
     w = {"W": np.zeros((1, 1)), "B": np.zeros((1, 1))}
     out = check_contract(loss_gradients, {"forward_info": info, "weights": w}, must_raise=True)
-    assert "exceeds float64's range" in str(out.error)
+    assert "exceed float64's range" in str(out.error)
+
+
+def test_loss_gradients_refuses_a_bias_gradient_beyond_float64_when_dW_fits():
+    # dL/dP = (2/2)(P - y) = 1.5e308 per sample fits, its sum 3e308 does not; dL/dW does.
+    info = {"X": np.full((2, 1), 1e-300), "P": np.full((2, 1), 1.5e308), "y": np.zeros((2, 1))}
+    info["N"] = info["P"]
+    w = {"W": np.zeros((1, 1)), "B": np.zeros((1, 1))}
+    out = check_contract(loss_gradients, {"forward_info": info, "weights": w}, must_raise=True)
+    assert "sum((2/N)(P - y)) exceed float64's range" in str(out.error)
+
+
+@pytest.mark.parametrize("key", ["P", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_loss_gradients_names_a_non_finite_entry(key, bad):
+    X, y, w = problem()
+    _, info = forward_linear_regression(X, y, w)
+    info = {**info, key: info[key].copy()}
+    info[key][3, 0] = bad
+    with pytest.raises(ValueError, match=rf"forward_info\['{key}'\] must be finite"):
+        loss_gradients(info, w)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_forward_names_a_non_finite_y(bad):
+    X, y, w = problem()
+    y = y.copy()
+    y[1, 0] = bad
+    with pytest.raises(ValueError, match=r"^y must be finite"):
+        forward_linear_regression(X, y, w)

@@ -68,8 +68,8 @@ def _check_X(X: Any, name: str = "X") -> np.ndarray:
     return X
 
 
-def _check_y(y: Any, n: int, name: str = "y") -> np.ndarray:
-    y = as_real_array(name, y)
+def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
+    y = as_real_array(name, y, check_finite=check_finite)
     if y.shape != (n, 1):
         hint = ""
         if y.shape == (n,):
@@ -130,11 +130,9 @@ class _Overflow(ValueError):
 
 
 def _mean_square(r: np.ndarray) -> float:
-    """``mean(r**2)`` for a finite 1-D ``r``; inf only when the mean itself exceeds float64."""
-    total = float(r @ r)
-    if np.isfinite(total):
-        return total / r.size
-    scale = _abs_max(r)  # the sum of squares overflowed: scale first, then square
+    """``mean(r**2)`` for a finite 1-D ``r`` whose plain sum of squares overflowed: scaled
+    first, then squared; inf only when the mean itself exceeds float64."""
+    scale = _abs_max(r)
     rms = scale * float(np.sqrt(np.mean(np.square(r / scale))))
     with np.errstate(over="ignore"):
         return rms * rms
@@ -202,15 +200,25 @@ def forward_linear_regression(
     """
     X = _check_X(X)
     n, d = X.shape
-    y = _check_y(y, n)
+    y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
         N = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
         P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (N,)
-        loss = _mean_square(residual)  # the mean of the squares, in one pass
+        loss = float(residual @ residual) / n  # the mean of the squares, in one pass
+    if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
+        loss = _forward_off_the_fast_path(X, y, w, P, residual)
+    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
+
+
+def _forward_off_the_fast_path(
+    X: np.ndarray, y: np.ndarray, w: Weights, P: np.ndarray, residual: np.ndarray
+) -> float:
+    """The loss when the direct sum of squares was not finite, or the named error."""
+    as_real_array("y", y)  # names a NaN or inf in y
+    _check_finite_X(X)
     if not np.isfinite(P).all():
-        _check_finite_X(X)
         raise _Overflow(
             f"the predictions X @ weights['W'] + weights['B'] exceed float64's range "
             f"(max |X| = {_abs_max(X):.3g}, max |weights['W']| = {_abs_max(w['W']):.3g}, "
@@ -218,6 +226,7 @@ def forward_linear_regression(
             f"while max|X| * sum|W| + |B| stays below about {_RESIDUAL_LIMIT:.0e}: rescale X or "
             "the weights"
         )
+    loss = _mean_square(residual) if np.isfinite(residual).all() else np.inf
     if not np.isfinite(loss):
         raise _Overflow(
             f"the loss mean((y - P)**2) exceeds float64's range: the residuals y - P reach "
@@ -225,7 +234,7 @@ def forward_linear_regression(
             f"loss is guaranteed to fit while they stay below about {_RESIDUAL_LIMIT:.0e}: "
             "rescale X, y and the weights"
         )
-    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
+    return loss
 
 
 def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) -> Weights:
@@ -266,8 +275,9 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         )
     X = _check_X(forward_info["X"], "forward_info['X']")
     n, d = X.shape
-    y = _check_y(forward_info["y"], n, "forward_info['y']")
-    P = as_real_array("forward_info['P']", forward_info["P"])
+    # NaN or inf in X, P or y makes the gradients non-finite: checked once, on the results.
+    y = _check_y(forward_info["y"], n, "forward_info['y']", check_finite=False)
+    P = as_real_array("forward_info['P']", forward_info["P"], check_finite=False)
     if P.shape != (n, 1):
         raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
     w = _check_weights(weights, d)
@@ -277,25 +287,20 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
         # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
-    if not (np.isfinite(dL_dP).all() and np.isfinite(dL_dW).all()):
-        dL_dP, dL_dW = _gradients_off_the_fast_path(X, P, y)
-    try:
-        dL_dB = unbroadcast(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1): B was broadcast over N
-    except ValueError:
-        raise _Overflow(
-            "the bias gradient sum((2/N)(P - y)) exceeds float64's range for these "
-            f"forward_info entries (max |P - y| = {_abs_max(P) + _abs_max(y):.3g} at most): "
-            "rescale X and y"
-        ) from None
+        dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1), as unbroadcast does
+    if not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
+        dL_dW, dL_dB = _gradients_off_the_fast_path(X, P, y)
     return {"W": dL_dW, "B": dL_dB}
 
 
 def _gradients_off_the_fast_path(
     X: np.ndarray, P: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``dL/dP`` and ``dL/dW`` when the direct products overflowed, or the named error."""
+    """``dL/dW`` and ``dL/dB`` when the direct ones were not finite, or the named error."""
+    as_real_array("forward_info['P']", P)  # name a NaN or inf in an input ...
+    as_real_array("forward_info['y']", y)
     _check_finite_X(X, "forward_info['X']")
-    n = X.shape[0]
+    n = X.shape[0]  # ... else something overflowed: compute again, scaled
     with np.errstate(over="ignore", invalid="ignore"):
         dL_dP = (2.0 / n) * P - (2.0 / n) * y  # P - y itself may overflow where this does not
         if np.isfinite(dL_dP).all():
@@ -304,13 +309,14 @@ def _gradients_off_the_fast_path(
             sx = _power_of_two_near(np.max(np.abs(X), axis=0)).reshape(-1, 1)  # (D, 1)
             sp = float(_power_of_two_near(_abs_max(dL_dP)))
             dL_dW = ((X / sx.T).T @ (dL_dP / sp)) * sx * sp
-            if np.isfinite(dL_dW).all():
-                return dL_dP, dL_dW
+            dL_dB = _sum_to_shape(dL_dP, (1, 1))
+            if np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all():
+                return dL_dW, dL_dB
     raise _Overflow(
-        f"the gradient X.T @ (2/N)(P - y) exceeds float64's range for these forward_info "
-        f"entries (max |X| = {_abs_max(X):.3g}, max |P| = {_abs_max(P):.3g}, max |y| = "
-        f"{_abs_max(y):.3g}); it is guaranteed to fit while max|X| * max|P - y| stays below "
-        "about 1e300: rescale X and y"
+        f"the gradients X.T @ (2/N)(P - y) and sum((2/N)(P - y)) exceed float64's range for "
+        f"these forward_info entries (max |X| = {_abs_max(X):.3g}, max |P| = "
+        f"{_abs_max(P):.3g}, max |y| = {_abs_max(y):.3g}); they are guaranteed to fit while "
+        "max(1, max|X|) * max|P - y| stays below about 1e300: rescale X and y"
     )
 
 
@@ -366,19 +372,26 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
             f"shape {shape} does not broadcast to the gradient's shape {g.shape}, so it cannot "
             "be the shape of a parameter broadcast into it"
         )
+    total = _sum_to_shape(g, shape)
+    if not np.isfinite(total).all():
+        raise ValueError(
+            f"the sum of grad over its broadcast axes exceeds float64's range (max |grad| = "
+            f"{_abs_max(g):.3g} over {g.size // max(total.size, 1)} terms per entry): rescale "
+            "grad"
+        )
+    return total
+
+
+def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` summed over the axes along which ``shape`` was broadcast to ``g.shape``: the
+    leading axes broadcasting added, and those where ``shape`` has length 1; a new array."""
+    lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
     if not axes:
         return g.copy()
-    total = np.asarray(_scaled_sum(g, axes)).reshape(shape)
-    if not np.isfinite(total).all():
-        raise ValueError(
-            f"the sum of grad over axes {axes} exceeds float64's range (max |grad| = "
-            f"{_abs_max(g):.3g} over {g.size // max(total.size, 1)} terms per entry): rescale "
-            "grad"
-        )
-    return total
+    return np.asarray(_scaled_sum(g, axes)).reshape(shape)
 
 
 # --------------------------------------------------------------------------------------------
