@@ -15,6 +15,15 @@ that was broadcast in the forward pass.
 
 The key ``"N"`` of ``forward_info`` is the product ``X @ W`` (the name the question used); the
 batch size is ``X.shape[0]``.
+
+Dtypes and range, the same for every function here: arrays may be of any integer or floating
+dtype and are computed with in float64 (float32 is converted); bool, complex, object, string and
+masked arrays are refused. Every finite input gives a correct result or a ``ValueError`` naming
+what overflowed. Results are guaranteed (never an overflow error) while they fit float64 with
+room to spare: for the forward pass and gradients, ``max|X| * sum|W| + |B| + max|y|`` below
+about ``1e150``; for :func:`hessian` and :func:`max_stable_lr`, ``max|X|`` below ``9.4e153``
+(the Hessian's entries are at most ``2 max|X|**2``). Sums and the Hessian are computed with
+scaling, so partial results do not overflow when the result itself fits.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "forward_linear_regression",
@@ -42,31 +51,35 @@ ForwardInfo = dict[str, np.ndarray]
 # --------------------------------------------------------------------------------------------
 # validation
 
+#: Beyond this, a squared residual would overflow: the forward pass is guaranteed below it.
+_RESIDUAL_LIMIT = 1e150
+#: The largest number of epochs :func:`train` accepts (its loss history holds one per epoch).
+_MAX_EPOCHS = 10**7
+#: ``sqrt(max float64 / 2)``: :func:`hessian` is guaranteed for ``max|X|`` below it.
+_HESSIAN_X_LIMIT = 9.4e153
 
-def _as_real(name: str, a: Any, *, check_finite: bool = True) -> np.ndarray:
-    """``a`` as a non-empty float64 array; no copy when it already is one."""
-    return as_real_array(name, a, check_finite=check_finite)
 
-
-def _check_X(X: Any) -> np.ndarray:
+def _check_X(X: Any, name: str = "X") -> np.ndarray:
     # X is the one large array: its finiteness is checked through the product X @ W (a NaN or
     # inf anywhere in X makes a row of the product non-finite), which costs nothing extra.
-    X = _as_real("X", X, check_finite=False)
+    X = as_real_array(name, X, check_finite=False)
     if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array of shape (N, D), got shape {X.shape}")
+        raise ValueError(f"{name} must be a 2-D array of shape (N, D), got shape {X.shape}")
     return X
 
 
-def _check_y(y: Any, n: int) -> np.ndarray:
-    y = _as_real("y", y)
+def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
+    y = as_real_array(name, y, check_finite=check_finite)
     if y.shape != (n, 1):
         hint = ""
         if y.shape == (n,):
             hint = (
-                f"; a 1-D y would broadcast against P of shape ({n}, 1) into an ({n}, {n}) "
-                "matrix and give a wrong loss silently: pass y.reshape(-1, 1)"
+                f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into an ({n}, {n}) "
+                f"matrix and give a wrong loss silently: pass {name}.reshape(-1, 1)"
             )
-        raise ValueError(f"y must have shape (N, 1) = ({n}, 1) to match X, got {y.shape}{hint}")
+        raise ValueError(
+            f"{name} must have shape (N, 1) = ({n}, 1) to match X, got {y.shape}{hint}"
+        )
     return y
 
 
@@ -81,8 +94,8 @@ def _check_weights(weights: Any, d: int) -> Weights:
             f"weights is missing key(s) {missing}: expected 'W' of shape ({d}, 1) and 'B' of "
             f"shape (1, 1), got keys {sorted(map(str, weights))}"
         )
-    W = _as_real("weights['W']", weights["W"])
-    B = _as_real("weights['B']", weights["B"])
+    W = as_real_array("weights['W']", weights["W"])
+    B = as_real_array("weights['B']", weights["B"])
     if W.shape != (d, 1):
         raise ValueError(f"weights['W'] must have shape (D, 1) = ({d}, 1), got {W.shape}")
     if B.shape != (1, 1):
@@ -90,19 +103,61 @@ def _check_weights(weights: Any, d: int) -> Weights:
     return {"W": W, "B": B}
 
 
-class _Overflow(ValueError):
-    """A finite input gave a non-finite result: the numbers grew too large (divergence)."""
-
-
-def _diagnose_non_finite(X: np.ndarray, what: str) -> ValueError:
-    """The error for a non-finite product: blame X if it holds NaN/inf, else overflow."""
-    if not np.all(np.isfinite(X)):
+def _check_finite_X(X: np.ndarray, name: str = "X") -> None:
+    """Raise the named error for NaN or inf in ``X`` (a full pass: used off the fast path)."""
+    if not np.isfinite(X).all():
         rows, cols = np.nonzero(~np.isfinite(X))
-        return ValueError(
-            f"X must be finite, got NaN or inf in an array of shape {X.shape} "
-            f"(first at X[{rows[0]}, {cols[0]}])"
+        raise ValueError(
+            f"{name} must be finite, got NaN or inf in an array of shape {X.shape} "
+            f"(the first, {X[rows[0], cols[0]]}, at {name}[{rows[0]}, {cols[0]}])"
         )
-    return _Overflow(f"{what} overflowed to inf: the inputs or weights are too large")
+
+
+def _abs_max(a: np.ndarray) -> float:
+    """``max |a|`` without an ``|a|`` temporary (two passes, no allocation)."""
+    return float(max(a.max(), -a.min()))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``: cached in ``forward_info`` without a copy, and not writable."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+class _Overflow(ValueError):
+    """A finite input gave a result beyond float64's range (in training: divergence)."""
+
+
+def _mean_square(r: np.ndarray) -> float:
+    """``mean(r**2)`` for a finite 1-D ``r`` whose plain sum of squares overflowed: scaled
+    first, then squared; inf only when the mean itself exceeds float64."""
+    scale = _abs_max(r)
+    rms = scale * float(np.sqrt(np.mean(np.square(r / scale))))
+    with np.errstate(over="ignore"):
+        return rms * rms
+
+
+def _power_of_two_near(a: Any) -> Any:
+    """Powers of two ``s`` with ``s <= |a| < 2 s`` entrywise (1/2 where ``a`` is 0), finite for
+    every finite ``a``: dividing by them is exact (barring underflow of much smaller entries)."""
+    return np.ldexp(1.0, np.frexp(a)[1] - 1)
+
+
+def _scaled_sum(g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """``g.sum(axis=axes)`` for a finite ``g``, exact up to rounding whenever the result fits.
+
+    Partial sums of large entries can overflow although the total does not; then every output
+    entry is summed again with its own terms divided by a power of two (exact) near their
+    largest magnitude, and multiplied back.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(g, axis=axes)
+    if np.isfinite(total).all():
+        return total
+    scale = _power_of_two_near(np.max(np.abs(g), axis=axes, keepdims=True))
+    with np.errstate(over="ignore"):
+        return np.sum(g / scale, axis=axes) * np.squeeze(scale, axis=axes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,7 +172,8 @@ def forward_linear_regression(
     Parameters
     ----------
     X : (N, D) array
-        The batch: one sample per row. Integers are converted to float64; float64 is not copied.
+        The batch: one sample per row. Integers and float32 are converted to float64; float64 is
+        not copied.
     y : (N, 1) array
         The targets, as a column. A 1-D ``y`` of shape (N,) is rejected, because it would
         broadcast against ``P`` into an (N, N) matrix.
@@ -130,30 +186,55 @@ def forward_linear_regression(
         ``mean((y - P) ** 2)``, the mean over the N samples.
     forward_info : dict
         ``{"X": (N, D), "N": (N, 1) = X @ W, "P": (N, 1) = N + B, "y": (N, 1)}``, what
-        :func:`loss_gradients` needs. ``X`` and ``y`` are the validated inputs, not copies.
+        :func:`loss_gradients` needs. ``X`` and ``y`` are read-only views of the validated
+        inputs (a cache, so the large batch is not copied); ``N`` and ``P`` are new arrays.
 
     Raises
     ------
     TypeError
         If an input is not a real numeric array, or ``weights`` is not a dict.
     ValueError
-        If a shape does not match, an input is empty, a weight key is missing, or an input holds
-        NaN or inf (for ``X`` this is detected through the product ``X @ W``).
+        If a shape does not match, an input is empty, a weight key is missing, an input holds
+        NaN or inf (for ``X`` this is detected through the product ``X @ W``), or the
+        predictions or the loss exceed float64's range (see the module's notes on range).
     """
     X = _check_X(X)
     n, d = X.shape
-    y = _check_y(y, n)
+    y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
         N = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
         P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (N,)
         loss = float(residual @ residual) / n  # the mean of the squares, in one pass
+    if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
+        loss = _forward_off_the_fast_path(X, y, w, P, residual)
+    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
+
+
+def _forward_off_the_fast_path(
+    X: np.ndarray, y: np.ndarray, w: Weights, P: np.ndarray, residual: np.ndarray
+) -> float:
+    """The loss when the direct sum of squares was not finite, or the named error."""
+    as_real_array("y", y)  # names a NaN or inf in y
+    _check_finite_X(X)
     if not np.isfinite(P).all():
-        raise _diagnose_non_finite(X, "the prediction P = X @ W + B")
+        raise _Overflow(
+            f"the predictions X @ weights['W'] + weights['B'] exceed float64's range "
+            f"(max |X| = {_abs_max(X):.3g}, max |weights['W']| = {_abs_max(w['W']):.3g}, "
+            f"|weights['B']| = {abs(float(w['B'][0, 0])):.3g}); they are guaranteed to fit "
+            f"while max|X| * sum|W| + |B| stays below about {_RESIDUAL_LIMIT:.0e}: rescale X or "
+            "the weights"
+        )
+    loss = _mean_square(residual) if np.isfinite(residual).all() else np.inf
     if not np.isfinite(loss):
-        raise _Overflow("the loss overflowed to inf: the residuals y - P are too large to square")
-    return loss, {"X": X, "N": N, "P": P, "y": y}
+        raise _Overflow(
+            f"the loss mean((y - P)**2) exceeds float64's range: the residuals y - P reach "
+            f"{_abs_max(residual) if np.isfinite(residual).all() else np.inf:.3g}, and the "
+            f"loss is guaranteed to fit while they stay below about {_RESIDUAL_LIMIT:.0e}: "
+            "rescale X, y and the weights"
+        )
+    return loss
 
 
 def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) -> Weights:
@@ -174,14 +255,15 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     grads : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``: ``dL/dW = X.T @ dL/dP`` and
         ``dL/dB = sum over axis 0 of dL/dP``, with ``dL/dP = (2 / N) (P - y)``, exactly the
-        gradient of the *mean* loss.
+        gradient of the *mean* loss. New arrays, float64.
 
     Raises
     ------
     TypeError
         If ``forward_info`` or ``weights`` is not a dict, or an entry is not a real numeric array.
     ValueError
-        If a key is missing, the shapes are inconsistent, or an entry holds NaN or inf.
+        If a key is missing, the shapes are inconsistent, an entry holds NaN or inf, or a
+        gradient exceeds float64's range.
     """
     if not isinstance(forward_info, Mapping):
         raise TypeError(f"forward_info must be a dict, got {type(forward_info).__name__}")
@@ -191,23 +273,51 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
             f"forward_info is missing key(s) {missing}; pass the dict returned by "
             "forward_linear_regression"
         )
-    X = _check_X(forward_info["X"])
+    X = _check_X(forward_info["X"], "forward_info['X']")
     n, d = X.shape
-    y = _check_y(forward_info["y"], n)
-    P = _as_real("forward_info['P']", forward_info["P"])
+    # NaN or inf in X, P or y makes the gradients non-finite: checked once, on the results.
+    y = _check_y(forward_info["y"], n, "forward_info['y']", check_finite=False)
+    P = as_real_array("forward_info['P']", forward_info["P"], check_finite=False)
     if P.shape != (n, 1):
         raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
     w = _check_weights(weights, d)
 
-    dL_dP = P - y  # (N, 1)
-    dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
-    # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
+        dL_dP = P - y  # (N, 1)
+        dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
+        # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
-    if not np.isfinite(dL_dW).all():
-        raise _diagnose_non_finite(X, "the gradient X.T @ dL/dP")
-    dL_dB = unbroadcast(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1): B was broadcast over N
+        dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1), as unbroadcast does
+    if not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
+        dL_dW, dL_dB = _gradients_off_the_fast_path(X, P, y)
     return {"W": dL_dW, "B": dL_dB}
+
+
+def _gradients_off_the_fast_path(
+    X: np.ndarray, P: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``dL/dW`` and ``dL/dB`` when the direct ones were not finite, or the named error."""
+    as_real_array("forward_info['P']", P)  # name a NaN or inf in an input ...
+    as_real_array("forward_info['y']", y)
+    _check_finite_X(X, "forward_info['X']")
+    n = X.shape[0]  # ... else something overflowed: compute again, scaled
+    with np.errstate(over="ignore", invalid="ignore"):
+        dL_dP = (2.0 / n) * P - (2.0 / n) * y  # P - y itself may overflow where this does not
+        if np.isfinite(dL_dP).all():
+            # Scale each column of X and dL/dP by powers of two (exact) so that no partial sum
+            # overflows, then multiply back.
+            sx = _power_of_two_near(np.max(np.abs(X), axis=0)).reshape(-1, 1)  # (D, 1)
+            sp = float(_power_of_two_near(_abs_max(dL_dP)))
+            dL_dW = ((X / sx.T).T @ (dL_dP / sp)) * sx * sp
+            dL_dB = _sum_to_shape(dL_dP, (1, 1))
+            if np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all():
+                return dL_dW, dL_dB
+    raise _Overflow(
+        f"the gradients X.T @ (2/N)(P - y) and sum((2/N)(P - y)) exceed float64's range for "
+        f"these forward_info entries (max |X| = {_abs_max(X):.3g}, max |P| = "
+        f"{_abs_max(P):.3g}, max |y| = {_abs_max(y):.3g}); they are guaranteed to fit while "
+        "max(1, max|X|) * max|P - y| stays below about 1e300: rescale X and y"
+    )
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -221,21 +331,24 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     Parameters
     ----------
     grad : (...) array
-        The gradient of the loss with respect to the broadcast result.
+        The gradient of the loss with respect to the broadcast result; computed in float64.
     shape : tuple of int
         The parameter's shape; it must broadcast to ``grad.shape``.
 
     Returns
     -------
     (shape) array
-        ``grad`` summed over the broadcast axes, with exactly the parameter's shape.
+        ``grad`` summed over the broadcast axes, with exactly the parameter's shape; a new
+        float64 array. The sums are scaled when needed, so they overflow only when the result
+        itself exceeds float64's range.
 
     Raises
     ------
     TypeError
         If ``grad`` is not a real numeric array or ``shape`` is not a tuple of integers.
     ValueError
-        If ``grad`` is empty or not finite, or ``shape`` does not broadcast to ``grad.shape``.
+        If ``grad`` is empty or not finite, ``shape`` does not broadcast to ``grad.shape``, or
+        a sum exceeds float64's range.
 
     Examples
     --------
@@ -245,11 +358,11 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     >>> unbroadcast(np.ones((4, 3)), ())
     array(12.)
     """
-    g = _as_real("grad", grad)
-    if isinstance(shape, int | np.integer):
+    g = as_real_array("grad", grad)
+    if isinstance(shape, int | np.integer) and not isinstance(shape, bool | np.bool_):
         shape = (int(shape),)
     if not isinstance(shape, tuple | list) or not all(
-        isinstance(s, int | np.integer) and not isinstance(s, bool) for s in shape
+        isinstance(s, int | np.integer) and not isinstance(s, bool | np.bool_) for s in shape
     ):
         raise TypeError(f"shape must be a tuple of non-negative ints, got {shape!r}")
     shape = tuple(int(s) for s in shape)
@@ -259,14 +372,55 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
             f"shape {shape} does not broadcast to the gradient's shape {g.shape}, so it cannot "
             "be the shape of a parameter broadcast into it"
         )
+    total = _sum_to_shape(g, shape)
+    if not np.isfinite(total).all():
+        raise ValueError(
+            f"the sum of grad over its broadcast axes exceeds float64's range (max |grad| = "
+            f"{_abs_max(g):.3g} over {g.size // max(total.size, 1)} terms per entry): rescale "
+            "grad"
+        )
+    return total
+
+
+def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` summed over the axes along which ``shape`` was broadcast to ``g.shape``: the
+    leading axes broadcasting added, and those where ``shape`` has length 1; a new array."""
+    lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
-    return np.asarray(np.sum(g, axis=axes)).reshape(shape) if axes else g.copy()
+    if not axes:
+        return g.copy()
+    return np.asarray(_scaled_sum(g, axes)).reshape(shape)
 
 
 # --------------------------------------------------------------------------------------------
 # curvature and training
+
+
+def _scaled_hessian(X: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(H / scale**2, scale)`` for the Hessian ``H`` of :func:`hessian` and finite ``X``.
+
+    ``scale`` is 1, or a power of two near ``max|X|`` (so dividing by it is exact) when
+    ``X.T @ X`` could overflow; then every entry of the returned matrix is at most 8.
+    """
+    n, d = X.shape
+    amax = _abs_max(X)
+    scale = 1.0
+    if n * amax * amax > 1e300:  # X.T @ X might overflow: work with X / scale
+        scale = float(_power_of_two_near(amax))
+        X = X / scale
+    Hs = np.empty((d + 1, d + 1))
+    Hs[:d, :d] = X.T @ X
+    Hs[:d, d] = Hs[d, :d] = X.sum(axis=0) / scale  # the bias column: X.T @ 1
+    Hs[d, d] = n / scale / scale  # may underflow to 0 beside entries of order n: harmless
+    return (2.0 / n) * Hs, scale
+
+
+def _check_hessian_input(X: Any) -> np.ndarray:
+    X = _check_X(X)
+    _check_finite_X(X)
+    return X
 
 
 def hessian(X: Any) -> np.ndarray:
@@ -278,22 +432,32 @@ def hessian(X: Any) -> np.ndarray:
     Parameters
     ----------
     X : (N, D) array
-        The samples.
+        The samples, finite.
 
     Returns
     -------
     (D + 1, D + 1) array
         Symmetric positive semi-definite; the last row and column belong to ``B``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid ``X``; ``ValueError`` also when an entry of the Hessian exceeds float64's
+        range, which cannot happen for ``max|X|`` below ``9.4e153`` (the entries are at most
+        ``2 max|X|**2``).
     """
-    X = _check_X(X)
-    if not np.all(np.isfinite(X)):
-        raise _diagnose_non_finite(X, "")
-    n, d = X.shape
-    H = np.empty((d + 1, d + 1))
-    H[:d, :d] = X.T @ X
-    H[:d, d] = H[d, :d] = X.sum(axis=0)
-    H[d, d] = n
-    return (2.0 / n) * H
+    X = _check_hessian_input(X)
+    Hs, scale = _scaled_hessian(X)
+    with np.errstate(over="ignore"):
+        H = Hs * scale * scale
+    if not np.isfinite(H).all():
+        raise ValueError(
+            f"X is too large for its Hessian to be represented in float64: max |X| = "
+            f"{_abs_max(X):.3g}, and the entries (2/N) X.T @ X grow like max|X|**2 beyond "
+            f"1.8e308; hessian is guaranteed for max |X| below {_HESSIAN_X_LIMIT:.2g}: "
+            "rescale X (standardising its columns changes only the units of W)"
+        )
+    return H
 
 
 def max_stable_lr(X: Any) -> float:
@@ -306,25 +470,33 @@ def max_stable_lr(X: Any) -> float:
     Parameters
     ----------
     X : (N, D) array
-        The samples.
+        The samples, finite.
 
     Returns
     -------
     float
-        ``2 / lambda_max(hessian(X))``.
+        ``2 / lambda_max(hessian(X))``, computed from a scaled Hessian so that it is right
+        whenever it is a positive float64.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid ``X``; ``ValueError`` also when ``X`` is so large (``max|X|`` beyond about
+        ``1e154``) that the limit is below float64's smallest positive number.
     """
+    X = _check_hessian_input(X)
+    Hs, scale = _scaled_hessian(X)
     # lambda_max >= H[D, D] = 2 (the bias direction), so the division is always safe.
-    return 2.0 / float(np.linalg.eigvalsh(hessian(X))[-1])
-
-
-def _positive(name: str, value: Any, kind: type) -> Any:
-    ok_type = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, ok_type):
-        what = "an int" if kind is int else "a real number"
-        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return kind(value)
+    lam_scaled = float(np.linalg.eigvalsh(Hs)[-1])
+    limit = 2.0 / lam_scaled / scale / scale
+    if not limit > 0:
+        raise ValueError(
+            f"X is too large for a stable learning rate to be represented: max |X| = "
+            f"{_abs_max(X):.3g} puts 2/lambda_max near {2.0 / lam_scaled:.3g} / "
+            f"{scale:.3g}**2, below float64's smallest positive number; max_stable_lr is "
+            "guaranteed for max |X| below about 1e154: rescale X"
+        )
+    return limit
 
 
 def train(
@@ -334,7 +506,7 @@ def train(
     lr: float,
     epochs: int,
     batch_size: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator | int | None,
     weights: Mapping[str, Any] | None = None,
     gradients: Callable[[ForwardInfo, Weights], Weights] = loss_gradients,
 ) -> tuple[Weights, np.ndarray]:
@@ -345,55 +517,60 @@ def train(
     that is not zero. Every step uses the gradient of the *mean* loss over its own batch, so a
     short last batch takes a step of the same scale as the others. With ``batch_size >= N``
     every step is a full-batch step on ``X`` as given (no permutation is drawn: the full
-    gradient does not depend on the order).
+    gradient does not depend on the order). The time is proportional to ``epochs * N * D``.
 
     Parameters
     ----------
     X : (N, D) array
-        The samples.
+        The samples, finite.
     y : (N, 1) array
-        The targets.
-    lr : float
-        The learning rate (step size), positive.
+        The targets, finite.
+    lr : real number
+        The learning rate (step size), > 0. Any real number type (``float``, NumPy scalars,
+        ``fractions.Fraction``, ...) is accepted and used as a float.
     epochs : int
-        Number of passes over the data, positive.
+        Number of passes over the data, in [1, 10**7] (the loss history is kept for each).
     batch_size : int
-        Samples per step, positive; values above N mean full batches.
-    rng : numpy.random.Generator
-        The source of the shuffles.
+        Samples per step, >= 1; values above N mean full batches.
+    rng : numpy.random.Generator, int or None
+        The source of the shuffles: a generator (advanced in place) or a seed for one.
     weights : dict, optional
         Starting point ``{"W": (D, 1), "B": (1, 1)}``; zeros by default. Not modified.
     gradients : callable, optional
-        ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}``; defaults to
-        :func:`loss_gradients`. Exists so that other gradient rules can be compared.
+        ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}`` (a bias gradient of
+        shape (1,) is accepted); defaults to :func:`loss_gradients`. Exists so that other
+        gradient rules can be compared.
 
     Returns
     -------
     weights : dict
-        The trained ``{"W": (D, 1), "B": (1, 1)}``.
+        The trained ``{"W": (D, 1), "B": (1, 1)}``, new arrays.
     loss_history : (epochs + 1,) array
         The mean-squared error over all N samples before training and after every epoch.
 
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``rng`` must be a ``numpy.random.Generator``).
+        If an argument has the wrong type (``gradients`` must be callable).
     ValueError
-        If an input is invalid, or training diverges (a loss becomes NaN or inf): then ``lr`` is
-        too large, and the message gives the full-batch limit ``2 / lambda_max``.
+        If an input is invalid; if ``gradients`` returns something other than finite arrays of
+        the parameters' shapes (the message blames ``gradients``); or if training diverges (a
+        loss, prediction or weight exceeds float64's range): then ``lr`` is too large, and the
+        message gives the full-batch limit ``2 / lambda_max``.
     """
     X = _check_X(X)
-    if not np.all(np.isfinite(X)):  # checked once here, so a later overflow means divergence
-        raise _diagnose_non_finite(X, "")
+    _check_finite_X(X)  # checked once here, so a later overflow means divergence
     n, d = X.shape
     y = _check_y(y, n)
-    lr = _positive("lr", lr, float)
-    epochs = _positive("epochs", epochs, int)
-    batch_size = _positive("batch_size", batch_size, int)
-    if not isinstance(rng, np.random.Generator):
+    lr = as_scalar("lr", lr, low=0, low_open=True)
+    epochs = as_scalar("epochs", epochs, integer=True, low=1, high=_MAX_EPOCHS)
+    batch_size = as_scalar("batch_size", batch_size, integer=True, low=1)
+    rng = as_rng("rng", rng)
+    if not callable(gradients):
         raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
+            "gradients must be a callable gradients(forward_info, weights) -> "
+            f"{{'W': (D, 1) array, 'B': (1, 1) array}}, got {type(gradients).__name__} "
+            f"{gradients!r}"
         )
     if weights is None:
         w = {"W": np.zeros((d, 1)), "B": np.zeros((1, 1))}
@@ -405,24 +582,31 @@ def train(
     for epoch in range(1, epochs + 1):
         try:
             if batch_size >= n:
-                _step(X, y, w, lr, gradients)
+                _gradient_step(X, y, w, lr, gradients)
             else:
                 order = rng.permutation(n)
                 for start in range(0, n, batch_size):
                     idx = order[start : start + batch_size]  # the last one may be shorter
-                    _step(X[idx], y[idx], w, lr, gradients)
+                    _gradient_step(X[idx], y[idx], w, lr, gradients)
             history[epoch] = forward_linear_regression(X, y, w)[0]
         except _Overflow:
             raise ValueError(
                 f"training diverged in epoch {epoch} (the loss went from {history[0]:.3e} to "
-                f"{history[epoch - 1]:.3e}, then overflowed): lr={lr!r} is too large; "
-                f"full-batch gradient descent is stable only for lr < 2/lambda_max = "
-                f"{max_stable_lr(X):.4g}"
+                f"{history[epoch - 1]:.3e}, then overflowed): lr={lr!r} is too large; full-batch "
+                f"gradient descent is stable only for lr < 2/lambda_max = {_limit_text(X)}"
             ) from None
     return w, history
 
 
-def _step(
+def _limit_text(X: np.ndarray) -> str:
+    """``2 / lambda_max`` for the divergence message, or why it cannot be given."""
+    try:
+        return f"{max_stable_lr(X):.4g}"
+    except ValueError:
+        return f"a number below float64's range for max |X| = {_abs_max(X):.3g}: rescale X"
+
+
+def _gradient_step(
     Xb: np.ndarray,
     yb: np.ndarray,
     w: Weights,
@@ -439,14 +623,33 @@ def _step(
         )
     steps = {}
     for k in ("W", "B"):
-        g = np.asarray(grads[k], dtype=np.float64)
+        g = as_real_array(f"the {k!r} returned by gradients", grads[k], check_finite=False)
         if g.size != w[k].size:  # a (1,) bias gradient is accepted for a (1, 1) bias
             raise ValueError(
                 f"gradients returned {k!r} of shape {g.shape}; the parameter has shape {w[k].shape}"
             )
         steps[k] = g.reshape(w[k].shape)
+    if not all(np.isfinite(g).all() for g in steps.values()):
+        _blame_non_finite_gradients(steps, info, w)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in ("W", "B"):
             w[k] -= lr * steps[k]
     if not all(np.isfinite(v).all() for v in w.values()):
-        raise _Overflow("the weights are no longer finite")
+        raise _Overflow("the weights overflowed")
+
+
+def _blame_non_finite_gradients(steps: Weights, info: ForwardInfo, w: Weights) -> None:
+    """NaN or inf from ``gradients``: divergence if the true gradient overflows too, else the
+    fault of the ``gradients`` function (the weights and the forward pass are finite here)."""
+    try:
+        loss_gradients(info, w)
+    except _Overflow:
+        raise _Overflow("the gradients overflowed") from None
+    k = next(k for k in ("W", "B") if not np.isfinite(steps[k]).all())
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(steps[k]))[0])
+    raise ValueError(
+        f"gradients returned a non-finite {k!r} ({steps[k][first]} at index {first}) at "
+        "weights where the loss and its mean-squared-error gradient are finite: the gradients "
+        "function produced it, not the learning rate; check it for a division by zero or an "
+        "overflow"
+    )
