@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_scalar
 
 __all__ = ["GradcheckResult", "gradcheck", "numerical_gradient"]
 
@@ -27,16 +27,12 @@ Params = np.ndarray | Mapping[str, np.ndarray]
 DEFAULT_STEP = 1e-6
 
 
-def _validate_array(name: str, x: Any) -> np.ndarray:
-    return as_real_array(name, x)
-
-
 def _as_params(x: Params) -> dict[str, np.ndarray] | np.ndarray:
     if isinstance(x, Mapping):
         if not x:
             raise ValueError("x must not be an empty dict")
-        return {str(k): _validate_array(f"x[{k!r}]", v) for k, v in x.items()}
-    return _validate_array("x", x)
+        return {str(k): as_real_array(f"x[{k!r}]", v) for k, v in x.items()}
+    return as_real_array("x", x)
 
 
 def _scalar(f: Callable[[Any], Any], x: Any) -> float:
@@ -94,8 +90,7 @@ def numerical_gradient(
     TypeError
         If ``x`` (or a value of the dict) is not a real numeric array.
     """
-    if not (np.isscalar(h) and np.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a positive finite number, got {h!r}")
+    h = as_scalar("h", h, low=0, low_open=True)
     params = _as_params(x)
     if isinstance(params, np.ndarray):
         return _central_difference(lambda v: _scalar(f, v), params.copy(), h)
@@ -198,6 +193,8 @@ def gradcheck(
     >>> bool(gradcheck(lambda x: np.sum(x**3), lambda x: 3 * x**2, np.array([1.0, -2.0])))
     True
     """
+    rtol = as_scalar("rtol", rtol, low=0)
+    atol = as_scalar("atol", atol, low=0)
     numerical = numerical_gradient(f, x, h=h)
     analytic = grad(x) if callable(grad) else grad
     if isinstance(numerical, dict):

@@ -41,11 +41,6 @@ __all__ = [
 # validation
 
 
-def _as_real_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a floating array (integers become float64, float32 stays); dtype check only."""
-    return as_real_array(name, x, allow_empty=True, check_finite=False, keep_float_dtype=True)
-
-
 def _check_nonempty(name: str, arr: np.ndarray, *, what: str = "") -> None:
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (the class axis), got a scalar")
@@ -55,7 +50,7 @@ def _check_nonempty(name: str, arr: np.ndarray, *, what: str = "") -> None:
 
 def _logits(name: str, z: Any, axis: int) -> tuple[np.ndarray, int]:
     """Validate logits: real, non-empty, no NaN; return the array and the normalized axis."""
-    arr = _as_real_array(name, z)
+    arr = as_real_array(name, z, allow_empty=True, check_finite=False, keep_float_dtype=True)
     _check_nonempty(name, arr)
     if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
         raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
@@ -68,7 +63,7 @@ def _logits(name: str, z: Any, axis: int) -> tuple[np.ndarray, int]:
 
 def _probabilities(name: str, s: Any) -> np.ndarray:
     """Validate softmax outputs ``(..., k)``: finite, in [0, 1], each row summing to 1."""
-    arr = _as_real_array(name, s)
+    arr = as_real_array(name, s, allow_empty=True, check_finite=False, keep_float_dtype=True)
     _check_nonempty(name, arr)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
@@ -264,7 +259,7 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     A ``g`` that is constant along the class axis gives 0: softmax ignores a common shift.
     """
     s_arr = _probabilities("s", s)
-    g_arr = _as_real_array("g", g)
+    g_arr = as_real_array("g", g, allow_empty=True, check_finite=False, keep_float_dtype=True)
     if g_arr.shape != s_arr.shape:
         raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
     if not np.isfinite(g_arr).all():
@@ -314,7 +309,9 @@ def _targets(z: np.ndarray, y: Any) -> tuple[np.ndarray, bool]:
             )
         return y_arr.astype(np.intp), True
     if y_arr.shape == z.shape:
-        probs = _as_real_array("y", y_arr)
+        probs = as_real_array(
+            "y", y_arr, allow_empty=True, check_finite=False, keep_float_dtype=True
+        )
         if not np.isfinite(probs).all():
             raise ValueError(f"y must be finite, got NaN or inf in an array of shape {probs.shape}")
         eps = float(np.finfo(probs.dtype).eps)
@@ -438,7 +435,7 @@ def sigmoid(z: Any) -> np.ndarray:
     ValueError
         If ``z`` is empty or contains NaN.
     """
-    arr = _as_real_array("z", z)
+    arr = as_real_array("z", z, allow_empty=True, check_finite=False, keep_float_dtype=True)
     if arr.size == 0:
         raise ValueError(f"z must not be empty, got shape {arr.shape}")
     if np.isnan(arr).any():
@@ -467,7 +464,7 @@ def sigmoid_derivative(s: Any) -> np.ndarray:
     ValueError
         If ``s`` is empty, not finite, or outside [0, 1] (e.g. logits passed by mistake).
     """
-    arr = _as_real_array("s", s)
+    arr = as_real_array("s", s, allow_empty=True, check_finite=False, keep_float_dtype=True)
     if arr.size == 0:
         raise ValueError(f"s must not be empty, got shape {arr.shape}")
     if not np.isfinite(arr).all():
