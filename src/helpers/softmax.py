@@ -56,8 +56,13 @@ MAX_JACOBIAN_ENTRIES = 10**9
 # validation
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _real(name: str, x: Any) -> tuple[np.ndarray, bool]:
     """``x`` as a real array (integers as float64) and whether it was an integer array."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, checked cheaply
+        return x, False
     arr = as_real_array(name, x, allow_empty=True, check_finite=False, keep_float_dtype=True)
     raw = x if isinstance(x, np.ndarray) else np.asarray(x)
     return arr, raw.dtype.kind in "iu"
@@ -65,10 +70,13 @@ def _real(name: str, x: Any) -> tuple[np.ndarray, bool]:
 
 def _common_dtype(*parts: tuple[np.ndarray, bool]) -> np.dtype:
     """float32 if every floating-point argument is float32 (and there is one), else float64."""
-    floats = [arr.dtype for arr, was_int in parts if not was_int]
-    if floats and all(d == np.float32 for d in floats):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
+    found = _F64
+    for arr, was_int in parts:
+        if not was_int:
+            if arr.dtype != _F32:
+                return _F64
+            found = _F32
+    return found
 
 
 def _check_nonempty(name: str, arr: np.ndarray) -> None:
@@ -117,6 +125,10 @@ def _tolerance(dtype: np.dtype, k: int) -> float:
     return max(np.sqrt(eps), 10 * k * eps)
 
 
+#: Arrays smaller than this (bytes) are summed by a BLAS matrix-vector product.
+_CACHED = 16 * 2**20
+
+
 def _probabilities(name: str, arr: np.ndarray) -> np.ndarray:
     """Check softmax outputs ``(..., k)``: entries >= 0, each last-axis row summing to 1.
 
@@ -125,7 +137,8 @@ def _probabilities(name: str, arr: np.ndarray) -> np.ndarray:
     """
     _check_nonempty(name, arr)
     tol = _tolerance(arr.dtype, arr.shape[-1])
-    sums = arr.sum(axis=-1)
+    # Row sums: a matrix-vector product reads a cache-sized array fastest, a reduction a large one.
+    sums = arr @ np.ones(arr.shape[-1], arr.dtype) if arr.nbytes < _CACHED else arr.sum(axis=-1)
     if not np.isfinite(sums).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
     low = float(arr.min())
@@ -192,7 +205,7 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     with np.errstate(over="ignore"):  # a gap wider than the float range is -inf: exp gives 0
         out = np.subtract(arr, m)
     np.exp(out, out=out)
-    out /= out.sum(axis=ax, keepdims=True)  # each sum is >= 1: its largest term is exp(0)
+    out *= 1 / out.sum(axis=ax, keepdims=True)  # each sum is >= 1: its largest term is exp(0)
     return out
 
 
@@ -240,7 +253,13 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
         return _log_softmax_special(arr, m, ax)
     with np.errstate(over="ignore"):
         out = np.subtract(arr, m)
-    out -= np.log(np.exp(out).sum(axis=ax, keepdims=True))  # each sum is >= 1
+        if out.nbytes < _CACHED:  # a cache-sized temporary is cheap: one pass fewer
+            log_sums = np.log(np.exp(out).sum(axis=ax, keepdims=True))  # each sum is >= 1
+        else:  # exponentials in the output's memory, then the shift again: no second array
+            np.exp(out, out=out)
+            log_sums = np.log(out.sum(axis=ax, keepdims=True))
+            np.subtract(arr, m, out=out)
+    out -= log_sums
     return out
 
 
@@ -348,12 +367,16 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
         if not np.isfinite(g_arr).all():
             raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
         return _vjp_scaled(s_arr, g_arr)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.subtract(g_arr, inner)
-        out *= s_arr
-    if not np.isfinite(out.sum()):  # g - <g, s> overflowed somewhere (|g| near the float max)
+    if np.abs(inner).max() >= _VJP_SAFE[dtype.char]:  # g - <g, s> could round beyond the range
         return _vjp_scaled(s_arr, g_arr)
+    out = np.subtract(g_arr, inner)
+    out *= s_arr
     return out
+
+
+#: ``|g_i| <= max`` and ``|<g, s>|`` below half a unit in the last place of the float maximum
+#: means ``g_i - <g, s>`` cannot round to infinity: the one cheap test for the scaled path.
+_VJP_SAFE = {"d": 2.0**970, "f": 2.0**103}
 
 
 def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
@@ -364,7 +387,8 @@ def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
     ``g - <g, s>`` is formed from numbers of order one.
     """
     top = np.abs(g_arr).max(axis=-1, keepdims=True)
-    scale = np.exp2(np.floor(np.log2(np.where(top > 0, top, 1)))).astype(g_arr.dtype)
+    _, exponent = np.frexp(np.where(top > 0, top, 1))  # top = mantissa * 2**exponent
+    scale = np.ldexp(np.ones_like(top), exponent - 1)  # a power of two <= top: no overflow
     gs = g_arr / scale  # |gs| < 2
     gs -= np.take_along_axis(gs, np.argmax(s_arr, axis=-1)[..., None], axis=-1)  # |gs| < 4
     out = s_arr * (gs - np.vecdot(gs, s_arr)[..., None])
@@ -597,7 +621,7 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
         picked = np.take_along_axis(out, idx, axis=-1) - out.dtype.type(1 / n)
         np.put_along_axis(out, idx, picked, axis=-1)
         return out
-    out /= sums
+    out *= 1 / sums
     out -= y_arr
     out *= out.dtype.type(1 / n)
     return out
