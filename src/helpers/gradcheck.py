@@ -169,7 +169,8 @@ def _compare(
     a = as_real_array(what, analytic, check_finite=False, allow_empty=True)
     if a.shape != numerical.shape:
         raise ValueError(
-            f"{what} has shape {a.shape}, but the parameter it differentiates has shape "
+            # (the wording "grad<key>" is kept: other chapters store this message)
+            f"grad{name} has shape {a.shape}, but the parameter it differentiates has shape "
             f"{numerical.shape}"
         )
     if not np.all(np.isfinite(a)):
