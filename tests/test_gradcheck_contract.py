@@ -29,11 +29,19 @@ def double(v):
 @SETTINGS
 @given(x=finite_arrays((1,)), c=st.floats(-1e3, 1e3))
 def test_linear_function_over_the_whole_float64_range(x, c):
-    """A linear function is differentiated exactly wherever the step can be represented."""
+    """A linear function is differentiated to rounding wherever the step can be represented.
+
+    Dividing by the step actually taken leaves only the rounding of f itself, about
+    eps * |c x| / h; where that is below the tolerance the check passes.
+    """
+    eps = np.finfo(np.float64).eps
+    rounding = 4 * eps * (abs(float(x[0])) + 1e-6) / 1e-6
 
     def right(result):
-        assert result.ok, result
-        np.testing.assert_allclose(result.numerical, [c], rtol=1e-6, atol=1e-300)
+        error = abs(float(result.numerical[0]) - c)
+        assert error <= abs(c) * (rounding + 1e-12) + 1e-300, result
+        if rounding < 1e-6:
+            assert result.ok, result
 
     check_contract(
         gradcheck,
