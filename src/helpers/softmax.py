@@ -10,9 +10,21 @@ which is symmetric, has rows summing to zero and rank ``k - 1``. Backpropagation
 per sample instead of ``O(k^2)``. Fused with the cross-entropy loss, the gradient with respect to
 the logits is simply ``(s - y) / batch_size``.
 
-Every function validates its inputs at the boundary and raises ``TypeError`` (wrong dtype) or
-``ValueError`` (wrong shape, empty, NaN, not a probability vector) naming the argument and what
-it got.
+The rules every function keeps:
+
+* **Inputs.** Each array is validated at the boundary: a ``TypeError`` (bool, complex, string,
+  object, masked or ragged input) or ``ValueError`` (wrong shape, empty, NaN, not a probability
+  vector) names the argument, what it got and what is allowed. Inputs are never modified and
+  never returned, nor views of them.
+* **Range.** Every finite input in float64's range gives a correct result: logits are shifted by
+  their maximum before ``exp``, and an upstream gradient is scaled before it is subtracted.
+* **Dtype.** A result is float32 when every floating-point array argument is float32 (integer
+  arrays such as class indices or integer one-hot targets are converted to it); in every other
+  case (float64, float16, longdouble, integers only) it is float64. ``cross_entropy`` returns a
+  Python float, computed in float64.
+* **Cost.** Checks are folded into reductions the computation needs anyway (a NaN or infinity
+  makes a row maximum or a row sum non-finite), special values take a separate path only when
+  such a reduction says so, and intermediate arrays are reused in place.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_scalar
 
 __all__ = [
     "cross_entropy",
@@ -36,76 +48,112 @@ __all__ = [
     "softmax_vjp",
 ]
 
+#: ``softmax_jacobian`` refuses to allocate more entries than this (8 GB of float64).
+MAX_JACOBIAN_ENTRIES = 10**9
+
 
 # --------------------------------------------------------------------------------------------
 # validation
 
 
-def _as_real_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a floating array (integers become float64, float32 stays); dtype check only."""
-    return as_real_array(name, x, allow_empty=True, check_finite=False, keep_float_dtype=True)
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
-def _check_nonempty(name: str, arr: np.ndarray, *, what: str = "") -> None:
+def _real(name: str, x: Any) -> tuple[np.ndarray, bool]:
+    """``x`` as a real array (integers as float64) and whether it was an integer array."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, checked cheaply
+        return x, False
+    arr = as_real_array(name, x, allow_empty=True, check_finite=False, keep_float_dtype=True)
+    raw = x if isinstance(x, np.ndarray) else np.asarray(x)
+    return arr, raw.dtype.kind in "iu"
+
+
+def _common_dtype(*parts: tuple[np.ndarray, bool]) -> np.dtype:
+    """float32 if every floating-point argument is float32 (and there is one), else float64."""
+    found = _F64
+    for arr, was_int in parts:
+        if not was_int:
+            if arr.dtype != _F32:
+                return _F64
+            found = _F32
+    return found
+
+
+def _check_nonempty(name: str, arr: np.ndarray) -> None:
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (the class axis), got a scalar")
     if arr.size == 0:
-        raise ValueError(f"{name} must not be empty{what}, got shape {arr.shape}")
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
 
 
-def _logits(name: str, z: Any, axis: int) -> tuple[np.ndarray, int]:
-    """Validate logits: real, non-empty, no NaN; return the array and the normalized axis."""
-    arr = _as_real_array(name, z)
-    _check_nonempty(name, arr)
-    if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
-        raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of range for {name} of shape {arr.shape}")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} must not contain NaN, got NaN in an array of shape {arr.shape}")
-    return arr, int(axis) % arr.ndim
-
-
-def _probabilities(name: str, s: Any) -> np.ndarray:
-    """Validate softmax outputs ``(..., k)``: finite, in [0, 1], each row summing to 1."""
-    arr = _as_real_array(name, s)
-    _check_nonempty(name, arr)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
-    k = arr.shape[-1]
-    eps = float(np.finfo(arr.dtype).eps)
-    tol = max(np.sqrt(eps), 10 * k * eps)
-    if arr.min() < -tol or arr.max() > 1 + tol:
+def _axis(axis: Any, name: str, shape: tuple[int, ...]) -> int:
+    try:
+        ax = as_scalar("axis", axis, integer=True)
+    except TypeError:
+        raise TypeError(f"axis must be an integer, got {type(axis).__name__} {axis!r}") from None
+    if not -len(shape) <= ax < len(shape):
         raise ValueError(
-            f"{name} must hold probabilities in [0, 1] (softmax outputs, not logits); got values "
-            f"in [{arr.min():.3g}, {arr.max():.3g}] in an array of shape {arr.shape}"
+            f"axis {ax} is out of range for {name} of shape {shape}: allowed are "
+            f"{-len(shape)} to {len(shape) - 1}"
         )
-    sums = arr.sum(axis=-1)
+    return ax % len(shape)
+
+
+def _logits(z: Any, axis: Any = -1) -> tuple[np.ndarray, int]:
+    """Validated logits in the module's dtype (not yet checked for NaN) and the class axis."""
+    part = _real("z", z)
+    arr = part[0]
+    _check_nonempty("z", arr)
+    ax = _axis(axis, "z", arr.shape)
+    return arr.astype(_common_dtype(part), copy=False), ax
+
+
+def _special_max(arr: np.ndarray, m: np.ndarray, ax: int) -> np.ndarray:
+    """Where some slice maximum is not finite: refuse NaN and all -inf; return where it is +inf."""
+    if np.isnan(m).any():
+        raise ValueError(f"z must not contain NaN, got NaN in an array of shape {arr.shape}")
+    if np.isneginf(m).any():
+        raise ValueError(
+            f"z has a slice along axis {ax} whose logits are all -inf (shape {arr.shape}): "
+            "softmax is undefined there; give at least one class a finite logit"
+        )
+    return np.isposinf(m)
+
+
+def _tolerance(dtype: np.dtype, k: int) -> float:
+    eps = float(np.finfo(dtype).eps)
+    return max(np.sqrt(eps), 10 * k * eps)
+
+
+#: Arrays smaller than this (bytes) are summed by a BLAS matrix-vector product.
+_CACHED = 16 * 2**20
+
+
+def _probabilities(name: str, arr: np.ndarray) -> np.ndarray:
+    """Check softmax outputs ``(..., k)``: entries >= 0, each last-axis row summing to 1.
+
+    Two reductions: the row sums (non-finite if any entry is NaN or infinite) and the minimum.
+    Entries above 1 are then impossible beyond rounding.
+    """
+    _check_nonempty(name, arr)
+    tol = _tolerance(arr.dtype, arr.shape[-1])
+    # Row sums: a matrix-vector product reads a cache-sized array fastest, a reduction a large one.
+    sums = arr @ np.ones(arr.shape[-1], arr.dtype) if arr.nbytes < _CACHED else arr.sum(axis=-1)
+    if not np.isfinite(sums).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
+    low = float(arr.min())
+    if low < -tol:
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1] (softmax outputs, not logits); got a "
+            f"minimum of {low:.3g} in an array of shape {arr.shape}"
+        )
     worst = float(np.max(np.abs(sums - 1)))
     if worst > tol:
         raise ValueError(
-            f"{name} must hold softmax outputs whose last axis sums to 1; got sums off by up to "
-            f"{worst:.3g} in an array of shape {arr.shape}"
+            f"{name} must hold softmax outputs whose last axis sums to 1 (within {tol:.1g}); got "
+            f"sums off by up to {worst:.3g} in an array of shape {arr.shape}"
         )
     return arr
-
-
-def _shift_by_max(arr: np.ndarray, ax: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """``arr`` minus its maximum along ``ax`` (all entries <= 0), and where that maximum is +inf.
-
-    Slices whose maximum is +inf get 0 in place of ``inf - inf``; the callers replace them by
-    their limit. A slice that is all -inf has no softmax and is rejected.
-    """
-    m = arr.max(axis=ax, keepdims=True)
-    if np.isneginf(m).any():
-        raise ValueError(
-            f"z has a slice along axis {axis} whose logits are all -inf (shape {arr.shape}): "
-            "softmax is undefined there"
-        )
-    pos_inf = np.isposinf(m)
-    with np.errstate(over="ignore"):  # a gap wider than the float range rounds to -inf: exp -> 0
-        shifted = arr - np.where(pos_inf, 0, m)
-    return np.where(pos_inf, 0, shifted), pos_inf
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,21 +166,22 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     Parameters
     ----------
     z : (..., k, ...) array_like
-        Real logits; ``k`` is the length of ``axis``. Integers are converted to float64, float32
-        stays float32. ``-inf`` is a class of probability zero; ``+inf`` logits are handled as
-        the limit: the probability is shared equally among the ``+inf`` entries of that slice.
+        Real logits; ``k`` is the length of ``axis``. ``-inf`` is a class of probability zero;
+        ``+inf`` logits are handled as the limit: the probability is shared equally among the
+        ``+inf`` entries of that slice.
     axis : int, optional
         The class axis (default: the last).
 
     Returns
     -------
     s : array of the shape of ``z``
-        Non-negative, summing to 1 along ``axis``.
+        Non-negative, summing to 1 along ``axis``; float32 for float32 ``z``, else float64.
 
     Raises
     ------
     TypeError
-        If ``z`` is not a real numeric array (bool, complex, object, strings).
+        If ``z`` is not a real numeric array (bool, complex, object, strings, masked) or
+        ``axis`` is not an integer.
     ValueError
         If ``z`` is empty or a scalar, contains NaN, ``axis`` is out of range, or a slice along
         ``axis`` is entirely ``-inf`` (no class has any weight: the softmax is undefined).
@@ -141,20 +190,33 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     -----
     Subtracting the slice maximum before exponentiating leaves the result unchanged
     (softmax is shift-invariant) and makes every exponent at most 0, so logits such as
-    ``1e4`` neither overflow nor warn.
+    ``1e4`` neither overflow nor warn. The maximum doubles as the NaN check: a slice with a NaN
+    has a NaN maximum.
 
     Examples
     --------
     >>> softmax([1000.0, 1001.0, 1002.0]).round(6)
     array([0.090031, 0.244728, 0.665241])
     """
-    arr, ax = _logits("z", z, axis)
-    shifted, pos_inf = _shift_by_max(arr, ax, axis)
-    e = np.exp(shifted)  # every exponent is <= 0: no overflow
-    if pos_inf.any():
-        # The limit as some logits grow without bound: uniform over the +inf entries of a slice.
-        e = np.where(pos_inf, np.isposinf(arr), e).astype(arr.dtype)
-    return e / e.sum(axis=ax, keepdims=True)
+    arr, ax = _logits(z, axis)
+    m = arr.max(axis=ax, keepdims=True)
+    if not np.isfinite(m).all():
+        return _softmax_special(arr, m, ax)
+    with np.errstate(over="ignore"):  # a gap wider than the float range is -inf: exp gives 0
+        out = np.subtract(arr, m)
+    np.exp(out, out=out)
+    out *= 1 / out.sum(axis=ax, keepdims=True)  # each sum is >= 1: its largest term is exp(0)
+    return out
+
+
+def _softmax_special(arr: np.ndarray, m: np.ndarray, ax: int) -> np.ndarray:
+    """Softmax when some slice maximum is +inf: uniform over that slice's +inf entries."""
+    pos_inf = _special_max(arr, m, ax)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.exp(arr - np.where(pos_inf, 0, m))
+    out = np.where(pos_inf, np.isposinf(arr), out).astype(arr.dtype)
+    out /= out.sum(axis=ax, keepdims=True)
+    return out
 
 
 def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
@@ -171,9 +233,9 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     -------
     log_s : array of the shape of ``z``
         ``z - max(z) - log(sum(exp(z - max(z))))``: finite wherever ``z`` is finite (never
-        ``log(0)``; only a gap to the largest logit beyond the float range rounds to ``-inf``),
-        ``-inf`` for ``-inf`` logits and for the finite entries of a slice that contains
-        ``+inf``.
+        ``log(0)``; only a gap to the largest logit beyond the float range rounds to ``-inf``,
+        as its true value is below ``-1.8e308``), ``-inf`` for ``-inf`` logits and for the
+        finite entries of a slice that contains ``+inf``. Dtype as for :func:`softmax`.
 
     Raises
     ------
@@ -185,16 +247,33 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     >>> log_softmax([0.0, 1000.0]).round(6)
     array([-1000.,     0.])
     """
-    arr, ax = _logits("z", z, axis)
-    shifted, pos_inf = _shift_by_max(arr, ax, axis)
-    out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))  # the sum is >= 1
-    if pos_inf.any():
-        # The limit: log(1 / count) at the +inf entries of such a slice, -inf elsewhere in it.
-        hits = np.isposinf(arr)
-        count = np.maximum(hits.sum(axis=ax, keepdims=True), 1)
-        limit = np.where(hits, np.log(1.0 / count), -np.inf)
-        out = np.where(pos_inf, limit, out).astype(arr.dtype)
+    arr, ax = _logits(z, axis)
+    m = arr.max(axis=ax, keepdims=True)
+    if not np.isfinite(m).all():
+        return _log_softmax_special(arr, m, ax)
+    with np.errstate(over="ignore"):
+        out = np.subtract(arr, m)
+        if out.nbytes < _CACHED:  # a cache-sized temporary is cheap: one pass fewer
+            log_sums = np.log(np.exp(out).sum(axis=ax, keepdims=True))  # each sum is >= 1
+        else:  # exponentials in the output's memory, then the shift again: no second array
+            np.exp(out, out=out)
+            log_sums = np.log(out.sum(axis=ax, keepdims=True))
+            np.subtract(arr, m, out=out)
+    out -= log_sums
     return out
+
+
+def _log_softmax_special(arr: np.ndarray, m: np.ndarray, ax: int) -> np.ndarray:
+    pos_inf = _special_max(arr, m, ax)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = arr - np.where(pos_inf, 0, m)
+        shifted = np.where(pos_inf, 0, shifted)
+        out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
+    # The limit: log(1 / count) at the +inf entries of such a slice, -inf elsewhere in it.
+    hits = np.isposinf(arr)
+    count = np.maximum(hits.sum(axis=ax, keepdims=True), 1)
+    limit = np.where(hits, np.log(1.0 / count), -np.inf)
+    return np.where(pos_inf, limit, out).astype(arr.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,7 +292,7 @@ def softmax_jacobian(s: Any) -> np.ndarray:
     -------
     J : (..., k, k) array
         ``J[..., i, j] = d s_i / d z_j = s_i (delta_ij - s_j)``: symmetric, every row and column
-        summing to 0, rank ``k - 1`` when all ``s_i > 0``.
+        summing to 0, rank ``k - 1`` when all ``s_i > 0``. float32 for float32 ``s``.
 
     Raises
     ------
@@ -221,14 +300,22 @@ def softmax_jacobian(s: Any) -> np.ndarray:
         If ``s`` is not a real numeric array.
     ValueError
         If ``s`` is empty or a scalar, not finite, or not a probability vector along its last
-        axis (a common slip: passing the logits ``z`` instead of ``s = softmax(z)``).
+        axis (a common slip: passing the logits ``z`` instead of ``s = softmax(z)``), or the
+        result would have more than ``MAX_JACOBIAN_ENTRIES`` entries.
 
     Notes
     -----
     Memory and time are ``O(n k^2)`` for ``n`` samples. To backpropagate, use
     :func:`softmax_vjp`, which never forms this matrix.
     """
-    arr = _probabilities("s", s)
+    part = _real("s", s)
+    arr = _probabilities("s", part[0].astype(_common_dtype(part), copy=False))
+    entries = arr.size * arr.shape[-1]
+    if entries > MAX_JACOBIAN_ENTRIES:
+        raise ValueError(
+            f"s of shape {arr.shape} would need a Jacobian of {entries:.3g} entries (at most "
+            f"{MAX_JACOBIAN_ENTRIES:.0e}); use softmax_vjp, which never forms it"
+        )
     jac = np.multiply(arr[..., :, None], -arr[..., None, :])  # off-diagonal: -s_i s_j
     np.einsum("...ii->...i", jac)[...] += arr  # diagonal: s_i - s_i^2 (a writable view)
     return jac
@@ -242,13 +329,15 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     s : (..., k) array_like
         Softmax outputs, as for :func:`softmax_jacobian`.
     g : (..., k) array_like
-        The upstream gradient ``dL/ds``, same shape as ``s``.
+        The upstream gradient ``dL/ds``, same shape as ``s``; any finite values.
 
     Returns
     -------
     dz : (..., k) array
         ``dL/dz = s * (g - <g, s>)`` with the inner product over the last axis. Equal to
         ``g @ softmax_jacobian(s)`` sample by sample; each row sums to 0 (up to rounding).
+        float32 if both ``s`` and ``g`` are float32 (or one is float32 and the other integer),
+        else float64.
 
     Raises
     ------
@@ -262,15 +351,49 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     -----
     Because ``J`` is symmetric, ``g^T J = J g``, so this is also the Jacobian-vector product.
     A ``g`` that is constant along the class axis gives 0: softmax ignores a common shift.
+    Each entry of the result is at most ``max|g| / 2`` in magnitude, but ``g - <g, s>`` can
+    exceed the float range when ``|g|`` is near it; such rows are recomputed with ``g`` scaled
+    by a power of two. The inner product doubles as the check that ``g`` is finite.
     """
-    s_arr = _probabilities("s", s)
-    g_arr = _as_real_array("g", g)
+    s_part, g_part = _real("s", s), _real("g", g)
+    dtype = _common_dtype(s_part, g_part)
+    s_arr = _probabilities("s", s_part[0].astype(dtype, copy=False))
+    g_arr = g_part[0].astype(dtype, copy=False)
     if g_arr.shape != s_arr.shape:
         raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
-    if not np.isfinite(g_arr).all():
-        raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
-    inner = np.einsum("...k,...k->...", g_arr, s_arr)[..., None]  # <g, s> per sample: (..., 1)
-    return s_arr * (g_arr - inner)
+    with np.errstate(over="ignore", invalid="ignore"):  # <g, s> is NaN or inf if g is not finite
+        inner = np.vecdot(g_arr, s_arr)[..., None]
+    if not np.isfinite(inner).all():
+        if not np.isfinite(g_arr).all():
+            raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
+        return _vjp_scaled(s_arr, g_arr)
+    if np.abs(inner).max() >= _VJP_SAFE[dtype.char]:  # g - <g, s> could round beyond the range
+        return _vjp_scaled(s_arr, g_arr)
+    out = np.subtract(g_arr, inner)
+    out *= s_arr
+    return out
+
+
+#: ``|g_i| <= max`` and ``|<g, s>|`` below half a unit in the last place of the float maximum
+#: means ``g_i - <g, s>`` cannot round to infinity: the one cheap test for the scaled path.
+_VJP_SAFE = {"d": 2.0**970, "f": 2.0**103}
+
+
+def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
+    """``s * (g - <g, s>)`` for ``g`` near the float range, without overflow or cancellation.
+
+    Each row of ``g`` is divided by a power of two near its maximum (exact), then shifted by its
+    entry at the row's most probable class (softmax ignores a common shift), so that
+    ``g - <g, s>`` is formed from numbers of order one.
+    """
+    top = np.abs(g_arr).max(axis=-1, keepdims=True)
+    _, exponent = np.frexp(np.where(top > 0, top, 1))  # top = mantissa * 2**exponent
+    scale = np.ldexp(np.ones_like(top), exponent - 1)  # a power of two <= top: no overflow
+    gs = g_arr / scale  # |gs| < 2
+    gs -= np.take_along_axis(gs, np.argmax(s_arr, axis=-1)[..., None], axis=-1)  # |gs| < 4
+    out = s_arr * (gs - np.vecdot(gs, s_arr)[..., None])
+    out *= scale  # |out| <= max|g| / 2: no overflow
+    return out
 
 
 def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
@@ -287,8 +410,14 @@ def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
         ``r_i = s_i (1 - s_i) - sum_{j != i} s_i s_j = s_i (1 - sum_j s_j)``, which is 0 up to
         rounding for every valid ``s``: it is ``J @ 1``, and ``J 1 = 0`` because softmax is
         unchanged by adding a constant to all logits. Kept to reproduce the stalled training.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`softmax_jacobian`.
     """
-    arr = _probabilities("s", s)
+    part = _real("s", s)
+    arr = _probabilities("s", part[0].astype(_common_dtype(part), copy=False))
     off_diagonal = arr * (arr.sum(axis=-1, keepdims=True) - arr)
     return arr * (1 - arr) - off_diagonal
 
@@ -297,48 +426,105 @@ def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
 # cross-entropy
 
 
-def _targets(z: np.ndarray, y: Any) -> tuple[np.ndarray, bool]:
-    """Validate targets against logits ``z`` (..., k); return (y, is_index)."""
-    y_arr = np.asarray(y)
+def _targets(z: np.ndarray, y: Any) -> tuple[np.ndarray, bool, bool]:
+    """Validate targets against logits ``z`` (..., k); return (y, is_index, was_integer).
+
+    Class indices come back as ``intp``; probabilities as a real array (integers as float64),
+    not yet converted to the computation's dtype.
+    """
     batch_shape, k = z.shape[:-1], z.shape[-1]
-    if y_arr.shape == batch_shape:
-        if y_arr.dtype == np.bool_ or not np.issubdtype(y_arr.dtype, np.integer):
+    plain = isinstance(y, np.ndarray) and not isinstance(y, np.ma.MaskedArray)
+    if not (plain and y.dtype.kind in "iuf"):
+        as_real_array("y", y, allow_empty=True, check_finite=False, keep_float_dtype=True)
+    raw = y if plain else np.asarray(y)
+    was_int = raw.dtype.kind in "iu"
+    if raw.shape == batch_shape:
+        if not was_int:
             raise TypeError(
-                f"y of shape {y_arr.shape} holds class indices and must be integers, got dtype "
-                f"{y_arr.dtype} (pass probabilities with shape {z.shape} instead)"
+                f"y of shape {raw.shape} holds class indices and must be integers, got dtype "
+                f"{raw.dtype} (pass probabilities with shape {z.shape} instead)"
             )
-        if y_arr.size and (y_arr.min() < 0 or y_arr.max() >= k):
+        low, high = int(raw.min()), int(raw.max())
+        if low < 0 or high >= k:
             raise ValueError(
                 f"y class indices must lie in [0, {k}) for {k} classes, got values in "
-                f"[{y_arr.min()}, {y_arr.max()}]"
+                f"[{low}, {high}]"
             )
-        return y_arr.astype(np.intp), True
-    if y_arr.shape == z.shape:
-        probs = _as_real_array("y", y_arr)
-        if not np.isfinite(probs).all():
+        return raw.astype(np.intp, copy=False), True, True
+    if raw.shape == z.shape:
+        probs = raw.astype(np.float64, copy=False) if was_int else raw
+        tol = _tolerance(np.result_type(probs.dtype, np.float32), k)
+        sums = probs.sum(axis=-1)
+        if not np.isfinite(sums).all():
             raise ValueError(f"y must be finite, got NaN or inf in an array of shape {probs.shape}")
-        eps = float(np.finfo(probs.dtype).eps)
-        tol = max(np.sqrt(eps), 10 * k * eps)
-        worst = float(np.max(np.abs(probs.sum(axis=-1) - 1)))
-        if probs.min() < -tol or worst > tol:
+        low = float(probs.min())
+        worst = float(np.max(np.abs(sums - 1)))
+        if low < -tol or worst > tol:
             raise ValueError(
                 f"y of shape {probs.shape} must hold probabilities (>= 0, last axis summing to "
-                f"1); got minimum {probs.min():.3g} and sums off by up to {worst:.3g}"
+                f"1 within {tol:.1g}); got minimum {low:.3g} and sums off by up to {worst:.3g}"
             )
-        return probs, False
+        return probs, False, was_int
     raise ValueError(
         f"y must be class indices of shape {batch_shape} or probabilities of shape {z.shape} "
-        f"(matching z); got y of shape {y_arr.shape}"
+        f"(matching z); got y of shape {raw.shape}"
     )
 
 
-def _finite_logits(z: Any) -> np.ndarray:
-    arr, _ = _logits("z", z, -1)
-    if not np.isfinite(arr).all():
+def _ce_inputs(z: Any, y: Any, dtype: np.dtype | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validated logits (class axis last) in the computation's dtype, targets, and their form."""
+    z_part = _real("z", z)
+    arr = z_part[0]
+    _check_nonempty("z", arr)
+    y_arr, is_index, y_int = _targets(arr, y)
+    if dtype is None:
+        dtype = _common_dtype(z_part, (y_arr, y_int))
+    arr = arr.astype(dtype, copy=False)
+    if not is_index:
+        y_arr = y_arr.astype(dtype, copy=False)
+    return arr, y_arr, is_index
+
+
+def _ce_row_max(arr: np.ndarray) -> np.ndarray:
+    """Row maxima of finite-or-(-inf) logits; NaN and +inf refused."""
+    m = arr.max(axis=-1, keepdims=True)
+    if not np.isfinite(m).all():
+        if np.isnan(m).any():
+            raise ValueError(f"z must not contain NaN, got NaN in an array of shape {arr.shape}")
         raise ValueError(
-            f"z must be finite for cross-entropy, got inf in an array of shape {arr.shape}"
+            f"z must be finite for cross-entropy (-inf is allowed: a class ruled out), got "
+            f"+inf or a sample whose logits are all -inf in an array of shape {arr.shape}"
         )
-    return arr
+    return m
+
+
+def _mean(per_sample: np.ndarray) -> float:
+    """The mean of per-sample losses without overflow when the sum exceeds the float range."""
+    n = per_sample.size
+    with np.errstate(over="ignore"):
+        total = float(per_sample.sum())
+    if np.isfinite(total) or not np.isfinite(per_sample).all():
+        return total / n
+    return float((per_sample / n).sum())
+
+
+def _ce_halves(
+    arr: np.ndarray, m: np.ndarray, y_arr: np.ndarray, is_index: bool, log_sums: np.ndarray
+) -> float:
+    """The mean loss from half-scale per-sample losses, for gaps beyond the float range.
+
+    ``z/2 - max(z)/2`` cannot overflow, so each half loss is finite unless a target puts weight
+    on a ``-inf`` logit; classes with weight exactly 0 are skipped (0 * -inf is not NaN here).
+    Doubling the mean overflows only when the true mean exceeds the float range.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        half_gaps = 0.5 * arr - 0.5 * m  # <= 0
+        if is_index:
+            half = 0.5 * log_sums - np.take_along_axis(half_gaps, y_arr[..., None], -1)[..., 0]
+        else:
+            terms = np.where(y_arr > 0, y_arr * half_gaps, 0.0).sum(axis=-1)
+            half = 0.5 * log_sums * y_arr.sum(axis=-1) - terms
+        return float(2.0 * _mean(half))
 
 
 def cross_entropy(z: Any, y: Any) -> float:
@@ -347,7 +533,8 @@ def cross_entropy(z: Any, y: Any) -> float:
     Parameters
     ----------
     z : (..., k) array_like
-        Finite real logits; the class axis is the last. A 1-D ``z`` is a single sample.
+        Real logits; the class axis is the last. A 1-D ``z`` is a single sample. ``-inf`` is a
+        class the model rules out; NaN and ``+inf`` are refused.
     y : (...) int array_like or (..., k) array_like
         Either class indices in ``[0, k)`` of shape ``z.shape[:-1]``, or target probabilities
         (one-hot or soft labels, each row summing to 1) of the shape of ``z``.
@@ -355,25 +542,38 @@ def cross_entropy(z: Any, y: Any) -> float:
     Returns
     -------
     loss : float
-        ``-mean over samples of sum_i y_i log softmax(z)_i``, computed with :func:`log_softmax`
-        so it is finite for every finite ``z``.
+        ``-mean over samples of sum_i y_i log softmax(z)_i``, computed in float64 from the
+        log-sum-exp, so it is finite for every finite ``z`` whose loss is below the float64
+        maximum (about 1.8e308): ``inf`` only when the true loss exceeds it, or a target puts
+        weight on a ``-inf`` logit. A target weight of exactly 0 ignores its class.
 
     Raises
     ------
     TypeError
         If ``z`` or ``y`` has a non-numeric dtype, or indices are not integers.
     ValueError
-        If shapes do not match, ``z`` is empty or not finite, indices are out of range, or
-        probability rows do not sum to 1.
+        If shapes do not match, ``z`` is empty or has NaN or ``+inf``, indices are out of
+        range, or probability rows do not sum to 1.
+
+    Examples
+    --------
+    >>> round(cross_entropy([[0.0, 0.0]], [1]), 6)
+    0.693147
     """
-    arr = _finite_logits(z)
-    y_arr, is_index = _targets(arr, y)
-    log_s = log_softmax(arr, axis=-1)
-    n = arr.size // arr.shape[-1]
-    if is_index:
-        picked = np.take_along_axis(log_s, y_arr[..., None], axis=-1)
-        return float(-picked.sum() / n)
-    return float(-(y_arr * log_s).sum() / n)
+    arr, y_arr, is_index = _ce_inputs(z, y, np.dtype(np.float64))
+    m = _ce_row_max(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = np.subtract(arr, m)  # <= 0; -inf for a gap beyond the float range
+        if is_index:
+            cross = np.take_along_axis(shifted, y_arr[..., None], axis=-1)[..., 0]
+        else:
+            cross = np.vecdot(y_arr, shifted)  # sum_i y_i (z_i - max z); NaN for 0 * -inf
+        np.exp(shifted, out=shifted)
+        log_sums = np.log(shifted.sum(axis=-1))  # in [0, log k]
+        per_sample = log_sums - cross if is_index else log_sums * y_arr.sum(axis=-1) - cross
+    if np.isfinite(per_sample).all():
+        return _mean(per_sample)
+    return _ce_halves(arr, m, y_arr, is_index, log_sums)
 
 
 def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
@@ -382,7 +582,7 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     Parameters
     ----------
     z : (..., k) array_like
-        Finite real logits, as for :func:`cross_entropy`.
+        Real logits, as for :func:`cross_entropy`.
     y : (...) int array_like or (..., k) array_like
         Class indices or target probabilities, as for :func:`cross_entropy`.
 
@@ -391,6 +591,7 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     dz : (..., k) array
         ``(softmax(z) - Y) / n`` with ``Y`` the one-hot (or given) targets and ``n`` the number
         of samples (``z.size // k``). Fused: no Jacobian, no division by ``s``, no ``log``.
+        float32 when ``z`` (and floating-point ``y``) are float32, whatever the target form.
 
     Raises
     ------
@@ -401,17 +602,29 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     -----
     The chain rule through softmax gives ``dz = s * (g - <g, s>)`` with ``g = -y / s / n``,
     i.e. ``(-y + s * sum(y)) / n``, which is ``(s - y) / n`` because ``sum(y) = 1``.
+
+    Examples
+    --------
+    >>> cross_entropy_grad([[0.0, 0.0]], [1])
+    array([[ 0.5, -0.5]])
     """
-    arr = _finite_logits(z)
-    y_arr, is_index = _targets(arr, y)
+    arr, y_arr, is_index = _ce_inputs(z, y, None)
     n = arr.size // arr.shape[-1]
-    grad = softmax(arr, axis=-1)
-    if is_index:  # s - onehot(y): subtract 1 at each sample's true class, no one-hot array
+    m = _ce_row_max(arr)
+    with np.errstate(over="ignore"):
+        out = np.subtract(arr, m)
+    np.exp(out, out=out)
+    sums = out.sum(axis=-1, keepdims=True)
+    if is_index:  # s / n, then subtract 1 / n at each sample's true class: no one-hot array
+        out *= 1 / (sums * n)
         idx = y_arr[..., None]
-        np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - 1, axis=-1)
-    else:
-        grad = grad - y_arr
-    return grad / n
+        picked = np.take_along_axis(out, idx, axis=-1) - out.dtype.type(1 / n)
+        np.put_along_axis(out, idx, picked, axis=-1)
+        return out
+    out *= 1 / sums
+    out -= y_arr
+    out *= out.dtype.type(1 / n)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,7 +642,7 @@ def sigmoid(z: Any) -> np.ndarray:
     Returns
     -------
     s : array of the shape of ``z``
-        Values in [0, 1].
+        Values in [0, 1]; float32 for float32 ``z``, else float64.
 
     Raises
     ------
@@ -438,12 +651,13 @@ def sigmoid(z: Any) -> np.ndarray:
     ValueError
         If ``z`` is empty or contains NaN.
     """
-    arr = _as_real_array("z", z)
+    part = _real("z", z)
+    arr = part[0].astype(_common_dtype(part), copy=False)
     if arr.size == 0:
         raise ValueError(f"z must not be empty, got shape {arr.shape}")
     if np.isnan(arr).any():
         raise ValueError(f"z must not contain NaN, got NaN in an array of shape {arr.shape}")
-    return expit(arr)
+    return np.asarray(expit(arr), dtype=arr.dtype)
 
 
 def sigmoid_derivative(s: Any) -> np.ndarray:
@@ -458,7 +672,8 @@ def sigmoid_derivative(s: Any) -> np.ndarray:
     -------
     ds : array of the shape of ``s``
         ``d sigmoid(z) / dz`` at the ``z`` with ``sigmoid(z) = s``: the diagonal of a diagonal
-        Jacobian, which is why an elementwise multiply backpropagates through it.
+        Jacobian, which is why an elementwise multiply backpropagates through it. float32 for
+        float32 ``s``, else float64.
 
     Raises
     ------
@@ -467,7 +682,8 @@ def sigmoid_derivative(s: Any) -> np.ndarray:
     ValueError
         If ``s`` is empty, not finite, or outside [0, 1] (e.g. logits passed by mistake).
     """
-    arr = _as_real_array("s", s)
+    part = _real("s", s)
+    arr = part[0].astype(_common_dtype(part), copy=False)
     if arr.size == 0:
         raise ValueError(f"s must not be empty, got shape {arr.shape}")
     if not np.isfinite(arr).all():
