@@ -7,9 +7,11 @@ by ``iteration_bound``), the best constant step ``2 / (lambda_1 + lambda_n)`` is
 for free (computing it from the eigenvalues is timed separately), and it runs exactly the
 number of steps that shrinks its error by 1e-6. It is timed from the raw matrix (standardize,
 iterate, map back); ``lstsq`` is timed on the raw matrix. Both are checked to give the same
-predictions before any timing. One BLAS thread; best of several repeats; the contenders
-alternate. Two kinds of data: independent features, and features driven by three common
-factors (correlated, as real data often are).
+predictions before any timing. One BLAS thread; the best of several repeats is the estimate,
+and the median and worst repeats are stored too, to show the spread; the contenders alternate.
+The descent time is split into a fixed part (validation, standardizing, mapping back: the same
+call with zero steps) and a time per step. Two kinds of data: independent features, and
+features driven by three common factors (correlated, as real data often are).
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def by_lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
+def repeats(fn, count: int) -> list[float]:
+    """``count`` single wall times of ``fn()``, in seconds."""
+    return [best_time(fn, repeat=1) for _ in range(count)]
+
+
 def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     X, y = make_problem(rng, kind, m)
     X_s, _ = standardize_features(X)
@@ -70,11 +77,13 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     raw_steps = iteration_bound(X, 2.0 / (lam[0] + lam[-1]), rtol=RTOL)
     p_gd, p_ls = X @ by_descent(X, y, alpha, steps), X @ by_lstsq(X, y)
     agree = float(np.linalg.norm(p_gd - p_ls) / np.linalg.norm(p_ls))
-    t_gd, t_ls, t_eig = float("inf"), float("inf"), float("inf")
+    ls, gd, fixed, eig = [], [], [], []
     for _ in range(3):  # alternate the contenders so that both see the same load
-        t_ls = min(t_ls, best_time(lambda: by_lstsq(X, y), repeat=7))
-        t_gd = min(t_gd, best_time(lambda: by_descent(X, y, alpha, steps), repeat=3))
-        t_eig = min(t_eig, best_time(lambda: hessian_eigenvalues(X_s), repeat=7))
+        ls += repeats(lambda: by_lstsq(X, y), 7)
+        gd += repeats(lambda: by_descent(X, y, alpha, steps), 3)
+        fixed += repeats(lambda: by_descent(X, y, alpha, 0), 3)
+        eig += repeats(lambda: hessian_eigenvalues(X_s), 7)
+    t_gd, t_ls, t_fixed = min(gd), min(ls), min(fixed)
     return {
         "kind": kind,
         "m": m,
@@ -84,8 +93,14 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
         "steps": steps,
         "raw_steps_bound": raw_steps,
         "descent_s": t_gd,
+        "descent_median_s": float(np.median(gd)),
+        "descent_max_s": max(gd),
+        "descent_fixed_s": t_fixed,
+        "descent_per_step_s": max(t_gd - t_fixed, 0.0) / steps,
         "lstsq_s": t_ls,
-        "eigenvalues_s": t_eig,
+        "lstsq_median_s": float(np.median(ls)),
+        "lstsq_max_s": max(ls),
+        "eigenvalues_s": min(eig),
         "ratio": t_gd / t_ls,
         "prediction_gap": agree,
         "agree": agree <= 1e-5,
@@ -103,7 +118,15 @@ def report(results: list[dict]) -> None:
                 "steps": r["steps"],
                 "raw steps (bound)": f"{r['raw_steps_bound']:.2g}",
                 "descent": f"{r['descent_s'] * 1e3:.1f} ms",
+                "descent median/max": (
+                    f"{r['descent_median_s'] * 1e3:.1f}/{r['descent_max_s'] * 1e3:.1f} ms"
+                ),
+                "fixed part": f"{r['descent_fixed_s'] * 1e3:.1f} ms",
+                "per step": f"{r['descent_per_step_s'] * 1e3:.3f} ms",
                 "lstsq": f"{r['lstsq_s'] * 1e3:.2f} ms",
+                "lstsq median/max": (
+                    f"{r['lstsq_median_s'] * 1e3:.2f}/{r['lstsq_max_s'] * 1e3:.2f} ms"
+                ),
                 "step choice (eig)": f"{r['eigenvalues_s'] * 1e3:.2f} ms",
                 "descent / lstsq": f"{r['ratio']:.1f}x",
                 "same fit": r["agree"],
