@@ -19,6 +19,7 @@ NB ?=
 REFRESH ?=
 LINT_PATHS := src tests benchmarks conftest.py
 PORT ?= 8000
+LAB_PORT ?= 8888
 # pip on this kind of machine warns about every missing local index folder: not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
@@ -27,7 +28,7 @@ unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help prereq setup book serve execute drift lint format unit nbval browser chromium test bench clean
+.PHONY: help prereq setup book serve lab execute drift lint format unit nbval browser chromium test bench clean
 
 help:
 	@echo "make book     build the HTML book into $(HTML) (sets everything up on first use)"
@@ -72,6 +73,10 @@ book: setup
 
 serve: book
 	$(PY) -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
+
+# JupyterLab on 127.0.0.1 with .venv as the kernel and jupytext pairing (saving writes .md + .ipynb).
+lab: setup
+	$(PY) -m booktools.lab --port $(LAB_PORT)
 
 execute: setup
 	$(PY) -m booktools.execute $(if $(REFRESH),--refresh-volatile) $(NB)
