@@ -46,13 +46,14 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
                 "<p>Raw formula: $$x^2$$</p>"
                 '<span class="math">\\(a\\)</span>'
                 '<a href="nope.html">dead</a> <a href="index.html#no-such-id">bad anchor</a>'
+                '<a href="https://github.com/executed-answers/executed-answers">repository</a>'
                 '<script src="https://cdn.example.org/lib.js"></script>'
                 "<script>console.error('planted console error')</script>"
             ),
         },
     )
     shots = tmp_path / "shots"
-    failures = bc.check_site(site, shots, timeout_s=20)
+    failures = bc.check_site(site, shots, timeout_s=20, repository_url="")
     by_page: dict[str, list[str]] = {}
     for f in failures:
         by_page.setdefault(f.page, []).append(f.what)
@@ -68,10 +69,22 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
         "request to another host blocked: https://cdn.example.org/lib.js",
         "console error: planted console error",
         "HTTP 404 for missing.png",
+        "link to https://github.com/executed-answers/executed-answers although no repository",
     ):
         assert expected in found, f"{expected!r} not reported; got:\n{found}"
     assert sorted(p.name for p in shots.glob("*.png")) == ["broken.png", "clean.png", "index.png"]
     assert str(failures[0]).startswith("broken.html: ")
+
+
+def test_repository_links_are_allowed_once_a_repository_is_configured(tmp_path: Path):
+    site = _site(tmp_path, {"index.html": '<a href="https://github.com/o/r">repository</a>'})
+    assert bc.check_site(site, None, timeout_s=20, repository_url="https://github.com/o/r") == []
+    assert "although no repository" in str(bc.check_site(site, None, repository_url="")[0])
+
+
+def test_the_book_names_no_repository_by_default():
+    """The repository URL is one setting, empty until a repository exists."""
+    assert bc.configured_repository() == ""
 
 
 def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
