@@ -7,7 +7,10 @@ tests prove that the checker catches what it claims to; the last test checks the
 from __future__ import annotations
 
 import base64
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,11 +100,50 @@ def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
 
 
 def test_missing_chromium_is_an_error_not_a_skip(monkeypatch):
+    monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setattr(bc, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
     monkeypatch.setattr(bc.shutil, "which", lambda name: None)
     with pytest.raises(bc.BrowserUnavailable, match="apt-get install chromium"):
         bc.find_chromium()
     assert bc.main([str(ROOT / "_build" / "html")]) == 2
+
+
+def _make(target: str, tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """``make target`` with an empty PATH (nothing installed) and the given variables."""
+    args = [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(
+        [shutil.which("make"), "-s", "-C", str(ROOT), target, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(tmp_path)},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "variable", "package"),
+    [("chromium", "CHROMIUM", "chromium"), ("octave", "OCTAVE", "octave")],
+)
+def test_a_missing_tool_without_root_stops_with_one_clear_line(target, variable, package, tmp_path):
+    result = _make(target, tmp_path, CAN_INSTALL="")  # as a user who cannot install
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert result.returncode != 0
+    assert len(errors) == 1, result.stderr
+    assert f"apt-get install {package}" in errors[0]
+    assert f"point {variable}=/path/to/" in errors[0]
+    result = _make(target, tmp_path, **{variable: "/nonexistent/tool"})
+    assert result.returncode != 0
+    assert f"error: {variable}=/nonexistent/tool is not an executable file" in result.stderr
+    result = _make(target, tmp_path, **{variable: sys.executable})  # any executable will do
+    assert result.returncode == 0, result.stderr
+
+
+def test_chromium_can_be_pointed_at(monkeypatch):
+    monkeypatch.setenv("CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(bc.BrowserUnavailable, match="CHROMIUM=/nonexistent/chromium"):
+        bc.find_chromium()
+    monkeypatch.setenv("CHROMIUM", sys.executable)
+    assert bc.find_chromium() == sys.executable
 
 
 def test_every_page_of_the_built_book():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import os
 import shutil
 import sys
 import threading
@@ -96,7 +97,12 @@ class BrowserUnavailable(RuntimeError):
 
 
 def find_chromium() -> str:
-    """The path of Debian's Chromium; raise :class:`BrowserUnavailable` naming the fix."""
+    """The Chromium to drive: ``$CHROMIUM`` if set, else Debian's; raise naming the fix."""
+    chosen = os.environ.get("CHROMIUM", "").strip()
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise BrowserUnavailable(f"CHROMIUM={chosen} is not an executable file")
+        return chosen
     for path in CHROMIUM_CANDIDATES:
         if Path(path).exists():
             return path
@@ -104,8 +110,8 @@ def find_chromium() -> str:
     if found:
         return found
     raise BrowserUnavailable(
-        "Chromium is not installed and could not be installed: run `apt-get install chromium` "
-        "(Debian's package) or `make chromium`; the browser test does not skip without it"
+        "Chromium is not installed: run `apt-get install chromium` as root (or `make chromium`), "
+        "or point CHROMIUM=/path at an existing one; the browser test does not skip without it"
     )
 
 
