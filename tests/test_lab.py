@@ -42,8 +42,9 @@ pytestmark = pytest.mark.browser
 #: The chapter the reader opens: chapters 1 and 4 execute fastest (about 17 s each here).
 CHAPTER = "chapters/04_linear_regression"
 EDIT = "# edited in JupyterLab"
-#: Seconds for the whole run of the chapter (it takes about 17 s on the 2-core machine).
-RUN_TIMEOUT_S = 120
+#: Seconds for the whole run of the chapter: about 17 s on the idle 2-core machine, four times
+#: that when it is shared.
+RUN_TIMEOUT_S = 240
 _IGNORED = (".venv", "_build", "node_modules", "build_assets", ".git", "*.egg-info", "__pycache__")
 
 
@@ -157,13 +158,24 @@ def _wait_until(predicate, timeout_s: float, what: str, page) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {timeout_s:g} s")
+            prompts = [c["prompt"].strip() for c in page.evaluate(_CELLS_JS)]
+            pytest.fail(f"{what} within {timeout_s:g} s; the code cells' prompts: {prompts}")
         page.wait_for_timeout(250)
 
 
-def _menu(page, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
-    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+def _run_all(page, cells) -> None:
+    """Run > Run All Cells, once the notebook is the current widget (else the item is inert)."""
+    for _ in range(5):
+        cells.first.locator(".jp-InputPrompt").click()  # select a cell: the notebook has focus
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        item = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]')
+        item.wait_for()
+        if "lm-mod-disabled" not in (item.get_attribute("class") or ""):
+            item.click()
+            return
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(1000)
+    pytest.fail("Run > Run All Cells stayed disabled")
 
 
 def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
@@ -198,7 +210,7 @@ def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
             )
 
             # Run > Run All Cells, as a reader would, and wait for the last prompt number.
-            _menu(page, "Run", "Run All Cells")
+            _run_all(page, cells)
 
             def all_ran() -> bool:
                 shown = page.evaluate(_CELLS_JS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -168,3 +169,58 @@ def test_version_and_commit(tmp_path: Path):
     assert sb.book_commit(ROOT) == (head or "unknown")
     assert sb.book_commit(tmp_path) == "unknown"  # outside git
     assert sb.book_version(tmp_path) == "unknown"
+
+
+#: The line the landing page carries (index.md).
+LANDING_LINE = (
+    "This is version {{ book_version }} of the book, built from commit {{ book_commit }}. "
+    "{{ book_pdf }}"
+)
+
+
+def _build_tiny_book(root: Path, with_pdf: bool) -> str:
+    """Build a one-page book (real configuration) whose page has LANDING_LINE; its HTML."""
+    import nbformat
+
+    root.mkdir()
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copy(ROOT / "references.bib", root / "references.bib")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / "build_assets").mkdir()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# Home\n\n{LANDING_LINE}\n")]
+    nbformat.write(nb, root / "index.ipynb")
+    if with_pdf:
+        (root / sb.PDF_PATH).parent.mkdir(parents=True)
+        (root / sb.PDF_PATH).write_bytes(b"%PDF-1.4 stand-in\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jb), "build", str(root), "--builder", "html", "-W", "-n", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return (root / "_build/html/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_landing_line_shows_version_commit_and_the_pdf_when_there_is_one(tmp_path: Path):
+    version = sb.book_version(ROOT)
+    html = _build_tiny_book(tmp_path / "with", with_pdf=True)
+    assert f"This is version {version} of the book, built from commit unknown." in html
+    assert f'href="{sb.PDF_NAME}">{sb.PDF_LINK_TEXT}</a>.' in html
+    assert (tmp_path / "with/_build/html" / sb.PDF_NAME).exists()
+    assert f"Version {version}, commit unknown." in html  # the footer
+    assert "BOOKTOOLS-" not in html
+    html = _build_tiny_book(tmp_path / "without", with_pdf=False)
+    assert "built from commit unknown. </p>" in html or "commit unknown.</p>" in html
+    assert sb.PDF_NAME not in html  # no link to a PDF that does not exist
+    assert "window.print()" not in html  # nor the print dialog dressed as one
+    assert "BOOKTOOLS-" not in html

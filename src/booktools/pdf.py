@@ -24,6 +24,7 @@ import functools
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -57,8 +58,7 @@ def build_singlehtml(root: Path = ROOT) -> Path:
 _READY_JS = """
 async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-    if (MathJax.typesetPromise) { await MathJax.typesetPromise(); }
+    await MathJax.startup.promise;  // the first typeset of the whole page is done
   }
   await document.fonts.ready;
   await Promise.all(Array.from(document.images).map(img => img.decode().catch(() => null)));
@@ -194,11 +194,11 @@ def print_pdf(site: Path, out: Path, *, root: Path = ROOT, timeout_s: float = TI
             host = urlparse(base).netloc
             page.route("**/*", functools.partial(_local_only, host=host, found=blocked))
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            t0 = time.monotonic()
             page.goto(base + "index.html", wait_until="load")
             page.wait_for_function(_READY_JS, timeout=timeout_s * 1000)
             n_pages = page.evaluate(_PREPARE_JS, meta)
-            page.emulate_media(media="print")
-            page.wait_for_function(_READY_JS, timeout=timeout_s * 1000)
+            t1 = time.monotonic()
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_suffix(".pdf.tmp")
             page.pdf(
@@ -212,6 +212,7 @@ def print_pdf(site: Path, out: Path, *, root: Path = ROOT, timeout_s: float = TI
                 outline=True,
                 tagged=True,
             )
+            print(f"typeset in {t1 - t0:.0f} s, printed in {time.monotonic() - t1:.0f} s")
         finally:
             browser.close()
     if blocked or errors:

@@ -4,10 +4,11 @@
   ``{{ book_commit }}`` (``git rev-parse --short HEAD``, ``unknown`` outside git) can be written
   in any page, and the footer of every HTML page shows both. They are filled in when a page is
   written, so a new commit does not make Sphinx re-read every page.
-* **The PDF.** ``{{ book_pdf }}`` is a link to the whole book as one PDF (``make pdf``), and the
-  ".pdf" entry of each page's download menu points to it instead of the browser's print
-  dialog; when no PDF has been built, both are left out (the link and the menu entry), and the
-  PDF itself says nothing. The PDF is copied into the HTML site.
+* **The PDF.** ``{{ book_pdf }}`` is the sentence "The whole book as one PDF." linking to the
+  PDF (``make pdf``), the footer links it too, and the ".pdf" entry of each page's download
+  menu points to it instead of the browser's print dialog. When no PDF has been built, all
+  three are left out, and the PDF itself does not link to itself. The PDF is copied into the
+  HTML site.
 * **No link to nowhere.** ``repository.url`` in ``_config.yml`` is the one place the repository
   is named; it is empty by default. The buttons listed in ``booktools_repository_buttons``
   appear only when it is set, and launch buttons only when the repository and a launch service
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: The PDF of the whole book, relative to the book's root, and its name in the HTML site.
 PDF_PATH = "_build/pdf/executed-answers.pdf"
 PDF_NAME = "executed-answers.pdf"
+PDF_LINK_TEXT = "The whole book as one PDF"
 #: Placeholders stored in the doctrees; replaced when each page is written.
 PLACEHOLDERS = {
     "book_version": "BOOKTOOLS-BOOK-VERSION",
@@ -131,9 +133,8 @@ def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> Non
         new: list[nodes.Node] = [nodes.Text(parts[0])]
         for rest in parts[1:]:
             if has_pdf:
-                new.append(
-                    nodes.reference("", "the whole book as one PDF", refuri=_pdf_uri(app, docname))
-                )
+                link = nodes.reference("", PDF_LINK_TEXT, refuri=_pdf_uri(app, docname))
+                new += [link, nodes.Text(".")]
             new.append(nodes.Text(rest))
         node.parent.replace(node, new)
 
