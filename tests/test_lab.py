@@ -6,7 +6,9 @@ notebook and run top to bottom from the Run menu; every cell must run, the only 
 ones the page shows on purpose (cells tagged ``raises-exception``), and the chapter's figures must
 be on screen. Then a cell is edited, run and saved: the ``.md`` must change by exactly that line,
 and the drift check must see that the stored notebook is no longer a clean top-to-bottom
-execution. The server is shut down whatever happens.
+execution. The server is shut down whatever happens. That test is marked ``browser``; the
+unmarked ones below check its pieces (the drift rules, the figure preview, the command line)
+without a browser.
 """
 
 from __future__ import annotations
@@ -34,10 +36,8 @@ from jupytext.config import load_jupytext_configuration_file
 from booktools import ROOT
 from booktools import browser_check as bc
 from booktools.drift import check_pair
-from booktools.lab import PREVIEW_KEY, lab_command
+from booktools.lab import GLUE_PREFIX, PREVIEW_KEY, _preview_hook, lab_command
 from booktools.pairs import Pair, read_md
-
-pytestmark = pytest.mark.browser
 
 #: The chapter the reader opens: chapters 1 and 4 execute fastest (about 17 s each here).
 CHAPTER = "chapters/04_linear_regression"
@@ -178,6 +178,7 @@ def _run_all(page, cells) -> None:
     pytest.fail("Run > Run All Cells stayed disabled")
 
 
+@pytest.mark.browser
 def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
@@ -286,3 +287,85 @@ def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
     assert sum("figure preview" in p for p in problems) == n_figures, found
     # The real chapter is untouched.
     assert (ROOT / f"{CHAPTER}.md").read_text(encoding="utf-8") == md_before
+
+
+# -- without a browser: the pieces the session above relies on ----------------------------------
+
+
+def _pair(tmp_path: Path, counts: list[int], preview: bool = False) -> Pair:
+    """A two-cell page whose stored code cells have the given execution counts."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell("a = 1"), nbformat.v4.new_code_cell("b = a + 1")]
+    for cell, n in zip(nb.cells, counts, strict=True):
+        cell.execution_count = n
+    if preview:
+        out = nbformat.v4.new_output(
+            "display_data", data={"image/png": "iVBOR"}, metadata={PREVIEW_KEY: "f"}
+        )
+        nb.cells[1].outputs = [out]
+    md = tmp_path / "page.md"
+    md.write_text(jupytext.writes(nb, fmt="md:myst"), encoding="utf-8")
+    nbformat.write(nb, md.with_suffix(".ipynb"))
+    return Pair(md, md.with_suffix(".ipynb"))
+
+
+def test_drift_accepts_one_top_to_bottom_run(tmp_path: Path):
+    assert check_pair(_pair(tmp_path, [1, 2])) == []
+
+
+def test_drift_names_a_cell_run_out_of_order(tmp_path: Path):
+    (problem,) = check_pair(_pair(tmp_path, [1, 3]))
+    assert "cell 1 ('b = a + 1') ran out of order (execution count 3, expected 2)" in problem
+    assert "make execute NB=" in problem
+
+
+def test_drift_refuses_a_jupyterlab_figure_preview(tmp_path: Path):
+    (problem,) = check_pair(_pair(tmp_path, [1, 2], preview=True))
+    assert "cell 1 ('b = a + 1') holds a JupyterLab figure preview" in problem
+
+
+class _Publisher:
+    def __init__(self):
+        self.published: list[tuple[dict, dict]] = []
+
+    def publish(self, data, metadata=None, **kwargs):
+        self.published.append((data, metadata or {}))
+
+
+def test_a_glued_figure_is_previewed_and_other_output_is_not():
+    shell = type("Shell", (), {"display_pub": _Publisher()})()
+    hook = _preview_hook(shell)
+    figure = {
+        "msg_type": "display_data",
+        "content": {
+            "data": {GLUE_PREFIX + "image/png": "iVBOR", GLUE_PREFIX + "text/plain": "<Figure>"},
+            "metadata": {"scrapbook": {"name": "fig_key", "mime_prefix": GLUE_PREFIX}},
+        },
+    }
+    value = {"msg_type": "display_data", "content": {"data": {GLUE_PREFIX + "text/plain": "'3'"}}}
+    assert hook(figure) is figure  # the glued record itself is sent unchanged
+    assert hook(value) is value
+    ((data, metadata),) = shell.display_pub.published  # one preview, for the figure only
+    assert data["image/png"] == "iVBOR"
+    assert metadata == {PREVIEW_KEY: "fig_key"}
+
+
+def test_lab_command_binds_to_loopback_with_the_project_kernel(tmp_path: Path):
+    argv, env = lab_command(tmp_path, port=12345, token="t0k", open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in argv
+    assert "--ServerApp.port=12345" in argv
+    assert "--IdentityProvider.token=t0k" in argv
+    assert f"--ServerApp.root_dir={tmp_path}" in argv
+    config = Path(env["IPYTHONDIR"]) / "profile_default" / "ipython_kernel_config.py"
+    assert "booktools.lab" in config.read_text()
+    import json
+    import sys
+
+    spec = json.loads((Path(sys.prefix) / "share/jupyter/kernels/python3/kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    assert spec["display_name"] == "Python 3"  # as in every page's header
