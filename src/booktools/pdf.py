@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     html = ROOT / "_build" / "html"
-    if (html / "index.html").exists():
+    if args.out == ROOT / PDF_PATH and (html / "index.html").exists():
         shutil.copyfile(args.out, html / args.out.name)  # the built site links to it
     print(f"PDF written: {args.out} ({n_pages} pages of the book)")
     return 0
