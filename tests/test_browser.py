@@ -7,7 +7,10 @@ tests prove that the checker catches what it claims to; the last test checks the
 from __future__ import annotations
 
 import base64
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,13 +49,14 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
                 "<p>Raw formula: $$x^2$$</p>"
                 '<span class="math">\\(a\\)</span>'
                 '<a href="nope.html">dead</a> <a href="index.html#no-such-id">bad anchor</a>'
+                '<a href="https://github.com/executed-answers/executed-answers">repository</a>'
                 '<script src="https://cdn.example.org/lib.js"></script>'
                 "<script>console.error('planted console error')</script>"
             ),
         },
     )
     shots = tmp_path / "shots"
-    failures = bc.check_site(site, shots, timeout_s=20)
+    failures = bc.check_site(site, shots, timeout_s=20, repository_url="")
     by_page: dict[str, list[str]] = {}
     for f in failures:
         by_page.setdefault(f.page, []).append(f.what)
@@ -68,10 +72,22 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
         "request to another host blocked: https://cdn.example.org/lib.js",
         "console error: planted console error",
         "HTTP 404 for missing.png",
+        "link to https://github.com/executed-answers/executed-answers although no repository",
     ):
         assert expected in found, f"{expected!r} not reported; got:\n{found}"
     assert sorted(p.name for p in shots.glob("*.png")) == ["broken.png", "clean.png", "index.png"]
     assert str(failures[0]).startswith("broken.html: ")
+
+
+def test_repository_links_are_allowed_once_a_repository_is_configured(tmp_path: Path):
+    site = _site(tmp_path, {"index.html": '<a href="https://github.com/o/r">repository</a>'})
+    assert bc.check_site(site, None, timeout_s=20, repository_url="https://github.com/o/r") == []
+    assert "although no repository" in str(bc.check_site(site, None, repository_url="")[0])
+
+
+def test_the_book_names_no_repository_by_default():
+    """The repository URL is one setting, empty until a repository exists."""
+    assert bc.configured_repository() == ""
 
 
 def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
@@ -84,11 +100,50 @@ def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
 
 
 def test_missing_chromium_is_an_error_not_a_skip(monkeypatch):
+    monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setattr(bc, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
     monkeypatch.setattr(bc.shutil, "which", lambda name: None)
     with pytest.raises(bc.BrowserUnavailable, match="apt-get install chromium"):
         bc.find_chromium()
     assert bc.main([str(ROOT / "_build" / "html")]) == 2
+
+
+def _make(target: str, tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """``make target`` with an empty PATH (nothing installed) and the given variables."""
+    args = [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(
+        [shutil.which("make"), "-s", "-C", str(ROOT), target, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(tmp_path)},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "variable", "package"),
+    [("chromium", "CHROMIUM", "chromium"), ("octave", "OCTAVE", "octave")],
+)
+def test_a_missing_tool_without_root_stops_with_one_clear_line(target, variable, package, tmp_path):
+    result = _make(target, tmp_path, CAN_INSTALL="")  # as a user who cannot install
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert result.returncode != 0
+    assert len(errors) == 1, result.stderr
+    assert f"apt-get install {package}" in errors[0]
+    assert f"point {variable}=/path/to/" in errors[0]
+    result = _make(target, tmp_path, **{variable: "/nonexistent/tool"})
+    assert result.returncode != 0
+    assert f"error: {variable}=/nonexistent/tool is not an executable file" in result.stderr
+    result = _make(target, tmp_path, **{variable: sys.executable})  # any executable will do
+    assert result.returncode == 0, result.stderr
+
+
+def test_chromium_can_be_pointed_at(monkeypatch):
+    monkeypatch.setenv("CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(bc.BrowserUnavailable, match="CHROMIUM=/nonexistent/chromium"):
+        bc.find_chromium()
+    monkeypatch.setenv("CHROMIUM", sys.executable)
+    assert bc.find_chromium() == sys.executable
 
 
 def test_every_page_of_the_built_book():

@@ -11,6 +11,8 @@ HTML page, checks that
 * every internal link and cross-reference resolves: the target page exists (no 404) and, for a
   ``#fragment``, the target element exists;
 * the page settles (MathJax finished) within the timeout;
+* no link goes to a code host (GitHub, GitLab, Bitbucket) while ``repository.url`` in
+  ``_config.yml`` is empty: a repository button or link with no repository is a link to nowhere;
 
 and writes a full-page screenshot to ``_build/screenshots/<page>.png``. Each failure names the
 page and what failed. Chromium comes from Debian's package (``/usr/bin/chromium``), driven by
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import os
 import shutil
 import sys
 import threading
@@ -44,6 +47,8 @@ CHROMIUM_ARGS = (
     "--no-first-run",
     "--disable-quic",
 )
+#: Hosts whose links name a repository; allowed only when the book names its repository.
+CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
 #: Seconds a page may take to load and finish typesetting before it fails.
 SETTLE_TIMEOUT_S = 30.0
 
@@ -92,7 +97,12 @@ class BrowserUnavailable(RuntimeError):
 
 
 def find_chromium() -> str:
-    """The path of Debian's Chromium; raise :class:`BrowserUnavailable` naming the fix."""
+    """The Chromium to drive: ``$CHROMIUM`` if set, else Debian's; raise naming the fix."""
+    chosen = os.environ.get("CHROMIUM", "").strip()
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise BrowserUnavailable(f"CHROMIUM={chosen} is not an executable file")
+        return chosen
     for path in CHROMIUM_CANDIDATES:
         if Path(path).exists():
             return path
@@ -100,9 +110,24 @@ def find_chromium() -> str:
     if found:
         return found
     raise BrowserUnavailable(
-        "Chromium is not installed and could not be installed: run `apt-get install chromium` "
-        "(Debian's package) or `make chromium`; the browser test does not skip without it"
+        "Chromium is not installed: run `apt-get install chromium` as root (or `make chromium`), "
+        "or point CHROMIUM=/path at an existing one; the browser test does not skip without it"
     )
+
+
+def configured_repository(root: Path = ROOT) -> str:
+    """``repository.url`` of the book's ``_config.yml`` (empty when unset)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str((config.get("repository") or {}).get("url") or "").strip()
+
+
+def _repository_link(url: str, repository_url: str) -> str | None:
+    host = urlparse(url).netloc.lower().removeprefix("www.")
+    if host in CODE_HOSTS and not repository_url:
+        return f"link to {url[:120]} although no repository is configured (repository.url)"
+    return None
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -167,6 +192,7 @@ def check_site(
     *,
     timeout_s: float = SETTLE_TIMEOUT_S,
     pages: list[str] | None = None,
+    repository_url: str | None = None,
 ) -> list[Failure]:
     """Check every HTML page under ``site``; return the failures (empty when all is well).
 
@@ -180,6 +206,9 @@ def check_site(
         Seconds a page may take to load and settle.
     pages : list of str, optional
         Paths relative to ``site``; default: every ``*.html`` outside ``_static``-like folders.
+    repository_url : str, optional
+        The book's repository; default: ``repository.url`` of ``_config.yml``. When empty, any
+        link to a code host is a failure.
     """
     try:
         from playwright.sync_api import Error as PlaywrightError
@@ -191,6 +220,8 @@ def check_site(
     if not (site / "index.html").exists():
         raise FileNotFoundError(f"{site}/index.html does not exist: build the book first")
     pages = _pages(site) if pages is None else pages
+    if repository_url is None:
+        repository_url = configured_repository()
     failures: list[Failure] = []
     link_cache: dict[str, str | None] = {}
     with serve(site) as base, sync_playwright() as pw:
@@ -243,10 +274,13 @@ def check_site(
                 if not img["alt"]:
                     failures.append(Failure(rel, f"image has no alt text: {img['src']}"))
             for url in sorted(set(info["links"])):
-                if url.startswith(base):
-                    why = _target_ok(site, base, url, link_cache)
-                    if why:
-                        failures.append(Failure(rel, why))
+                why = (
+                    _target_ok(site, base, url, link_cache)
+                    if url.startswith(base)
+                    else _repository_link(url, repository_url)
+                )
+                if why:
+                    failures.append(Failure(rel, why))
             failures.extend(Failure(rel, what) for what in dict.fromkeys(found))
             if screenshots is not None:
                 shot = screenshots / (rel.removesuffix(".html").replace("/", "__") + ".png")

@@ -5,7 +5,11 @@
 * one file of a pair is missing;
 * the ``.md`` and the ``.ipynb`` differ in the number, type, source or tags of their cells
   (someone edited one and did not regenerate the other);
-* a code cell of the ``.ipynb`` has no execution count (nbval would silently skip it).
+* a code cell of the ``.ipynb`` has no execution count (nbval would silently skip it);
+* the ``.ipynb`` is not one top-to-bottom execution: its code cells are not numbered 1, 2, 3, ...
+  in order (a cell was edited and re-run, e.g. in JupyterLab, whose pairing writes the edit to
+  both files), or it holds a figure preview that only ``make lab``'s kernels show. In both cases
+  ``make execute NB=X.md`` stores the checked execution.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from booktools.lab import PREVIEW_KEY
 from booktools.pairs import ROOT, Pair, find_pairs, read_md
 
 #: Cell metadata that changes how a cell is run, checked or rendered.
@@ -52,11 +57,22 @@ def check_pair(pair: Pair) -> list[str]:
                 )
     if md.metadata.get("kernelspec") != nb.metadata.get("kernelspec"):
         problems.append(f"{pair.ipynb}: kernelspec differs from {pair.md.name}")
+    rerun = f"re-execute it with: make execute NB={pair.md}"
+    expected = 1
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and cell.source.strip() and cell.execution_count is None:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        where = f"{pair.ipynb}: cell {i} ({_first_line(cell.source)!r})"
+        if cell.execution_count is None:
+            problems.append(f"{where} was never executed")
+        elif cell.execution_count != expected:
             problems.append(
-                f"{pair.ipynb}: cell {i} ({_first_line(cell.source)!r}) was never executed"
+                f"{where} ran out of order (execution count {cell.execution_count}, expected "
+                f"{expected}): the stored notebook is not one top-to-bottom run; {rerun}"
             )
+        expected += 1
+        if any(PREVIEW_KEY in out.get("metadata", {}) for out in cell.get("outputs", [])):
+            problems.append(f"{where} holds a JupyterLab figure preview; {rerun}")
     return problems
 
 
