@@ -186,6 +186,89 @@ def _local_only(route, request=None, *, host: str, found: list[str]) -> None:
         route.abort()
 
 
+@dataclass(frozen=True)
+class _Site:
+    """What every page check needs to know about the site being checked."""
+
+    root: Path
+    base: str
+    repository_url: str
+    timeout_s: float
+    screenshots: Path | None
+    link_cache: dict[str, str | None]
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.base).netloc
+
+
+def _watch(page, site: _Site) -> list[str]:
+    """Record, while ``page`` loads, what only the browser sees: console and page errors, HTTP
+    errors from the local server, and requests to any other host (blocked)."""
+    found: list[str] = []
+    page.route("**/*", functools.partial(_local_only, host=site.host, found=found))
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            found.append(f"console error: {msg.text[:200]}")
+
+    def on_response(resp) -> None:
+        if resp.status >= 400 and urlparse(resp.url).netloc == site.host:
+            found.append(f"HTTP {resp.status} for {resp.url[len(site.base) :] or '/'}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: found.append(f"page error: {exc}"))
+    page.on("response", on_response)
+    return found
+
+
+def _judge(info: dict, site: _Site) -> list[str]:
+    """What is wrong with a settled page, from what ``_INSPECT_JS`` read off it."""
+    problems: list[str] = []
+    if info["mathSource"] and not info["mathOut"]:
+        problems.append("math is not typeset (no MathJax output elements)")
+    problems += [f"raw math delimiter {delim!r} in the visible text" for delim in info["raw"]]
+    for img in info["images"]:
+        if not img["loaded"]:
+            problems.append(f"image did not load: {img['src']}")
+        if not img["alt"]:
+            problems.append(f"image has no alt text: {img['src']}")
+    for url in sorted(set(info["links"])):
+        why = (
+            _target_ok(site.root, site.base, url, site.link_cache)
+            if url.startswith(site.base)
+            else _repository_link(url, site.repository_url)
+        )
+        if why:
+            problems.append(why)
+    return problems
+
+
+def _check_page(browser, site: _Site, rel: str, error_type: type[Exception]) -> list[Failure]:
+    """Load one page in a fresh browser context, let it settle, and judge it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(site.timeout_s * 1000)
+        found = _watch(page, site)
+        try:
+            page.goto(site.base + rel, wait_until="load")
+            page.wait_for_function(_SETTLE_JS, timeout=site.timeout_s * 1000)
+            page.wait_for_load_state("networkidle", timeout=site.timeout_s * 1000)
+            info = page.evaluate(_INSPECT_JS)
+        except error_type as err:
+            msg = str(err).splitlines()[0]
+            return [Failure(rel, f"did not settle within {site.timeout_s:g} s: {msg}")]
+        problems = _judge(info, site) + list(dict.fromkeys(found))
+        if site.screenshots is not None:
+            shot = site.screenshots / (rel.removesuffix(".html").replace("/", "__") + ".png")
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        return [Failure(rel, what) for what in problems]
+    finally:
+        context.close()
+
+
 def check_site(
     site: Path,
     screenshots: Path | None = None,
@@ -229,64 +312,9 @@ def check_site(
             browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
         except PlaywrightError as err:
             raise BrowserUnavailable(f"Chromium at {chromium} did not start: {err}") from None
-        host = urlparse(base).netloc
+        site_info = _Site(site, base, repository_url, timeout_s, screenshots, link_cache)
         for rel in pages:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(timeout_s * 1000)
-            found: list[str] = []
-
-            page.route("**/*", functools.partial(_local_only, host=host, found=found))
-            page.on(
-                "console",
-                lambda msg, found=found: (
-                    found.append(f"console error: {msg.text[:200]}")
-                    if msg.type == "error"
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda exc, found=found: found.append(f"page error: {exc}"))
-            page.on(
-                "response",
-                lambda resp, found=found: (
-                    found.append(f"HTTP {resp.status} for {resp.url[len(base) :] or '/'}")
-                    if resp.status >= 400 and urlparse(resp.url).netloc == host
-                    else None
-                ),
-            )
-            try:
-                page.goto(base + rel, wait_until="load")
-                page.wait_for_function(_SETTLE_JS, timeout=timeout_s * 1000)
-                page.wait_for_load_state("networkidle", timeout=timeout_s * 1000)
-                info = page.evaluate(_INSPECT_JS)
-            except PlaywrightError as err:
-                msg = str(err).splitlines()[0]
-                failures.append(Failure(rel, f"did not settle within {timeout_s:g} s: {msg}"))
-                context.close()
-                continue
-            if info["mathSource"] and not info["mathOut"]:
-                failures.append(Failure(rel, "math is not typeset (no MathJax output elements)"))
-            for delim in info["raw"]:
-                failures.append(Failure(rel, f"raw math delimiter {delim!r} in the visible text"))
-            for img in info["images"]:
-                if not img["loaded"]:
-                    failures.append(Failure(rel, f"image did not load: {img['src']}"))
-                if not img["alt"]:
-                    failures.append(Failure(rel, f"image has no alt text: {img['src']}"))
-            for url in sorted(set(info["links"])):
-                why = (
-                    _target_ok(site, base, url, link_cache)
-                    if url.startswith(base)
-                    else _repository_link(url, repository_url)
-                )
-                if why:
-                    failures.append(Failure(rel, why))
-            failures.extend(Failure(rel, what) for what in dict.fromkeys(found))
-            if screenshots is not None:
-                shot = screenshots / (rel.removesuffix(".html").replace("/", "__") + ".png")
-                shot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(shot), full_page=True)
-            context.close()
+            failures.extend(_check_page(browser, site_info, rel, PlaywrightError))
         browser.close()
     return failures
 
