@@ -17,6 +17,7 @@ Chapter 3 of the book ("Differential evolution, then SLSQP") uses this module. I
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,14 @@ from helpers._validation import as_real_array
 
 __all__ = [
     "FEASIBILITY_ATOL",
+    "LOCAL_METHODS",
     "ackley",
     "ackley_gradient",
     "ackley_textbook",
     "as_constraint_list",
     "constraint_violation",
     "de_then_polish",
+    "polish_acceptance",
 ]
 
 #: Absolute tolerance on a constraint violation below which a point counts as feasible. Local
@@ -48,25 +51,26 @@ FEASIBILITY_ATOL = 1e-9
 #: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
 ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
 
-_LOCAL_METHODS = (
-    "nelder-mead",
-    "powell",
-    "cg",
-    "bfgs",
-    "newton-cg",
-    "l-bfgs-b",
-    "tnc",
-    "cobyla",
-    "cobyqa",
-    "slsqp",
+#: The ``minimize`` methods :func:`de_then_polish` accepts, spelled exactly as SciPy spells them.
+LOCAL_METHODS = (
+    "Nelder-Mead",
+    "Powell",
+    "CG",
+    "BFGS",
+    "Newton-CG",
+    "L-BFGS-B",
+    "TNC",
+    "COBYLA",
+    "COBYQA",
+    "SLSQP",
     "trust-constr",
 )
 _BOUNDS_METHODS = frozenset(
-    {"nelder-mead", "powell", "l-bfgs-b", "tnc", "cobyla", "cobyqa", "slsqp", "trust-constr"}
+    {"Nelder-Mead", "Powell", "L-BFGS-B", "TNC", "COBYLA", "COBYQA", "SLSQP", "trust-constr"}
 )
-_CONSTRAINT_METHODS = frozenset({"cobyla", "cobyqa", "slsqp", "trust-constr"})
-_GRADIENT_FREE_METHODS = frozenset({"nelder-mead", "powell", "cobyla", "cobyqa"})
-_JAC_REQUIRED_METHODS = frozenset({"newton-cg"})
+_CONSTRAINT_METHODS = frozenset({"COBYLA", "COBYQA", "SLSQP", "trust-constr"})
+_GRADIENT_FREE_METHODS = frozenset({"Nelder-Mead", "Powell", "COBYLA", "COBYQA"})
+_JAC_REQUIRED_METHODS = frozenset({"Newton-CG"})
 
 Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 
@@ -78,7 +82,7 @@ Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 
 def _as_points(x: Any, name: str = "x") -> np.ndarray:
     """``x`` as a finite float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error."""
-    arr = as_real_array(name, x, allow_empty=True, check_finite=False)
+    arr = as_real_array(name, x, allow_empty=True)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
@@ -88,7 +92,7 @@ def _as_points(x: Any, name: str = "x") -> np.ndarray:
         raise ValueError(f"{name} must have at least one coordinate, got shape {arr.shape}")
     # S = 0 columns is allowed: constrained vectorized DE evaluates only its feasible trial points
     # and passes a (d, 0) array when there are none; the answer is then an empty (0,) array.
-    return as_real_array(name, arr, allow_empty=True)
+    return arr
 
 
 def _as_bounds(bounds: Any) -> np.ndarray:
@@ -409,10 +413,12 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
 
 def _scalar_value(fun: Callable[..., Any], x: np.ndarray, vectorized: bool) -> float:
     """``fun`` at one point, as a float (through the ``(d, 1)`` layout if vectorized)."""
-    value = np.asarray(fun(x[:, None]) if vectorized else fun(x), dtype=np.float64)
+    value = np.asarray(fun(x[:, None]) if vectorized else fun(x))
     if value.size != 1:
         layout = "(d, 1) -> (1,)" if vectorized else "(d,) -> scalar"
         raise ValueError(f"fun must map {layout}, got an output of shape {value.shape}")
+    if value.dtype.kind not in "iuf":
+        raise TypeError(f"fun must return a real number, got dtype {value.dtype}")
     return float(value.reshape(-1)[0])
 
 
@@ -423,6 +429,182 @@ def _bind_args(f: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[np.nda
         return f(x, *args)
 
     return bound
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The validated inputs of :func:`de_then_polish`."""
+
+    fun: Callable[..., Any]
+    jac: Callable[..., Any] | None
+    box: np.ndarray  # (d, 2) finite (low, high) pairs
+    constraints: list[NonlinearConstraint | LinearConstraint | Bounds]
+    method: str  # as SciPy spells it
+    local_options: dict[str, Any]
+    vectorized: bool
+    de_options: dict[str, Any]
+
+    @property
+    def d(self) -> int:
+        return self.box.shape[0]
+
+
+def _check_method(local_method: Any, constraints: list[Any], jac: Any) -> str:
+    """``local_method`` as SciPy spells it, checked against the constraints and ``jac``."""
+    if not isinstance(local_method, str):
+        raise TypeError(f"local_method must be a string, got {type(local_method).__name__}")
+    if local_method not in LOCAL_METHODS:
+        spelled = {m.lower(): m for m in LOCAL_METHODS}.get(local_method.lower())
+        hint = f" (did you mean {spelled!r}?)" if spelled else ""
+        raise ValueError(
+            f"local_method must be one of {', '.join(LOCAL_METHODS)}, spelled as SciPy spells "
+            f"it, got {local_method!r}{hint}"
+        )
+    method = local_method
+    if constraints and method not in _CONSTRAINT_METHODS:
+        raise ValueError(
+            f"local_method {method!r} cannot handle constraints; use SLSQP, COBYLA, "
+            "COBYQA or trust-constr"
+        )
+    if jac is not None and not callable(jac):
+        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
+    if jac is not None and method in _GRADIENT_FREE_METHODS:
+        raise ValueError(f"jac is given, but local_method {method!r} does not use it")
+    if jac is None and method in _JAC_REQUIRED_METHODS:
+        raise ValueError(f"local_method {method!r} needs jac")
+    return method
+
+
+def _checked_problem(
+    fun: Any,
+    bounds: Any,
+    constraints: Any,
+    local_method: Any,
+    jac: Any,
+    local_options: Any,
+    rng: Any,
+    vectorized: Any,
+    de_kwargs: dict[str, Any],
+) -> _Problem:
+    """Every argument of :func:`de_then_polish` checked, or a named error."""
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    box = _as_bounds(bounds)
+    cons = as_constraint_list(constraints)
+    method = _check_method(local_method, cons, jac)
+    if local_options is not None and not isinstance(local_options, Mapping):
+        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    args = de_kwargs.pop("args", ())
+    args = tuple(args) if isinstance(args, list | tuple) else (args,)
+    if args:  # bind them once, so that DE, the local method and the re-evaluation agree
+        fun = _bind_args(fun, args)
+        jac = None if jac is None else _bind_args(jac, args)
+    if de_kwargs.get("x0") is not None:
+        x0 = _as_points(de_kwargs["x0"], "x0")
+        if x0.shape != (box.shape[0],):
+            raise ValueError(
+                f"x0 must have shape ({box.shape[0]},) to match bounds, got shape {x0.shape}"
+            )
+    de_options = {"polish": False, **de_kwargs}
+    if vectorized:
+        de_options.setdefault("updating", "deferred")
+    if rng is not None:  # left out otherwise, so that a legacy ``seed=`` in de_kwargs still works
+        de_options["rng"] = rng
+    return _Problem(
+        fun=fun,
+        jac=jac,
+        box=box,
+        constraints=cons,
+        method=method,
+        local_options=dict(local_options or {}),
+        vectorized=vectorized,
+        de_options=de_options,
+    )
+
+
+def _run_de(problem: _Problem) -> OptimizeResult:
+    """Stage 1: differential evolution over the box, with the constraints."""
+    return differential_evolution(
+        problem.fun,
+        problem.box,
+        constraints=problem.constraints,
+        vectorized=problem.vectorized,
+        **problem.de_options,
+    )
+
+
+def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
+    """Stage 2: ``minimize`` from ``x_start``, with the same bounds and constraints."""
+    fun = problem.fun
+    if problem.vectorized:
+
+        def fun(x: np.ndarray) -> float:  # the local method passes one point (d,)
+            return _scalar_value(problem.fun, np.asarray(x, dtype=np.float64), True)
+
+    kwargs: dict[str, Any] = {"options": dict(problem.local_options)}
+    if problem.method in _BOUNDS_METHODS:
+        kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
+    if problem.constraints:
+        kwargs["constraints"] = problem.constraints
+    if problem.jac is not None:
+        g0 = np.asarray(problem.jac(x_start.copy()))
+        if g0.shape != (problem.d,) or g0.dtype.kind not in "iuf" or not np.isfinite(g0).all():
+            raise ValueError(
+                f"jac must return a finite real array of shape ({problem.d},), got shape "
+                f"{g0.shape} (dtype {g0.dtype}) at DE's point"
+            )
+        kwargs["jac"] = problem.jac
+    return minimize(fun, x_start.copy(), method=problem.method, **kwargs)
+
+
+def polish_acceptance(
+    f_de: float, maxcv_de: float, f_local: float, local_in_box: bool, maxcv_local: float
+) -> tuple[bool, str]:
+    """The rule by which :func:`de_then_polish` keeps the local point or DE's.
+
+    The local point is accepted only if its value ``f_local`` (``fun`` re-evaluated there, not
+    the value the local method reports) is finite, it lies inside the bounds, it violates no
+    constraint by more than :data:`FEASIBILITY_ATOL`, and either DE's point is infeasible or
+    ``f_local < f_de``. SciPy's own polish (``differential_evolution(polish=...)``) instead
+    compares the *reported* value, requires ``result.success``, and checks the bounds but not
+    the constraints.
+
+    Parameters
+    ----------
+    f_de, maxcv_de : float
+        DE's value and constraint violation.
+    f_local : float
+        ``fun`` at the local point (``inf`` if it could not be evaluated).
+    local_in_box : bool
+        Whether the local point satisfies the bounds.
+    maxcv_local : float
+        The constraint violation at the local point.
+
+    Returns
+    -------
+    accept : bool
+        Keep the local point.
+    why : str
+        The reason, in words (no numbers).
+
+    Examples
+    --------
+    >>> polish_acceptance(1.0, 0.0, 0.5, True, 0.0)
+    (True, 'the local point has a lower value')
+    >>> polish_acceptance(0.0, 0.0, 1e-9, True, 0.0)
+    (False, 'the local point is not lower than the DE point')
+    """
+    if not np.isfinite(f_local):
+        return False, "fun is not finite at the local point"
+    if not local_in_box:
+        return False, "the local point leaves the bounds"
+    if maxcv_local > FEASIBILITY_ATOL:
+        return False, "the local point violates a constraint"
+    if maxcv_de > FEASIBILITY_ATOL:
+        return True, "the DE point is infeasible and the local point is feasible"
+    if f_local < f_de:
+        return True, "the local point has a lower value"
+    return False, "the local point is not lower than the DE point"
 
 
 def de_then_polish(
@@ -439,15 +621,12 @@ def de_then_polish(
 ) -> OptimizeResult:
     """Differential evolution, then a local method from DE's best point, never worse than DE.
 
-    DE (``scipy.optimize.differential_evolution``, run with ``polish=False`` unless
-    ``de_kwargs`` says otherwise) explores the box; ``scipy.optimize.minimize`` with
-    ``local_method`` then starts from DE's best point, with the same bounds and constraints.
-    The local point is accepted only if, re-evaluated by ``fun`` itself (a solver's reported
-    ``fun`` can disagree with ``fun(x)``), it is finite and strictly lower than DE's value, lies
-    inside the bounds, and violates no constraint by more than :data:`FEASIBILITY_ATOL`.
-    Otherwise DE's point is kept. So ``result.fun <= result.de.fun`` whenever DE's point is
-    feasible. If DE's point is infeasible, a feasible local point is accepted whatever its value
-    (comparing with an infeasible value is meaningless).
+    DE (``scipy.optimize.differential_evolution`` with ``polish=False``) explores the box;
+    ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
+    same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
+    local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
+    to :data:`FEASIBILITY_ATOL`, and strictly lower than DE's (or DE's point is infeasible). So
+    ``result.fun <= result.de.fun`` whenever DE's point is feasible.
 
     Parameters
     ----------
@@ -462,9 +641,10 @@ def de_then_polish(
         (converted). With ``vectorized=True`` their functions receive ``(d, S)`` arrays in DE
         and must return ``(m, S)``.
     local_method : str, optional
-        A ``minimize`` method: one of ``'SLSQP'`` (default), ``'COBYLA'``, ``'COBYQA'``,
-        ``'trust-constr'`` (these handle constraints), ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``,
-        ``'Nelder-Mead'`` (these handle bounds only), ``'BFGS'``, ``'CG'``, ``'Newton-CG'``.
+        A ``minimize`` method, spelled exactly as SciPy does: ``'SLSQP'`` (default),
+        ``'COBYLA'``, ``'COBYQA'``, ``'trust-constr'`` (these handle constraints),
+        ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``, ``'Nelder-Mead'`` (bounds only), ``'BFGS'``,
+        ``'CG'``, ``'Newton-CG'``.
     jac : callable, optional
         ``jac(x) -> (d,)`` gradient for a gradient-based local method (e.g.
         :func:`ackley_gradient`); default: the method's finite differences.
@@ -488,7 +668,7 @@ def de_then_polish(
         constraint violation at ``x``; ``nfev`` : int, DE's plus the local method's count plus
         the re-evaluation (with ``vectorized=True`` DE counts *calls*, not points);
         ``success`` : bool, ``x`` is feasible and DE or the accepted local method succeeded;
-        ``message`` : str, what was kept and why.
+        ``message`` : str, which point was kept and why (no numbers).
 
     Raises
     ------
@@ -506,106 +686,29 @@ def de_then_polish(
     >>> bool(res.fun <= res.de.fun)
     True
     """
-    if not callable(fun):
-        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
-    box = _as_bounds(bounds)
-    d = box.shape[0]
-    lower, upper = box[:, 0], box[:, 1]
-    cons = as_constraint_list(constraints)
-    if not isinstance(local_method, str):
-        raise TypeError(f"local_method must be a string, got {type(local_method).__name__}")
-    method = local_method.lower()
-    if method not in _LOCAL_METHODS:
-        raise ValueError(
-            f"local_method must be one of {', '.join(_LOCAL_METHODS)} (any case), "
-            f"got {local_method!r}"
-        )
-    if cons and method not in _CONSTRAINT_METHODS:
-        raise ValueError(
-            f"local_method {local_method!r} cannot handle constraints; use SLSQP, COBYLA, "
-            "COBYQA or trust-constr"
-        )
-    if jac is not None and not callable(jac):
-        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
-    if jac is not None and method in _GRADIENT_FREE_METHODS:
-        raise ValueError(f"jac is given, but local_method {local_method!r} does not use it")
-    if jac is None and method in _JAC_REQUIRED_METHODS:
-        raise ValueError(f"local_method {local_method!r} needs jac")
-    if local_options is not None and not isinstance(local_options, Mapping):
-        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
-    args = de_kwargs.pop("args", ())
-    args = tuple(args) if isinstance(args, list | tuple) else (args,)
-    if args:  # bind them once, so that DE, the local method and the re-evaluation agree
-        fun = _bind_args(fun, args)
-        jac = None if jac is None else _bind_args(jac, args)
-    if "x0" in de_kwargs and de_kwargs["x0"] is not None:
-        x0 = _as_points(de_kwargs["x0"], "x0")
-        if x0.shape != (d,):
-            raise ValueError(f"x0 must have shape ({d},) to match bounds, got shape {x0.shape}")
-
-    options = {"polish": False, **de_kwargs}
-    if vectorized:
-        options.setdefault("updating", "deferred")
-    if rng is not None:  # left out otherwise, so that a legacy ``seed=`` in de_kwargs still works
-        options["rng"] = rng
-    de = differential_evolution(fun, box, constraints=cons, vectorized=vectorized, **options)
+    problem = _checked_problem(
+        fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
+    )
+    de = _run_de(problem)
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
-    maxcv_de = constraint_violation(cons, x_de)
+    maxcv_de = constraint_violation(problem.constraints, x_de)
 
-    if vectorized:
-
-        def local_fun(x: np.ndarray) -> float:
-            return _scalar_value(fun, np.asarray(x, dtype=np.float64), True)
-
-    else:
-        local_fun = fun
-
-    local_kwargs: dict[str, Any] = {"options": dict(local_options or {})}
-    if method in _BOUNDS_METHODS:
-        local_kwargs["bounds"] = Bounds(lower, upper)
-    if cons:
-        local_kwargs["constraints"] = cons
-    if jac is not None:
-        g0 = np.asarray(jac(x_de.copy()), dtype=np.float64)
-        if g0.shape != (d,) or not np.isfinite(g0).all():
-            raise ValueError(
-                f"jac must return a finite array of shape ({d},), got shape {g0.shape} "
-                f"at DE's point"
-            )
-        local_kwargs["jac"] = jac
-    local = minimize(local_fun, x_de.copy(), method=local_method, **local_kwargs)
-
+    local = _run_local(problem, x_de)
     x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
     evaluated = bool(np.isfinite(x_loc).all())
-    f_loc = _scalar_value(fun, x_loc, vectorized) if evaluated else np.inf
-    in_box = bool(np.all(lower <= x_loc) and np.all(x_loc <= upper))
-    maxcv_loc = constraint_violation(cons, x_loc) if in_box else np.inf
-    de_feasible = maxcv_de <= FEASIBILITY_ATOL
-    name = local_method
+    f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
+    in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
+    maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
 
-    if not np.isfinite(f_loc):
-        accept, why = False, f"{name} returned a point where fun is not finite"
-    elif not in_box:
-        accept, why = False, f"{name} left the bounds"
-    elif maxcv_loc > FEASIBILITY_ATOL:
-        accept, why = False, f"{name} violates a constraint by {maxcv_loc:.3g}"
-    elif not de_feasible:
-        accept, why = True, f"DE's point is infeasible (violation {maxcv_de:.3g}); {name}'s is not"
-    elif f_loc < f_de:
-        accept, why = True, f"{name} improved fun from {f_de:.6g} to {f_loc:.6g}"
-    else:
-        accept, why = False, f"{name} did not improve on DE: fun(x) = {f_loc:.6g} >= {f_de:.6g}"
-
+    accept, why = polish_acceptance(f_de, maxcv_de, f_loc, in_box, maxcv_loc)
     if accept:
         x, f, maxcv = x_loc, f_loc, maxcv_loc
-        message = f"kept the {name} point: {why}"
+        message = f"kept the {problem.method} point: {why}"
     else:
         x, f, maxcv = x_de, f_de, maxcv_de
         message = f"kept DE's point: {why}"
     feasible = maxcv <= FEASIBILITY_ATOL
-    success = bool(feasible and (de.success or (accept and local.success)))
-    nfev = int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated)
     return OptimizeResult(
         x=x.copy(),
         fun=f,
@@ -613,7 +716,7 @@ def de_then_polish(
         local=local,
         polished=accept,
         maxcv=maxcv,
-        nfev=nfev,
-        success=success,
+        nfev=int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated),
+        success=bool(feasible and (de.success or (accept and local.success))),
         message=message,
     )
