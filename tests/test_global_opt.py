@@ -483,11 +483,11 @@ def test_bad_local_results_are_rejected(x_local, reported, why):
         ([(-1, 1, 2)], ValueError, r"bounds must have shape \(d, 2\).*got shape \(1, 3\)"),
         ([(-1,), (0,)], ValueError, r"got shape \(2, 1\)"),
         ([], ValueError, r"got shape \(0,\)"),
-        ([(-1, 1), (0,)], ValueError, r"sequence of \(low, high\) pairs"),
+        ([(-1, 1), (0,)], TypeError, r"bounds must be a real numeric array"),
         ([(-1, np.nan)], ValueError, r"bounds must be finite"),
         ([(-np.inf, 1)], ValueError, r"bounds must be finite"),
         ([(0, 1), (2, 1)], ValueError, r"bounds\[1\] has low > high: \(2.0, 1.0\)"),
-        ([("a", "b")], TypeError, r"bounds must be numeric.*dtype <U1"),
+        ([("a", "b")], TypeError, r"bounds must be a real numeric array.*dtype <U1"),
         (
             Bounds(np.zeros((2, 2)), 1.0),
             ValueError,

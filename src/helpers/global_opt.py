@@ -30,7 +30,7 @@ from scipy.optimize import (
     minimize,
 )
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "FEASIBILITY_ATOL",
@@ -47,6 +47,11 @@ __all__ = [
 #: Absolute tolerance on a constraint violation below which a point counts as feasible. Local
 #: solvers such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
 FEASIBILITY_ATOL = 1e-9
+
+#: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
+#: exactly ``0`` and ``cos(2 pi x)`` is exactly ``1``; they are replaced by ``0`` before ``pi x``
+#: is formed (which would be meaningless, and overflows above about ``5.7e307``).
+_INTEGER_ONLY = 2.0**52
 
 #: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
 ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
@@ -106,14 +111,7 @@ def _as_bounds(bounds: Any) -> np.ndarray:
             )
         arr = np.column_stack([lb, ub])
     else:
-        try:
-            arr = np.asarray(bounds)
-        except ValueError as err:  # ragged pairs such as [(0, 1), (0,)]
-            raise ValueError(
-                f"bounds must be a sequence of (low, high) pairs, one per variable: {err}"
-            ) from None
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"bounds must be numeric (low, high) pairs, got dtype {arr.dtype}")
+        arr = as_real_array("bounds", bounds, allow_empty=True, check_finite=False)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
         raise ValueError(
             f"bounds must have shape (d, 2), one (low, high) pair per variable, got shape "
@@ -131,12 +129,31 @@ def _as_bounds(bounds: Any) -> np.ndarray:
         raise ValueError(
             f"bounds[{i}] has low > high: ({arr[i, 0]}, {arr[i, 1]}); each pair is (low, high)"
         )
+    with np.errstate(over="ignore"):  # DE scales by high - low and centres on (low + high) / 2
+        wide = ~np.isfinite(arr[:, 1] - arr[:, 0]) | ~np.isfinite(arr[:, 1] + arr[:, 0])
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise ValueError(
+            f"bounds[{i}] = ({arr[i, 0]}, {arr[i, 1]}) overflows float64 in differential "
+            f"evolution's scaling; the supported range is |high - low| <= "
+            f"{np.finfo(np.float64).max:.4g} and |high + low| <= {np.finfo(np.float64).max:.4g}"
+        )
     return arr
 
 
 # --------------------------------------------------------------------------------------------
 # The Ackley function
 # --------------------------------------------------------------------------------------------
+
+
+def _periodic_part(x: np.ndarray) -> np.ndarray:
+    """``x`` with every entry of magnitude ``>= 2**52`` (an integer) replaced by ``0``.
+
+    ``sin(pi x)``, ``sin(2 pi x)`` and ``cos(2 pi x)`` are unchanged by it, exactly, and
+    ``pi x`` can no longer overflow. Returns ``x`` itself when nothing needs replacing.
+    """
+    big = np.abs(x) >= _INTEGER_ONLY
+    return np.where(big, 0.0, x) if big.any() else x
 
 
 def _ackley_columns(x: np.ndarray) -> np.ndarray:
@@ -154,7 +171,7 @@ def _ackley_columns(x: np.ndarray) -> np.ndarray:
     scale = np.max(np.abs(x), axis=0)
     y = x / np.where(scale == 0.0, 1.0, scale)
     r = scale * np.sqrt(np.sum(y * y, axis=0) / d)
-    s = np.sum(np.sin(np.pi * x) ** 2, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
+    s = np.sum(np.sin(np.pi * _periodic_part(x)) ** 2, axis=0) / d  # (1 - mean cos(2 pi x)) / 2
     # 20 (1 - e^{-0.2 r}) + e (1 - e^{-2 s}): two non-negative terms, no cancellation.
     return -ACKLEY_A * np.expm1(-ACKLEY_B * r) - np.e * np.expm1(-2.0 * s)
 
@@ -174,9 +191,10 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     ----------
     x : (d,) or (d, S) array
         One point, or ``S`` points stored as columns (the layout that
-        ``differential_evolution(..., vectorized=True)`` passes). Integers are converted to
-        float64. ``S = 0`` is allowed and gives an empty result: constrained vectorized DE passes
-        ``(d, 0)`` when none of its trial points is feasible.
+        ``differential_evolution(..., vectorized=True)`` passes). Any finite value of float64's
+        range is handled. Integer and float32 inputs are computed in float64 (the dtype rule of
+        every function in this module). ``S = 0`` is allowed and gives an empty result:
+        constrained vectorized DE passes ``(d, 0)`` when none of its trial points is feasible.
 
     Returns
     -------
@@ -231,8 +249,9 @@ def ackley_textbook(x: np.ndarray) -> float | np.ndarray:
     arr = _as_points(x)
     cols = arr[:, None] if arr.ndim == 1 else arr
     d = cols.shape[0]
-    r = np.sqrt(np.sum(cols**2, axis=0) / d)
-    mean_cos = np.sum(np.cos(ACKLEY_C * cols), axis=0) / d
+    with np.errstate(over="ignore"):  # |x| > 1.3e154: r = inf, and exp(-0.2 r) = 0 is right
+        r = np.sqrt(np.sum(cols**2, axis=0) / d)
+    mean_cos = np.sum(np.cos(ACKLEY_C * _periodic_part(cols)), axis=0) / d
     f = ACKLEY_A + np.e - ACKLEY_A * np.exp(-ACKLEY_B * r) - np.exp(mean_cos)
     return float(f[0]) if arr.ndim == 1 else f
 
@@ -277,10 +296,11 @@ def ackley_gradient(x: np.ndarray) -> np.ndarray:
     y = cols / np.where(at_kink, 1.0, scale)  # (d, S), entries in [-1, 1]
     norm_y = np.sqrt(np.sum(y * y, axis=0))  # (S,) >= 1 away from the kink
     unit = y / np.where(at_kink, 1.0, norm_y)  # (d, S) x / |x|, zero column at the kink
-    r = scale * norm_y / np.sqrt(d)  # (S,) root-mean-square radius
-    s = np.sum(np.sin(np.pi * cols) ** 2, axis=0) / d  # (S,)
+    r = scale * (norm_y / np.sqrt(d))  # (S,) root-mean-square radius, <= max |x_i|
+    reduced = _periodic_part(cols)  # no overflow in pi x, 2 pi x
+    s = np.sum(np.sin(np.pi * reduced) ** 2, axis=0) / d  # (S,)
     radial = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit  # (d, S)
-    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * cols)  # (d, S)
+    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * reduced)  # (d, S)
     g = radial + periodic
     return g[:, 0] if arr.ndim == 1 else g
 
@@ -363,10 +383,11 @@ def as_constraint_list(constraints: Any) -> list[NonlinearConstraint | LinearCon
 def _violation(values: np.ndarray, lb: Any, ub: Any) -> float:
     """The largest amount by which ``values`` leave ``[lb, ub]`` (0 inside)."""
     v = np.atleast_1d(np.asarray(values, dtype=np.float64)).reshape(-1)
-    if not np.isfinite(v).all():
+    if np.isnan(v).any():
         return np.inf
-    below = np.asarray(lb, dtype=np.float64) - v
-    above = v - np.asarray(ub, dtype=np.float64)
+    lb, ub = np.asarray(lb, dtype=np.float64), np.asarray(ub, dtype=np.float64)
+    below = np.where(v < lb, lb - v, 0.0)  # -inf >= -inf counts as satisfied
+    above = np.where(v > ub, v - ub, 0.0)
     return float(max(np.max(below), np.max(above), 0.0))
 
 
@@ -384,7 +405,8 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
     -------
     float
         ``max(0, lb - c(x), c(x) - ub)`` over every component of every constraint: ``0.0`` for a
-        feasible point (and when there are no constraints), ``inf`` if a constraint is not finite.
+        feasible point (and when there are no constraints), ``inf`` if a constraint's value is
+        not finite (including a value that overflows float64).
 
     Raises
     ------
@@ -395,15 +417,21 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
     if point.ndim != 1:
         raise ValueError(f"x must be one point of shape (d,), got shape {point.shape}")
     worst = 0.0
-    for c in as_constraint_list(constraints):
-        if isinstance(c, NonlinearConstraint):
-            values = c.fun(point)
-        elif isinstance(c, LinearConstraint):
-            values = np.asarray(c.A @ point)  # A may be sparse
-        else:  # Bounds used as a constraint
-            values = point
-        worst = max(worst, _violation(values, c.lb, c.ub))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflowing values count as inf
+        for c in as_constraint_list(constraints):
+            worst = max(worst, _one_violation(c, point))
     return worst
+
+
+def _one_violation(c: NonlinearConstraint | LinearConstraint | Bounds, point: np.ndarray) -> float:
+    """The violation of one constraint object at ``point``."""
+    if isinstance(c, NonlinearConstraint):
+        values = c.fun(point)
+    elif isinstance(c, LinearConstraint):
+        values = np.asarray(c.A @ point)  # A may be sparse
+    else:  # Bounds used as a constraint
+        values = point
+    return _violation(values, c.lb, c.ub)
 
 
 # --------------------------------------------------------------------------------------------
@@ -494,22 +522,22 @@ def _checked_problem(
     method = _check_method(local_method, cons, jac)
     if local_options is not None and not isinstance(local_options, Mapping):
         raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    if not isinstance(vectorized, bool | np.bool_):
+        raise TypeError(f"vectorized must be True or False, got {type(vectorized).__name__}")
     args = de_kwargs.pop("args", ())
-    args = tuple(args) if isinstance(args, list | tuple) else (args,)
+    if not isinstance(args, tuple | list):
+        raise TypeError(
+            "args must be a tuple of extra arguments (args=(a, b) calls fun(x, a, b)), got "
+            f"{type(args).__name__}; write args=(value,) for one argument"
+        )
     if args:  # bind them once, so that DE, the local method and the re-evaluation agree
-        fun = _bind_args(fun, args)
-        jac = None if jac is None else _bind_args(jac, args)
-    if de_kwargs.get("x0") is not None:
-        x0 = _as_points(de_kwargs["x0"], "x0")
-        if x0.shape != (box.shape[0],):
-            raise ValueError(
-                f"x0 must have shape ({box.shape[0]},) to match bounds, got shape {x0.shape}"
-            )
-    de_options = {"polish": False, **de_kwargs}
+        fun = _bind_args(fun, tuple(args))
+        jac = None if jac is None else _bind_args(jac, tuple(args))
+    de_options = _checked_de_options(de_kwargs, box.shape[0])
     if vectorized:
         de_options.setdefault("updating", "deferred")
-    if rng is not None:  # left out otherwise, so that a legacy ``seed=`` in de_kwargs still works
-        de_options["rng"] = rng
+    if rng is not None or "seed" not in de_options:  # a legacy ``seed=`` still works
+        de_options["rng"] = as_rng("rng", rng)
     return _Problem(
         fun=fun,
         jac=jac,
@@ -522,15 +550,59 @@ def _checked_problem(
     )
 
 
+def _checked_de_options(de_kwargs: Mapping[str, Any], d: int) -> dict[str, Any]:
+    """The keywords for ``differential_evolution``: the common ones checked, by name."""
+    options = dict(de_kwargs)
+    checks = {
+        "maxiter": {"integer": True, "low": 0},
+        "popsize": {"integer": True, "low": 1},
+        "tol": {"low": 0},
+        "atol": {"low": 0},
+        "recombination": {"low": 0, "high": 1},
+    }
+    for name, limits in checks.items():
+        if name in options:
+            options[name] = as_scalar(name, options[name], **limits)
+    if "mutation" in options:
+        mutation = options["mutation"]
+        if isinstance(mutation, tuple | list):
+            if len(mutation) != 2:
+                raise ValueError(f"mutation must be a number or a pair (low, high), got {mutation}")
+            options["mutation"] = tuple(
+                as_scalar("mutation", m, low=0, high=2, high_open=True) for m in mutation
+            )
+        else:
+            options["mutation"] = as_scalar("mutation", mutation, low=0, high=2, high_open=True)
+    if options.get("updating", "immediate") not in ("immediate", "deferred"):
+        raise ValueError(f"updating must be 'immediate' or 'deferred', got {options['updating']!r}")
+    if not isinstance(options.setdefault("polish", False), bool):
+        raise TypeError(
+            f"polish must be True or False (the local stage is de_then_polish's own), got "
+            f"{type(options['polish']).__name__}"
+        )
+    if options.get("x0") is not None:
+        x0 = _as_points(options["x0"], "x0")
+        if x0.shape != (d,):
+            raise ValueError(f"x0 must have shape ({d},) to match bounds, got shape {x0.shape}")
+        options["x0"] = x0.copy()
+    return options
+
+
 def _run_de(problem: _Problem) -> OptimizeResult:
     """Stage 1: differential evolution over the box, with the constraints."""
-    return differential_evolution(
-        problem.fun,
-        problem.box,
-        constraints=problem.constraints,
-        vectorized=problem.vectorized,
-        **problem.de_options,
-    )
+    try:
+        return differential_evolution(
+            problem.fun,
+            problem.box,
+            constraints=problem.constraints,
+            vectorized=problem.vectorized,
+            **problem.de_options,
+        )
+    except (RuntimeError, TypeError, ValueError):
+        # SciPy's message about a bad objective speaks of map-like callables: if fun is at
+        # fault, say so by name (one evaluation, at the centre of the box)
+        _scalar_value(problem.fun, problem.box.mean(axis=1), problem.vectorized)
+        raise
 
 
 def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
@@ -544,8 +616,11 @@ def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
     kwargs: dict[str, Any] = {"options": dict(problem.local_options)}
     if problem.method in _BOUNDS_METHODS:
         kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
-    if problem.constraints:
-        kwargs["constraints"] = problem.constraints
+    if problem.constraints:  # minimize takes Bounds only as bounds, not as a constraint
+        kwargs["constraints"] = [
+            LinearConstraint(np.eye(problem.d), c.lb, c.ub) if isinstance(c, Bounds) else c
+            for c in problem.constraints
+        ]
     if problem.jac is not None:
         g0 = np.asarray(problem.jac(x_start.copy()))
         if g0.shape != (problem.d,) or g0.dtype.kind not in "iuf" or not np.isfinite(g0).all():
@@ -555,6 +630,13 @@ def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
             )
         kwargs["jac"] = problem.jac
     return minimize(fun, x_start.copy(), method=problem.method, **kwargs)
+
+
+def _real_or_inf(name: str, value: Any, low: float | None = None) -> float:
+    """``as_scalar``, but ``+inf`` (a value that could not be computed) is allowed too."""
+    if isinstance(value, float | np.floating) and value == np.inf:
+        return np.inf
+    return as_scalar(name, value, low=low)
 
 
 def polish_acceptance(
@@ -571,14 +653,16 @@ def polish_acceptance(
 
     Parameters
     ----------
-    f_de, maxcv_de : float
-        DE's value and constraint violation.
+    f_de : float
+        DE's value (``inf`` if DE found no feasible point).
+    maxcv_de : float
+        DE's constraint violation, ``>= 0`` (``inf`` allowed).
     f_local : float
         ``fun`` at the local point (``inf`` if it could not be evaluated).
     local_in_box : bool
         Whether the local point satisfies the bounds.
     maxcv_local : float
-        The constraint violation at the local point.
+        The constraint violation at the local point, ``>= 0`` (``inf`` allowed).
 
     Returns
     -------
@@ -587,6 +671,13 @@ def polish_acceptance(
     why : str
         The reason, in words (no numbers).
 
+    Raises
+    ------
+    TypeError
+        If a value is not a real number, or ``local_in_box`` is not a bool.
+    ValueError
+        If a value is NaN or ``-inf``, or a violation is negative.
+
     Examples
     --------
     >>> polish_acceptance(1.0, 0.0, 0.5, True, 0.0)
@@ -594,6 +685,12 @@ def polish_acceptance(
     >>> polish_acceptance(0.0, 0.0, 1e-9, True, 0.0)
     (False, 'the local point is not lower than the DE point')
     """
+    f_de = _real_or_inf("f_de", f_de)
+    maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
+    f_local = _real_or_inf("f_local", f_local)
+    maxcv_local = _real_or_inf("maxcv_local", maxcv_local, low=0)
+    if not isinstance(local_in_box, bool | np.bool_):
+        raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
     if not np.isfinite(f_local):
         return False, "fun is not finite at the local point"
     if not local_in_box:
@@ -638,8 +735,9 @@ def de_then_polish(
         ``d`` finite pairs, ``low <= high``: DE's search box, and bounds for the local method.
     constraints : constraint, dict, or sequence of them, optional
         ``NonlinearConstraint``, ``LinearConstraint``, ``Bounds`` or old-style dicts
-        (converted). With ``vectorized=True`` their functions receive ``(d, S)`` arrays in DE
-        and must return ``(m, S)``.
+        (converted; a ``Bounds`` constraint reaches the local method as the equivalent
+        ``LinearConstraint``). With ``vectorized=True`` their functions receive ``(d, S)``
+        arrays in DE and must return ``(m, S)``.
     local_method : str, optional
         A ``minimize`` method, spelled exactly as SciPy does: ``'SLSQP'`` (default),
         ``'COBYLA'``, ``'COBYQA'``, ``'trust-constr'`` (these handle constraints),
@@ -650,8 +748,8 @@ def de_then_polish(
         :func:`ackley_gradient`); default: the method's finite differences.
     local_options : mapping, optional
         ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP).
-    rng : int or numpy.random.Generator, optional
-        Seed or generator for DE; the same ``rng`` gives the same result.
+    rng : None, int >= 0 or numpy.random.Generator, optional
+        Seed or generator for DE; the same seed gives the same result.
     vectorized : bool, optional
         Evaluate DE's whole trial population in one call ``fun(X)``, ``X`` of shape ``(d, S)``.
         DE's ``updating`` then defaults to ``'deferred'`` (which vectorization requires).
@@ -673,12 +771,16 @@ def de_then_polish(
     Raises
     ------
     TypeError
-        If ``fun`` or ``jac`` is not callable, or ``bounds``/``constraints`` have the wrong type.
+        If ``fun`` or ``jac`` is not callable; ``bounds``, ``constraints``, ``local_options``,
+        ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a checked DE keyword
+        (``maxiter``, ``popsize``, ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``,
+        ``polish``) has the wrong type.
     ValueError
-        If ``bounds`` is not ``(d, 2)`` with finite ``low <= high``, the method is unknown or
-        cannot handle the given constraints, ``jac`` is given to a gradient-free method or
-        returns the wrong shape, or ``fun`` returns an output of the wrong shape (a local point
-        where ``fun`` is not finite is rejected, not raised).
+        If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
+        float64's range; the method is not spelled as SciPy spells it or cannot handle the given
+        constraints; ``jac`` is given to a gradient-free method or returns the wrong shape;
+        ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range.
+        A local point where ``fun`` is not finite is rejected, not raised.
 
     Examples
     --------
