@@ -16,6 +16,7 @@ Chapter 3 of the book ("Differential evolution, then SLSQP") uses this module. I
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,15 @@ FEASIBILITY_ATOL = 1e-9
 #: is formed (which would be meaningless, and overflows above about ``5.7e307``).
 _INTEGER_ONLY = 2.0**52
 
+#: Where the plain ``r = sqrt(sum(x**2) / d)`` is accurate: no square overflows and the largest
+#: does not underflow. Points with ``sum(x**2)`` outside take the scaled path (``_careful_r``).
+_PLAIN_LOW, _PLAIN_HIGH = 1e-290, 1e290
+#: ``hypot(*x)`` below this guarantees that ``sum(x**2)`` does not overflow.
+_HYPOT_PLAIN = 2e145
+#: Up to this ``sum(x**2)`` (every ``|x_i| <= 64``), ``pi x`` is formed directly; beyond, ``x`` is
+#: first reduced exactly, ``fmod(x, 2)``, since ``pi x`` carries an error of ``|x| eps``.
+_PERIOD_PLAIN = 4096.0
+
 #: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
 ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
 
@@ -85,9 +95,13 @@ Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 # --------------------------------------------------------------------------------------------
 
 
-def _as_points(x: Any, name: str = "x") -> np.ndarray:
-    """``x`` as a finite float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error."""
-    arr = as_real_array(name, x, allow_empty=True)
+def _as_points(x: Any, name: str = "x", check_finite: bool = True) -> np.ndarray:
+    """``x`` as a float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error.
+
+    With ``check_finite=False`` the caller checks finiteness itself, folded into a reduction
+    it computes anyway (see :func:`ackley`).
+    """
+    arr = as_real_array(name, x, allow_empty=True, check_finite=check_finite)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
@@ -156,24 +170,62 @@ def _periodic_part(x: np.ndarray) -> np.ndarray:
     return np.where(big, 0.0, x) if big.any() else x
 
 
+def _careful_r(x: np.ndarray) -> np.ndarray:
+    """The root-mean-square radius ``r`` of the columns of ``x`` for any finite values: ``(S,)``.
+
+    Scaled by ``max |x_i|``, so that squares neither underflow (tiny ``x`` keep full relative
+    accuracy: ``f ~ 4 r`` stays resolved down to ``1e-308``) nor overflow.
+    """
+    scale = np.max(np.abs(x), axis=0)
+    y = x / np.where(scale == 0.0, 1.0, scale)
+    return scale * np.sqrt(np.add.reduce(y * y, axis=0) / x.shape[0])
+
+
 def _ackley_columns(x: np.ndarray) -> np.ndarray:
-    """Ackley of the columns of a validated ``(d, S)`` array: ``(S,)``.
+    """Ackley of the columns of a validated, finite ``(d, S)`` array: ``(S,)``.
 
     The columns are made contiguous first: numpy then sums each column in the same order as a
-    single ``(d,)`` point, so one point and the same point as a column agree bit for bit (for
-    ``d >= 8`` a C-ordered reduction would add in another order and differ in the last bits).
+    single ``(d,)`` point (:func:`_ackley_point`), so both agree bit for bit (for ``d >= 8`` a
+    C-ordered reduction would add in another order and differ in the last bits).
     ``differential_evolution(..., vectorized=True)`` already passes Fortran-ordered arrays.
     """
     x = np.asfortranarray(x)
     d = x.shape[0]
-    # (S,) root-mean-square radius, scaled by max |x_i| so that tiny x (|x| < 1e-154, whose
-    # squares underflow) keep full relative accuracy: f ~ 4 r stays resolved down to 1e-308
-    scale = np.max(np.abs(x), axis=0)
-    y = x / np.where(scale == 0.0, 1.0, scale)
-    r = scale * np.sqrt(np.sum(y * y, axis=0) / d)
-    s = np.sum(np.sin(np.pi * _periodic_part(x)) ** 2, axis=0) / d  # (1 - mean cos(2 pi x)) / 2
+    with np.errstate(over="ignore"):  # huge columns overflow here and are redone below
+        sq = np.add.reduce(x * x, axis=0)  # (S,) |x|^2
+    r = np.sqrt(sq / d)  # (S,) root-mean-square radius
+    careful = ~((sq >= _PLAIN_LOW) & (sq <= _PLAIN_HIGH))
+    if careful.any():  # tiny, zero or huge columns: r without underflow or overflow
+        r = np.where(careful, _careful_r(x), r)
+    far = ~(sq <= _PERIOD_PLAIN)  # some |x_i| > 64: reduce exactly before forming pi x
+    u = np.where(far, np.fmod(x, 2.0), x) if far.any() else x
+    t = np.sin(np.pi * u)
+    s = np.add.reduce(t * t, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
     # 20 (1 - e^{-0.2 r}) + e (1 - e^{-2 s}): two non-negative terms, no cancellation.
     return -ACKLEY_A * np.expm1(-ACKLEY_B * r) - np.e * np.expm1(-2.0 * s)
+
+
+def _ackley_point(x: np.ndarray) -> float:
+    """Ackley of one validated ``(d,)`` point: the arithmetic of :func:`_ackley_columns`.
+
+    The same operations in the same order on one column, chosen by the same tests on
+    ``sum(x * x)``, so the result is the same bits. Finiteness is checked on ``hypot(*x)``,
+    which also guards the squares against overflow (and raises no floating-point warnings):
+    only when it is not finite is the array scanned for the culprit.
+    """
+    if not math.hypot(*x.tolist()) <= _HYPOT_PLAIN:  # NaN, inf or huge values
+        as_real_array("x", x)  # raises the standard message for NaN or inf
+        return float(_ackley_columns(x[:, None])[0])
+    sq = float(np.add.reduce(x * x))
+    if not _PLAIN_LOW <= sq <= _PLAIN_HIGH:  # tiny, zero or huge: the careful r
+        return float(_ackley_columns(x[:, None])[0])
+    d = x.shape[0]
+    r = math.sqrt(sq / d)
+    u = np.fmod(x, 2.0) if sq > _PERIOD_PLAIN else x
+    t = np.sin(np.pi * u)
+    s = float(np.add.reduce(t * t)) / d
+    e_r, e_s = np.expm1(np.array([-ACKLEY_B * r, -2.0 * s]))  # numpy's expm1, as for columns
+    return -ACKLEY_A * float(e_r) - np.e * float(e_s)
 
 
 def ackley(x: np.ndarray) -> float | np.ndarray:
@@ -216,9 +268,11 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     >>> ackley(np.array([[0.0, 1.0], [0.0, 0.0]])).shape
     (2,)
     """
-    arr = _as_points(x)
+    arr = _as_points(x, check_finite=False)  # validated once; finiteness in _ackley_point
     if arr.ndim == 1:  # the same arithmetic as one column, so both paths agree bit for bit
-        return float(_ackley_columns(arr[:, None])[0])
+        return _ackley_point(arr)
+    if not np.isfinite(arr).all():
+        as_real_array("x", arr)  # raises the standard message
     return _ackley_columns(arr)
 
 
@@ -297,10 +351,10 @@ def ackley_gradient(x: np.ndarray) -> np.ndarray:
     norm_y = np.sqrt(np.sum(y * y, axis=0))  # (S,) >= 1 away from the kink
     unit = y / np.where(at_kink, 1.0, norm_y)  # (d, S) x / |x|, zero column at the kink
     r = scale * (norm_y / np.sqrt(d))  # (S,) root-mean-square radius, <= max |x_i|
-    reduced = _periodic_part(cols)  # no overflow in pi x, 2 pi x
-    s = np.sum(np.sin(np.pi * reduced) ** 2, axis=0) / d  # (S,)
+    # exact reductions before pi x and 2 pi x are formed (no error of |x| eps, no overflow)
+    s = np.sum(np.sin(np.pi * np.fmod(cols, 2.0)) ** 2, axis=0) / d  # (S,)
     radial = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit  # (d, S)
-    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * reduced)  # (d, S)
+    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * np.fmod(cols, 1.0))
     g = radial + periodic
     return g[:, 0] if arr.ndim == 1 else g
 
