@@ -302,16 +302,16 @@ def test_constraints_hold_and_never_worse_than_de(seed, d, method):
 def test_slsqp_drift_from_the_exact_minimum_is_rejected():
     fast = {"rng": 1, "maxiter": 1000, "tol": 1e-12, "vectorized": True}
     res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, **fast)
-    np.testing.assert_array_equal(res.de.x, 0.0)  # DE lands on the minimiser exactly
-    assert res.de.fun == 0.0
-    assert res.local.fun > 0.0  # SLSQP from there moved away ...
+    # DE converges onto the minimiser (exactly 0 on most machines: not relied on here)
+    assert np.abs(res.de.x).max() <= 1e-12
+    assert res.local.fun > res.de.fun  # SLSQP from there moved away ...
     assert not res.polished  # ... and was rejected
-    np.testing.assert_array_equal(res.x, 0.0)
-    assert res.fun == 0.0
+    np.testing.assert_array_equal(res.x, res.de.x)
+    assert res.fun == res.de.fun
     assert "not lower" in res.message
-    # with the subgradient at the kink SLSQP stays put (and is not an improvement either)
-    exact = de_then_polish(ackley, [(-20.0, 20.0)] * 4, jac=ackley_gradient, **fast)
-    np.testing.assert_array_equal(exact.local.x, 0.0)
+    # with the subgradient at the kink, SLSQP started exactly at 0 stays put
+    exact = minimize(ackley, np.zeros(4), jac=ackley_gradient, method="SLSQP")
+    np.testing.assert_array_equal(exact.x, 0.0)
 
 
 def test_constrained_optimum_matches_a_one_dimensional_reference():
