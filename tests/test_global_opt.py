@@ -302,16 +302,16 @@ def test_constraints_hold_and_never_worse_than_de(seed, d, method):
 def test_slsqp_drift_from_the_exact_minimum_is_rejected():
     fast = {"rng": 1, "maxiter": 1000, "tol": 1e-12, "vectorized": True}
     res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, **fast)
-    np.testing.assert_array_equal(res.de.x, 0.0)  # DE lands on the minimiser exactly
-    assert res.de.fun == 0.0
-    assert res.local.fun > 0.0  # SLSQP from there moved away ...
+    # DE converges onto the minimiser (exactly 0 on most machines: not relied on here)
+    assert np.abs(res.de.x).max() <= 1e-12
+    assert res.local.fun > res.de.fun  # SLSQP from there moved away ...
     assert not res.polished  # ... and was rejected
-    np.testing.assert_array_equal(res.x, 0.0)
-    assert res.fun == 0.0
-    assert "did not improve" in res.message
-    # with the subgradient at the kink SLSQP stays put (and is not an improvement either)
-    exact = de_then_polish(ackley, [(-20.0, 20.0)] * 4, jac=ackley_gradient, **fast)
-    np.testing.assert_array_equal(exact.local.x, 0.0)
+    np.testing.assert_array_equal(res.x, res.de.x)
+    assert res.fun == res.de.fun
+    assert "not lower" in res.message
+    # with the subgradient at the kink, SLSQP started exactly at 0 stays put
+    exact = minimize(ackley, np.zeros(4), jac=ackley_gradient, method="SLSQP")
+    np.testing.assert_array_equal(exact.x, 0.0)
 
 
 def test_constrained_optimum_matches_a_one_dimensional_reference():
@@ -432,7 +432,7 @@ def test_local_point_outside_the_bounds_is_rejected():
     res = de_then_polish(f, [(-1.0, 1.0)] * 2, local_method="BFGS", rng=0, maxiter=50)
     np.testing.assert_allclose(res.local.x, 5.0, atol=1e-4)
     assert not res.polished
-    assert "left the bounds" in res.message
+    assert "leaves the bounds" in res.message
     assert np.all(np.abs(res.x) <= 1.0)
 
 
@@ -457,7 +457,7 @@ def _fake_minimize(x, fun):
 @pytest.mark.parametrize(
     ("x_local", "reported", "why"),
     [
-        ([0.5, 0.5], -1.0, "did not improve"),  # reports a value lower than fun(x)
+        ([0.5, 0.5], -1.0, "not lower"),  # reports a value lower than fun(x)
         ([np.nan, 0.0], -1.0, "not finite"),
         ([0.1, 0.3], 0.0, "violates a constraint"),
     ],
@@ -483,11 +483,11 @@ def test_bad_local_results_are_rejected(x_local, reported, why):
         ([(-1, 1, 2)], ValueError, r"bounds must have shape \(d, 2\).*got shape \(1, 3\)"),
         ([(-1,), (0,)], ValueError, r"got shape \(2, 1\)"),
         ([], ValueError, r"got shape \(0,\)"),
-        ([(-1, 1), (0,)], ValueError, r"sequence of \(low, high\) pairs"),
+        ([(-1, 1), (0,)], TypeError, r"bounds must be a real numeric array"),
         ([(-1, np.nan)], ValueError, r"bounds must be finite"),
         ([(-np.inf, 1)], ValueError, r"bounds must be finite"),
         ([(0, 1), (2, 1)], ValueError, r"bounds\[1\] has low > high: \(2.0, 1.0\)"),
-        ([("a", "b")], TypeError, r"bounds must be numeric.*dtype <U1"),
+        ([("a", "b")], TypeError, r"bounds must be a real numeric array.*dtype <U1"),
         (
             Bounds(np.zeros((2, 2)), 1.0),
             ValueError,

@@ -16,7 +16,9 @@ Chapter 3 of the book ("Differential evolution, then SLSQP") uses this module. I
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,44 +31,61 @@ from scipy.optimize import (
     minimize,
 )
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "FEASIBILITY_ATOL",
+    "LOCAL_METHODS",
     "ackley",
     "ackley_gradient",
     "ackley_textbook",
     "as_constraint_list",
     "constraint_violation",
     "de_then_polish",
+    "polish_acceptance",
 ]
 
 #: Absolute tolerance on a constraint violation below which a point counts as feasible. Local
 #: solvers such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
 FEASIBILITY_ATOL = 1e-9
 
+#: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
+#: exactly ``0`` and ``cos(2 pi x)`` is exactly ``1``; they are replaced by ``0`` before ``pi x``
+#: is formed (which would be meaningless, and overflows above about ``5.7e307``).
+_INTEGER_ONLY = 2.0**52
+
+#: Where the plain ``r = sqrt(sum(x**2) / d)`` is accurate: no square overflows and the largest
+#: does not underflow. Points with ``sum(x**2)`` outside take the scaled path (``_careful_r``).
+_PLAIN_LOW, _PLAIN_HIGH = 1e-290, 1e290
+#: ``hypot(*x)`` below this guarantees that ``sum(x**2)`` does not overflow.
+_HYPOT_PLAIN = 2e145
+#: Up to this ``sum(x**2)`` (every ``|x_i| <= 64``), ``pi x`` is formed directly; beyond, ``x`` is
+#: first reduced exactly, ``fmod(x, 2)``, since ``pi x`` carries an error of ``|x| eps``.
+_PERIOD_PLAIN = 4096.0
+
 #: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
 ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
 
-_LOCAL_METHODS = (
-    "nelder-mead",
-    "powell",
-    "cg",
-    "bfgs",
-    "newton-cg",
-    "l-bfgs-b",
-    "tnc",
-    "cobyla",
-    "cobyqa",
-    "slsqp",
+#: The ``minimize`` methods :func:`de_then_polish` accepts, spelled exactly as SciPy spells them.
+LOCAL_METHODS = (
+    "Nelder-Mead",
+    "Powell",
+    "CG",
+    "BFGS",
+    "Newton-CG",
+    "L-BFGS-B",
+    "TNC",
+    "COBYLA",
+    "COBYQA",
+    "SLSQP",
     "trust-constr",
 )
 _BOUNDS_METHODS = frozenset(
-    {"nelder-mead", "powell", "l-bfgs-b", "tnc", "cobyla", "cobyqa", "slsqp", "trust-constr"}
+    {"Nelder-Mead", "Powell", "L-BFGS-B", "TNC", "COBYLA", "COBYQA", "SLSQP", "trust-constr"}
 )
-_CONSTRAINT_METHODS = frozenset({"cobyla", "cobyqa", "slsqp", "trust-constr"})
-_GRADIENT_FREE_METHODS = frozenset({"nelder-mead", "powell", "cobyla", "cobyqa"})
-_JAC_REQUIRED_METHODS = frozenset({"newton-cg"})
+_CONSTRAINT_METHODS = frozenset({"COBYLA", "COBYQA", "SLSQP", "trust-constr"})
+_GRADIENT_FREE_METHODS = frozenset({"Nelder-Mead", "Powell", "COBYLA", "COBYQA"})
+_JAC_REQUIRED_METHODS = frozenset({"Newton-CG"})
 
 Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 
@@ -76,9 +95,13 @@ Constraint = NonlinearConstraint | LinearConstraint | Bounds | Mapping[str, Any]
 # --------------------------------------------------------------------------------------------
 
 
-def _as_points(x: Any, name: str = "x") -> np.ndarray:
-    """``x`` as a finite float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error."""
-    arr = as_real_array(name, x, allow_empty=True, check_finite=False)
+def _as_points(x: Any, name: str = "x", check_finite: bool = True) -> np.ndarray:
+    """``x`` as a float64 array of shape ``(d,)`` or ``(d, S)``, or a clear error.
+
+    With ``check_finite=False`` the caller checks finiteness itself, folded into a reduction
+    it computes anyway (see :func:`ackley`).
+    """
+    arr = as_real_array(name, x, allow_empty=True, check_finite=check_finite)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (d,) for one point or (d, S) for S points as columns, "
@@ -88,7 +111,7 @@ def _as_points(x: Any, name: str = "x") -> np.ndarray:
         raise ValueError(f"{name} must have at least one coordinate, got shape {arr.shape}")
     # S = 0 columns is allowed: constrained vectorized DE evaluates only its feasible trial points
     # and passes a (d, 0) array when there are none; the answer is then an empty (0,) array.
-    return as_real_array(name, arr, allow_empty=True)
+    return arr
 
 
 def _as_bounds(bounds: Any) -> np.ndarray:
@@ -102,14 +125,7 @@ def _as_bounds(bounds: Any) -> np.ndarray:
             )
         arr = np.column_stack([lb, ub])
     else:
-        try:
-            arr = np.asarray(bounds)
-        except ValueError as err:  # ragged pairs such as [(0, 1), (0,)]
-            raise ValueError(
-                f"bounds must be a sequence of (low, high) pairs, one per variable: {err}"
-            ) from None
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"bounds must be numeric (low, high) pairs, got dtype {arr.dtype}")
+        arr = as_real_array("bounds", bounds, allow_empty=True, check_finite=False)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
         raise ValueError(
             f"bounds must have shape (d, 2), one (low, high) pair per variable, got shape "
@@ -127,6 +143,15 @@ def _as_bounds(bounds: Any) -> np.ndarray:
         raise ValueError(
             f"bounds[{i}] has low > high: ({arr[i, 0]}, {arr[i, 1]}); each pair is (low, high)"
         )
+    with np.errstate(over="ignore"):  # DE scales by high - low and centres on (low + high) / 2
+        wide = ~np.isfinite(arr[:, 1] - arr[:, 0]) | ~np.isfinite(arr[:, 1] + arr[:, 0])
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise ValueError(
+            f"bounds[{i}] = ({arr[i, 0]}, {arr[i, 1]}) overflows float64 in differential "
+            f"evolution's scaling; the supported range is |high - low| <= "
+            f"{np.finfo(np.float64).max:.4g} and |high + low| <= {np.finfo(np.float64).max:.4g}"
+        )
     return arr
 
 
@@ -135,24 +160,72 @@ def _as_bounds(bounds: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def _periodic_part(x: np.ndarray) -> np.ndarray:
+    """``x`` with every entry of magnitude ``>= 2**52`` (an integer) replaced by ``0``.
+
+    ``sin(pi x)``, ``sin(2 pi x)`` and ``cos(2 pi x)`` are unchanged by it, exactly, and
+    ``pi x`` can no longer overflow. Returns ``x`` itself when nothing needs replacing.
+    """
+    big = np.abs(x) >= _INTEGER_ONLY
+    return np.where(big, 0.0, x) if big.any() else x
+
+
+def _careful_r(x: np.ndarray) -> np.ndarray:
+    """The root-mean-square radius ``r`` of the columns of ``x`` for any finite values: ``(S,)``.
+
+    Scaled by ``max |x_i|``, so that squares neither underflow (tiny ``x`` keep full relative
+    accuracy: ``f ~ 4 r`` stays resolved down to ``1e-308``) nor overflow.
+    """
+    scale = np.max(np.abs(x), axis=0)
+    y = x / np.where(scale == 0.0, 1.0, scale)
+    return scale * np.sqrt(np.add.reduce(y * y, axis=0) / x.shape[0])
+
+
 def _ackley_columns(x: np.ndarray) -> np.ndarray:
-    """Ackley of the columns of a validated ``(d, S)`` array: ``(S,)``.
+    """Ackley of the columns of a validated, finite ``(d, S)`` array: ``(S,)``.
 
     The columns are made contiguous first: numpy then sums each column in the same order as a
-    single ``(d,)`` point, so one point and the same point as a column agree bit for bit (for
-    ``d >= 8`` a C-ordered reduction would add in another order and differ in the last bits).
+    single ``(d,)`` point (:func:`_ackley_point`), so both agree bit for bit (for ``d >= 8`` a
+    C-ordered reduction would add in another order and differ in the last bits).
     ``differential_evolution(..., vectorized=True)`` already passes Fortran-ordered arrays.
     """
     x = np.asfortranarray(x)
     d = x.shape[0]
-    # (S,) root-mean-square radius, scaled by max |x_i| so that tiny x (|x| < 1e-154, whose
-    # squares underflow) keep full relative accuracy: f ~ 4 r stays resolved down to 1e-308
-    scale = np.max(np.abs(x), axis=0)
-    y = x / np.where(scale == 0.0, 1.0, scale)
-    r = scale * np.sqrt(np.sum(y * y, axis=0) / d)
-    s = np.sum(np.sin(np.pi * x) ** 2, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
+    with np.errstate(over="ignore"):  # huge columns overflow here and are redone below
+        sq = np.add.reduce(x * x, axis=0)  # (S,) |x|^2
+    r = np.sqrt(sq / d)  # (S,) root-mean-square radius
+    careful = ~((sq >= _PLAIN_LOW) & (sq <= _PLAIN_HIGH))
+    if careful.any():  # tiny, zero or huge columns: r without underflow or overflow
+        r = np.where(careful, _careful_r(x), r)
+    far = ~(sq <= _PERIOD_PLAIN)  # some |x_i| > 64: reduce exactly before forming pi x
+    u = np.where(far, np.fmod(x, 2.0), x) if far.any() else x
+    t = np.sin(np.pi * u)
+    s = np.add.reduce(t * t, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
     # 20 (1 - e^{-0.2 r}) + e (1 - e^{-2 s}): two non-negative terms, no cancellation.
     return -ACKLEY_A * np.expm1(-ACKLEY_B * r) - np.e * np.expm1(-2.0 * s)
+
+
+def _ackley_point(x: np.ndarray) -> float:
+    """Ackley of one validated ``(d,)`` point: the arithmetic of :func:`_ackley_columns`.
+
+    The same operations in the same order on one column, chosen by the same tests on
+    ``sum(x * x)``, so the result is the same bits. Finiteness is checked on ``hypot(*x)``,
+    which also guards the squares against overflow (and raises no floating-point warnings):
+    only when it is not finite is the array scanned for the culprit.
+    """
+    if not math.hypot(*x.tolist()) <= _HYPOT_PLAIN:  # NaN, inf or huge values
+        as_real_array("x", x)  # raises the standard message for NaN or inf
+        return float(_ackley_columns(x[:, None])[0])
+    sq = float(np.add.reduce(x * x))
+    if not _PLAIN_LOW <= sq <= _PLAIN_HIGH:  # tiny, zero or huge: the careful r
+        return float(_ackley_columns(x[:, None])[0])
+    d = x.shape[0]
+    r = math.sqrt(sq / d)
+    u = np.fmod(x, 2.0) if sq > _PERIOD_PLAIN else x
+    t = np.sin(np.pi * u)
+    s = float(np.add.reduce(t * t)) / d
+    e_r, e_s = np.expm1(np.array([-ACKLEY_B * r, -2.0 * s]))  # numpy's expm1, as for columns
+    return -ACKLEY_A * float(e_r) - np.e * float(e_s)
 
 
 def ackley(x: np.ndarray) -> float | np.ndarray:
@@ -170,9 +243,10 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     ----------
     x : (d,) or (d, S) array
         One point, or ``S`` points stored as columns (the layout that
-        ``differential_evolution(..., vectorized=True)`` passes). Integers are converted to
-        float64. ``S = 0`` is allowed and gives an empty result: constrained vectorized DE passes
-        ``(d, 0)`` when none of its trial points is feasible.
+        ``differential_evolution(..., vectorized=True)`` passes). Any finite value of float64's
+        range is handled. Integer and float32 inputs are computed in float64 (the dtype rule of
+        every function in this module). ``S = 0`` is allowed and gives an empty result:
+        constrained vectorized DE passes ``(d, 0)`` when none of its trial points is feasible.
 
     Returns
     -------
@@ -194,9 +268,11 @@ def ackley(x: np.ndarray) -> float | np.ndarray:
     >>> ackley(np.array([[0.0, 1.0], [0.0, 0.0]])).shape
     (2,)
     """
-    arr = _as_points(x)
+    arr = _as_points(x, check_finite=False)  # validated once; finiteness in _ackley_point
     if arr.ndim == 1:  # the same arithmetic as one column, so both paths agree bit for bit
-        return float(_ackley_columns(arr[:, None])[0])
+        return _ackley_point(arr)
+    if not np.isfinite(arr).all():
+        as_real_array("x", arr)  # raises the standard message
     return _ackley_columns(arr)
 
 
@@ -227,8 +303,9 @@ def ackley_textbook(x: np.ndarray) -> float | np.ndarray:
     arr = _as_points(x)
     cols = arr[:, None] if arr.ndim == 1 else arr
     d = cols.shape[0]
-    r = np.sqrt(np.sum(cols**2, axis=0) / d)
-    mean_cos = np.sum(np.cos(ACKLEY_C * cols), axis=0) / d
+    with np.errstate(over="ignore"):  # |x| > 1.3e154: r = inf, and exp(-0.2 r) = 0 is right
+        r = np.sqrt(np.sum(cols**2, axis=0) / d)
+    mean_cos = np.sum(np.cos(ACKLEY_C * _periodic_part(cols)), axis=0) / d
     f = ACKLEY_A + np.e - ACKLEY_A * np.exp(-ACKLEY_B * r) - np.exp(mean_cos)
     return float(f[0]) if arr.ndim == 1 else f
 
@@ -273,10 +350,11 @@ def ackley_gradient(x: np.ndarray) -> np.ndarray:
     y = cols / np.where(at_kink, 1.0, scale)  # (d, S), entries in [-1, 1]
     norm_y = np.sqrt(np.sum(y * y, axis=0))  # (S,) >= 1 away from the kink
     unit = y / np.where(at_kink, 1.0, norm_y)  # (d, S) x / |x|, zero column at the kink
-    r = scale * norm_y / np.sqrt(d)  # (S,) root-mean-square radius
-    s = np.sum(np.sin(np.pi * cols) ** 2, axis=0) / d  # (S,)
+    r = scale * (norm_y / np.sqrt(d))  # (S,) root-mean-square radius, <= max |x_i|
+    # exact reductions before pi x and 2 pi x are formed (no error of |x| eps, no overflow)
+    s = np.sum(np.sin(np.pi * np.fmod(cols, 2.0)) ** 2, axis=0) / d  # (S,)
     radial = (ACKLEY_A * ACKLEY_B / np.sqrt(d)) * np.exp(-ACKLEY_B * r) * unit  # (d, S)
-    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * cols)  # (d, S)
+    periodic = (ACKLEY_C / d) * np.exp(1.0 - 2.0 * s) * np.sin(ACKLEY_C * np.fmod(cols, 1.0))
     g = radial + periodic
     return g[:, 0] if arr.ndim == 1 else g
 
@@ -359,10 +437,11 @@ def as_constraint_list(constraints: Any) -> list[NonlinearConstraint | LinearCon
 def _violation(values: np.ndarray, lb: Any, ub: Any) -> float:
     """The largest amount by which ``values`` leave ``[lb, ub]`` (0 inside)."""
     v = np.atleast_1d(np.asarray(values, dtype=np.float64)).reshape(-1)
-    if not np.isfinite(v).all():
+    if np.isnan(v).any():
         return np.inf
-    below = np.asarray(lb, dtype=np.float64) - v
-    above = v - np.asarray(ub, dtype=np.float64)
+    lb, ub = np.asarray(lb, dtype=np.float64), np.asarray(ub, dtype=np.float64)
+    below = np.where(v < lb, lb - v, 0.0)  # -inf >= -inf counts as satisfied
+    above = np.where(v > ub, v - ub, 0.0)
     return float(max(np.max(below), np.max(above), 0.0))
 
 
@@ -380,7 +459,8 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
     -------
     float
         ``max(0, lb - c(x), c(x) - ub)`` over every component of every constraint: ``0.0`` for a
-        feasible point (and when there are no constraints), ``inf`` if a constraint is not finite.
+        feasible point (and when there are no constraints), ``inf`` if a constraint's value is
+        not finite (including a value that overflows float64).
 
     Raises
     ------
@@ -391,15 +471,21 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
     if point.ndim != 1:
         raise ValueError(f"x must be one point of shape (d,), got shape {point.shape}")
     worst = 0.0
-    for c in as_constraint_list(constraints):
-        if isinstance(c, NonlinearConstraint):
-            values = c.fun(point)
-        elif isinstance(c, LinearConstraint):
-            values = np.asarray(c.A @ point)  # A may be sparse
-        else:  # Bounds used as a constraint
-            values = point
-        worst = max(worst, _violation(values, c.lb, c.ub))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflowing values count as inf
+        for c in as_constraint_list(constraints):
+            worst = max(worst, _one_violation(c, point))
     return worst
+
+
+def _one_violation(c: NonlinearConstraint | LinearConstraint | Bounds, point: np.ndarray) -> float:
+    """The violation of one constraint object at ``point``."""
+    if isinstance(c, NonlinearConstraint):
+        values = c.fun(point)
+    elif isinstance(c, LinearConstraint):
+        values = np.asarray(c.A @ point)  # A may be sparse
+    else:  # Bounds used as a constraint
+        values = point
+    return _violation(values, c.lb, c.ub)
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,10 +495,12 @@ def constraint_violation(constraints: Any, x: np.ndarray) -> float:
 
 def _scalar_value(fun: Callable[..., Any], x: np.ndarray, vectorized: bool) -> float:
     """``fun`` at one point, as a float (through the ``(d, 1)`` layout if vectorized)."""
-    value = np.asarray(fun(x[:, None]) if vectorized else fun(x), dtype=np.float64)
+    value = np.asarray(fun(x[:, None]) if vectorized else fun(x))
     if value.size != 1:
         layout = "(d, 1) -> (1,)" if vectorized else "(d,) -> scalar"
         raise ValueError(f"fun must map {layout}, got an output of shape {value.shape}")
+    if value.dtype.kind not in "iuf":
+        raise TypeError(f"fun must return a real number, got dtype {value.dtype}")
     return float(value.reshape(-1)[0])
 
 
@@ -423,6 +511,251 @@ def _bind_args(f: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[np.nda
         return f(x, *args)
 
     return bound
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The validated inputs of :func:`de_then_polish`."""
+
+    fun: Callable[..., Any]
+    jac: Callable[..., Any] | None
+    box: np.ndarray  # (d, 2) finite (low, high) pairs
+    constraints: list[NonlinearConstraint | LinearConstraint | Bounds]
+    method: str  # as SciPy spells it
+    local_options: dict[str, Any]
+    vectorized: bool
+    de_options: dict[str, Any]
+
+    @property
+    def d(self) -> int:
+        return self.box.shape[0]
+
+
+def _check_method(local_method: Any, constraints: list[Any], jac: Any) -> str:
+    """``local_method`` as SciPy spells it, checked against the constraints and ``jac``."""
+    if not isinstance(local_method, str):
+        raise TypeError(f"local_method must be a string, got {type(local_method).__name__}")
+    if local_method not in LOCAL_METHODS:
+        spelled = {m.lower(): m for m in LOCAL_METHODS}.get(local_method.lower())
+        hint = f" (did you mean {spelled!r}?)" if spelled else ""
+        raise ValueError(
+            f"local_method must be one of {', '.join(LOCAL_METHODS)}, spelled as SciPy spells "
+            f"it, got {local_method!r}{hint}"
+        )
+    method = local_method
+    if constraints and method not in _CONSTRAINT_METHODS:
+        raise ValueError(
+            f"local_method {method!r} cannot handle constraints; use SLSQP, COBYLA, "
+            "COBYQA or trust-constr"
+        )
+    if jac is not None and not callable(jac):
+        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
+    if jac is not None and method in _GRADIENT_FREE_METHODS:
+        raise ValueError(f"jac is given, but local_method {method!r} does not use it")
+    if jac is None and method in _JAC_REQUIRED_METHODS:
+        raise ValueError(f"local_method {method!r} needs jac")
+    return method
+
+
+def _checked_problem(
+    fun: Any,
+    bounds: Any,
+    constraints: Any,
+    local_method: Any,
+    jac: Any,
+    local_options: Any,
+    rng: Any,
+    vectorized: Any,
+    de_kwargs: dict[str, Any],
+) -> _Problem:
+    """Every argument of :func:`de_then_polish` checked, or a named error."""
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    box = _as_bounds(bounds)
+    cons = as_constraint_list(constraints)
+    method = _check_method(local_method, cons, jac)
+    if local_options is not None and not isinstance(local_options, Mapping):
+        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    if not isinstance(vectorized, bool | np.bool_):
+        raise TypeError(f"vectorized must be True or False, got {type(vectorized).__name__}")
+    args = de_kwargs.pop("args", ())
+    if not isinstance(args, tuple | list):
+        raise TypeError(
+            "args must be a tuple of extra arguments (args=(a, b) calls fun(x, a, b)), got "
+            f"{type(args).__name__}; write args=(value,) for one argument"
+        )
+    if args:  # bind them once, so that DE, the local method and the re-evaluation agree
+        fun = _bind_args(fun, tuple(args))
+        jac = None if jac is None else _bind_args(jac, tuple(args))
+    de_options = _checked_de_options(de_kwargs, box.shape[0])
+    if vectorized:
+        de_options.setdefault("updating", "deferred")
+    if rng is not None or "seed" not in de_options:  # a legacy ``seed=`` still works
+        de_options["rng"] = as_rng("rng", rng)
+    return _Problem(
+        fun=fun,
+        jac=jac,
+        box=box,
+        constraints=cons,
+        method=method,
+        local_options=dict(local_options or {}),
+        vectorized=vectorized,
+        de_options=de_options,
+    )
+
+
+def _checked_de_options(de_kwargs: Mapping[str, Any], d: int) -> dict[str, Any]:
+    """The keywords for ``differential_evolution``: the common ones checked, by name."""
+    options = dict(de_kwargs)
+    checks = {
+        "maxiter": {"integer": True, "low": 0},
+        "popsize": {"integer": True, "low": 1},
+        "tol": {"low": 0},
+        "atol": {"low": 0},
+        "recombination": {"low": 0, "high": 1},
+    }
+    for name, limits in checks.items():
+        if name in options:
+            options[name] = as_scalar(name, options[name], **limits)
+    if "mutation" in options:
+        mutation = options["mutation"]
+        if isinstance(mutation, tuple | list):
+            if len(mutation) != 2:
+                raise ValueError(f"mutation must be a number or a pair (low, high), got {mutation}")
+            options["mutation"] = tuple(
+                as_scalar("mutation", m, low=0, high=2, high_open=True) for m in mutation
+            )
+        else:
+            options["mutation"] = as_scalar("mutation", mutation, low=0, high=2, high_open=True)
+    if options.get("updating", "immediate") not in ("immediate", "deferred"):
+        raise ValueError(f"updating must be 'immediate' or 'deferred', got {options['updating']!r}")
+    if not isinstance(options.setdefault("polish", False), bool):
+        raise TypeError(
+            f"polish must be True or False (the local stage is de_then_polish's own), got "
+            f"{type(options['polish']).__name__}"
+        )
+    if options.get("x0") is not None:
+        x0 = _as_points(options["x0"], "x0")
+        if x0.shape != (d,):
+            raise ValueError(f"x0 must have shape ({d},) to match bounds, got shape {x0.shape}")
+        options["x0"] = x0.copy()
+    return options
+
+
+def _run_de(problem: _Problem) -> OptimizeResult:
+    """Stage 1: differential evolution over the box, with the constraints."""
+    try:
+        return differential_evolution(
+            problem.fun,
+            problem.box,
+            constraints=problem.constraints,
+            vectorized=problem.vectorized,
+            **problem.de_options,
+        )
+    except (RuntimeError, TypeError, ValueError):
+        # SciPy's message about a bad objective speaks of map-like callables: if fun is at
+        # fault, say so by name (one evaluation, at the centre of the box)
+        _scalar_value(problem.fun, problem.box.mean(axis=1), problem.vectorized)
+        raise
+
+
+def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
+    """Stage 2: ``minimize`` from ``x_start``, with the same bounds and constraints."""
+    fun = problem.fun
+    if problem.vectorized:
+
+        def fun(x: np.ndarray) -> float:  # the local method passes one point (d,)
+            return _scalar_value(problem.fun, np.asarray(x, dtype=np.float64), True)
+
+    kwargs: dict[str, Any] = {"options": dict(problem.local_options)}
+    if problem.method in _BOUNDS_METHODS:
+        kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
+    if problem.constraints:  # minimize takes Bounds only as bounds, not as a constraint
+        kwargs["constraints"] = [
+            LinearConstraint(np.eye(problem.d), c.lb, c.ub) if isinstance(c, Bounds) else c
+            for c in problem.constraints
+        ]
+    if problem.jac is not None:
+        g0 = np.asarray(problem.jac(x_start.copy()))
+        if g0.shape != (problem.d,) or g0.dtype.kind not in "iuf" or not np.isfinite(g0).all():
+            raise ValueError(
+                f"jac must return a finite real array of shape ({problem.d},), got shape "
+                f"{g0.shape} (dtype {g0.dtype}) at DE's point"
+            )
+        kwargs["jac"] = problem.jac
+    return minimize(fun, x_start.copy(), method=problem.method, **kwargs)
+
+
+def _real_or_inf(name: str, value: Any, low: float | None = None) -> float:
+    """``as_scalar``, but ``+inf`` (a value that could not be computed) is allowed too."""
+    if isinstance(value, float | np.floating) and value == np.inf:
+        return np.inf
+    return as_scalar(name, value, low=low)
+
+
+def polish_acceptance(
+    f_de: float, maxcv_de: float, f_local: float, local_in_box: bool, maxcv_local: float
+) -> tuple[bool, str]:
+    """The rule by which :func:`de_then_polish` keeps the local point or DE's.
+
+    The local point is accepted only if its value ``f_local`` (``fun`` re-evaluated there, not
+    the value the local method reports) is finite, it lies inside the bounds, it violates no
+    constraint by more than :data:`FEASIBILITY_ATOL`, and either DE's point is infeasible or
+    ``f_local < f_de``. SciPy's own polish (``differential_evolution(polish=...)``) instead
+    compares the *reported* value, requires ``result.success``, and checks the bounds but not
+    the constraints.
+
+    Parameters
+    ----------
+    f_de : float
+        DE's value (``inf`` if DE found no feasible point).
+    maxcv_de : float
+        DE's constraint violation, ``>= 0`` (``inf`` allowed).
+    f_local : float
+        ``fun`` at the local point (``inf`` if it could not be evaluated).
+    local_in_box : bool
+        Whether the local point satisfies the bounds.
+    maxcv_local : float
+        The constraint violation at the local point, ``>= 0`` (``inf`` allowed).
+
+    Returns
+    -------
+    accept : bool
+        Keep the local point.
+    why : str
+        The reason, in words (no numbers).
+
+    Raises
+    ------
+    TypeError
+        If a value is not a real number, or ``local_in_box`` is not a bool.
+    ValueError
+        If a value is NaN or ``-inf``, or a violation is negative.
+
+    Examples
+    --------
+    >>> polish_acceptance(1.0, 0.0, 0.5, True, 0.0)
+    (True, 'the local point has a lower value')
+    >>> polish_acceptance(0.0, 0.0, 1e-9, True, 0.0)
+    (False, 'the local point is not lower than the DE point')
+    """
+    f_de = _real_or_inf("f_de", f_de)
+    maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
+    f_local = _real_or_inf("f_local", f_local)
+    maxcv_local = _real_or_inf("maxcv_local", maxcv_local, low=0)
+    if not isinstance(local_in_box, bool | np.bool_):
+        raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
+    if not np.isfinite(f_local):
+        return False, "fun is not finite at the local point"
+    if not local_in_box:
+        return False, "the local point leaves the bounds"
+    if maxcv_local > FEASIBILITY_ATOL:
+        return False, "the local point violates a constraint"
+    if maxcv_de > FEASIBILITY_ATOL:
+        return True, "the DE point is infeasible and the local point is feasible"
+    if f_local < f_de:
+        return True, "the local point has a lower value"
+    return False, "the local point is not lower than the DE point"
 
 
 def de_then_polish(
@@ -439,15 +772,12 @@ def de_then_polish(
 ) -> OptimizeResult:
     """Differential evolution, then a local method from DE's best point, never worse than DE.
 
-    DE (``scipy.optimize.differential_evolution``, run with ``polish=False`` unless
-    ``de_kwargs`` says otherwise) explores the box; ``scipy.optimize.minimize`` with
-    ``local_method`` then starts from DE's best point, with the same bounds and constraints.
-    The local point is accepted only if, re-evaluated by ``fun`` itself (a solver's reported
-    ``fun`` can disagree with ``fun(x)``), it is finite and strictly lower than DE's value, lies
-    inside the bounds, and violates no constraint by more than :data:`FEASIBILITY_ATOL`.
-    Otherwise DE's point is kept. So ``result.fun <= result.de.fun`` whenever DE's point is
-    feasible. If DE's point is infeasible, a feasible local point is accepted whatever its value
-    (comparing with an infeasible value is meaningless).
+    DE (``scipy.optimize.differential_evolution`` with ``polish=False``) explores the box;
+    ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
+    same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
+    local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
+    to :data:`FEASIBILITY_ATOL`, and strictly lower than DE's (or DE's point is infeasible). So
+    ``result.fun <= result.de.fun`` whenever DE's point is feasible.
 
     Parameters
     ----------
@@ -459,19 +789,21 @@ def de_then_polish(
         ``d`` finite pairs, ``low <= high``: DE's search box, and bounds for the local method.
     constraints : constraint, dict, or sequence of them, optional
         ``NonlinearConstraint``, ``LinearConstraint``, ``Bounds`` or old-style dicts
-        (converted). With ``vectorized=True`` their functions receive ``(d, S)`` arrays in DE
-        and must return ``(m, S)``.
+        (converted; a ``Bounds`` constraint reaches the local method as the equivalent
+        ``LinearConstraint``). With ``vectorized=True`` their functions receive ``(d, S)``
+        arrays in DE and must return ``(m, S)``.
     local_method : str, optional
-        A ``minimize`` method: one of ``'SLSQP'`` (default), ``'COBYLA'``, ``'COBYQA'``,
-        ``'trust-constr'`` (these handle constraints), ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``,
-        ``'Nelder-Mead'`` (these handle bounds only), ``'BFGS'``, ``'CG'``, ``'Newton-CG'``.
+        A ``minimize`` method, spelled exactly as SciPy does: ``'SLSQP'`` (default),
+        ``'COBYLA'``, ``'COBYQA'``, ``'trust-constr'`` (these handle constraints),
+        ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``, ``'Nelder-Mead'`` (bounds only), ``'BFGS'``,
+        ``'CG'``, ``'Newton-CG'``.
     jac : callable, optional
         ``jac(x) -> (d,)`` gradient for a gradient-based local method (e.g.
         :func:`ackley_gradient`); default: the method's finite differences.
     local_options : mapping, optional
         ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP).
-    rng : int or numpy.random.Generator, optional
-        Seed or generator for DE; the same ``rng`` gives the same result.
+    rng : None, int >= 0 or numpy.random.Generator, optional
+        Seed or generator for DE; the same seed gives the same result.
     vectorized : bool, optional
         Evaluate DE's whole trial population in one call ``fun(X)``, ``X`` of shape ``(d, S)``.
         DE's ``updating`` then defaults to ``'deferred'`` (which vectorization requires).
@@ -488,17 +820,21 @@ def de_then_polish(
         constraint violation at ``x``; ``nfev`` : int, DE's plus the local method's count plus
         the re-evaluation (with ``vectorized=True`` DE counts *calls*, not points);
         ``success`` : bool, ``x`` is feasible and DE or the accepted local method succeeded;
-        ``message`` : str, what was kept and why.
+        ``message`` : str, which point was kept and why (no numbers).
 
     Raises
     ------
     TypeError
-        If ``fun`` or ``jac`` is not callable, or ``bounds``/``constraints`` have the wrong type.
+        If ``fun`` or ``jac`` is not callable; ``bounds``, ``constraints``, ``local_options``,
+        ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a checked DE keyword
+        (``maxiter``, ``popsize``, ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``,
+        ``polish``) has the wrong type.
     ValueError
-        If ``bounds`` is not ``(d, 2)`` with finite ``low <= high``, the method is unknown or
-        cannot handle the given constraints, ``jac`` is given to a gradient-free method or
-        returns the wrong shape, or ``fun`` returns an output of the wrong shape (a local point
-        where ``fun`` is not finite is rejected, not raised).
+        If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
+        float64's range; the method is not spelled as SciPy spells it or cannot handle the given
+        constraints; ``jac`` is given to a gradient-free method or returns the wrong shape;
+        ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range.
+        A local point where ``fun`` is not finite is rejected, not raised.
 
     Examples
     --------
@@ -506,106 +842,29 @@ def de_then_polish(
     >>> bool(res.fun <= res.de.fun)
     True
     """
-    if not callable(fun):
-        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
-    box = _as_bounds(bounds)
-    d = box.shape[0]
-    lower, upper = box[:, 0], box[:, 1]
-    cons = as_constraint_list(constraints)
-    if not isinstance(local_method, str):
-        raise TypeError(f"local_method must be a string, got {type(local_method).__name__}")
-    method = local_method.lower()
-    if method not in _LOCAL_METHODS:
-        raise ValueError(
-            f"local_method must be one of {', '.join(_LOCAL_METHODS)} (any case), "
-            f"got {local_method!r}"
-        )
-    if cons and method not in _CONSTRAINT_METHODS:
-        raise ValueError(
-            f"local_method {local_method!r} cannot handle constraints; use SLSQP, COBYLA, "
-            "COBYQA or trust-constr"
-        )
-    if jac is not None and not callable(jac):
-        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
-    if jac is not None and method in _GRADIENT_FREE_METHODS:
-        raise ValueError(f"jac is given, but local_method {local_method!r} does not use it")
-    if jac is None and method in _JAC_REQUIRED_METHODS:
-        raise ValueError(f"local_method {local_method!r} needs jac")
-    if local_options is not None and not isinstance(local_options, Mapping):
-        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
-    args = de_kwargs.pop("args", ())
-    args = tuple(args) if isinstance(args, list | tuple) else (args,)
-    if args:  # bind them once, so that DE, the local method and the re-evaluation agree
-        fun = _bind_args(fun, args)
-        jac = None if jac is None else _bind_args(jac, args)
-    if "x0" in de_kwargs and de_kwargs["x0"] is not None:
-        x0 = _as_points(de_kwargs["x0"], "x0")
-        if x0.shape != (d,):
-            raise ValueError(f"x0 must have shape ({d},) to match bounds, got shape {x0.shape}")
-
-    options = {"polish": False, **de_kwargs}
-    if vectorized:
-        options.setdefault("updating", "deferred")
-    if rng is not None:  # left out otherwise, so that a legacy ``seed=`` in de_kwargs still works
-        options["rng"] = rng
-    de = differential_evolution(fun, box, constraints=cons, vectorized=vectorized, **options)
+    problem = _checked_problem(
+        fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
+    )
+    de = _run_de(problem)
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
-    maxcv_de = constraint_violation(cons, x_de)
+    maxcv_de = constraint_violation(problem.constraints, x_de)
 
-    if vectorized:
-
-        def local_fun(x: np.ndarray) -> float:
-            return _scalar_value(fun, np.asarray(x, dtype=np.float64), True)
-
-    else:
-        local_fun = fun
-
-    local_kwargs: dict[str, Any] = {"options": dict(local_options or {})}
-    if method in _BOUNDS_METHODS:
-        local_kwargs["bounds"] = Bounds(lower, upper)
-    if cons:
-        local_kwargs["constraints"] = cons
-    if jac is not None:
-        g0 = np.asarray(jac(x_de.copy()), dtype=np.float64)
-        if g0.shape != (d,) or not np.isfinite(g0).all():
-            raise ValueError(
-                f"jac must return a finite array of shape ({d},), got shape {g0.shape} "
-                f"at DE's point"
-            )
-        local_kwargs["jac"] = jac
-    local = minimize(local_fun, x_de.copy(), method=local_method, **local_kwargs)
-
+    local = _run_local(problem, x_de)
     x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
     evaluated = bool(np.isfinite(x_loc).all())
-    f_loc = _scalar_value(fun, x_loc, vectorized) if evaluated else np.inf
-    in_box = bool(np.all(lower <= x_loc) and np.all(x_loc <= upper))
-    maxcv_loc = constraint_violation(cons, x_loc) if in_box else np.inf
-    de_feasible = maxcv_de <= FEASIBILITY_ATOL
-    name = local_method
+    f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
+    in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
+    maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
 
-    if not np.isfinite(f_loc):
-        accept, why = False, f"{name} returned a point where fun is not finite"
-    elif not in_box:
-        accept, why = False, f"{name} left the bounds"
-    elif maxcv_loc > FEASIBILITY_ATOL:
-        accept, why = False, f"{name} violates a constraint by {maxcv_loc:.3g}"
-    elif not de_feasible:
-        accept, why = True, f"DE's point is infeasible (violation {maxcv_de:.3g}); {name}'s is not"
-    elif f_loc < f_de:
-        accept, why = True, f"{name} improved fun from {f_de:.6g} to {f_loc:.6g}"
-    else:
-        accept, why = False, f"{name} did not improve on DE: fun(x) = {f_loc:.6g} >= {f_de:.6g}"
-
+    accept, why = polish_acceptance(f_de, maxcv_de, f_loc, in_box, maxcv_loc)
     if accept:
         x, f, maxcv = x_loc, f_loc, maxcv_loc
-        message = f"kept the {name} point: {why}"
+        message = f"kept the {problem.method} point: {why}"
     else:
         x, f, maxcv = x_de, f_de, maxcv_de
         message = f"kept DE's point: {why}"
     feasible = maxcv <= FEASIBILITY_ATOL
-    success = bool(feasible and (de.success or (accept and local.success)))
-    nfev = int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated)
     return OptimizeResult(
         x=x.copy(),
         fun=f,
@@ -613,7 +872,7 @@ def de_then_polish(
         local=local,
         polished=accept,
         maxcv=maxcv,
-        nfev=nfev,
-        success=success,
+        nfev=int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated),
+        success=bool(feasible and (de.success or (accept and local.success))),
         message=message,
     )
