@@ -186,7 +186,7 @@ def test_curvature_functions_refuse_odd_types(fn, bad):
 
 @pytest.mark.parametrize("bad", ODD_TYPES, ids=repr)
 @pytest.mark.parametrize(
-    "arg", ["X", "y", "lr", "epochs", "batch_size", "rng", "weights", "gradients"]
+    "arg", ["X", "y", "lr", "epochs", "batch_size", "rng", "weights", "gradients", "last_batch"]
 )
 def test_train_refuses_odd_types(arg, bad):
     if bad is None and arg in ("rng", "weights"):
@@ -212,6 +212,9 @@ BAD_SCALARS = [
     ("batch_size", -1),
     ("batch_size", 2.0),
     ("batch_size", np.array(np.nan)),
+    ("last_batch", "drop"),
+    ("last_batch", "Mean"),
+    ("last_batch", ""),
 ]
 
 

@@ -509,13 +509,20 @@ def train(
     rng: np.random.Generator | int | None,
     weights: Mapping[str, Any] | None = None,
     gradients: Callable[[ForwardInfo, Weights], Weights] = loss_gradients,
+    last_batch: str = "mean",
 ) -> tuple[Weights, np.ndarray]:
     """Fit linear regression by minibatch gradient descent.
 
     Each epoch draws a fresh permutation of the samples from ``rng`` and walks through it in
-    batches of ``batch_size``; the last batch holds the remaining ``N % batch_size`` samples when
-    that is not zero. Every step uses the gradient of the *mean* loss over its own batch, so a
-    short last batch takes a step of the same scale as the others. With ``batch_size >= N``
+    batches of ``batch_size``; the last batch holds the remaining ``m = N % batch_size`` samples
+    when that is not zero. Every step uses the gradient of the *mean* loss over its own batch.
+    How the short last batch is weighted is a trade-off, chosen by ``last_batch``: ``"mean"``
+    (the default) steps with its own mean, so every step has the same scale but each of its
+    ``m`` samples weighs ``batch_size / m`` times more than the others in that epoch;
+    ``"nominal"`` scales its step by ``m / batch_size`` (its gradient is divided by
+    ``batch_size``), so every sample has the same weight in every epoch and an epoch's batch
+    gradients add up to ``N / batch_size`` times the full gradient. When ``batch_size`` divides
+    ``N`` the two are the same. With ``batch_size >= N``
     every step is a full-batch step on ``X`` as given (no permutation is drawn: the full
     gradient does not depend on the order). The time is proportional to ``epochs * N * D``.
 
@@ -540,6 +547,12 @@ def train(
         ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}`` (a bias gradient of
         shape (1,) is accepted); defaults to :func:`loss_gradients`. Exists so that other
         gradient rules can be compared.
+    last_batch : {"mean", "nominal"}, optional
+        The divisor of a short last batch's gradient: its own length (``"mean"``, the default)
+        or ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
+        ``"nominal"`` (or a ``batch_size`` that divides ``N``) keeps the distance to the
+        least-squares weights proportional to ``lr``, because only then do the batches'
+        deviations from the full gradient cancel over an epoch.
 
     Returns
     -------
@@ -551,7 +564,8 @@ def train(
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``gradients`` must be callable).
+        If an argument has the wrong type (``gradients`` must be callable, ``last_batch`` a
+        string).
     ValueError
         If an input is invalid; if ``gradients`` returns something other than finite arrays of
         the parameters' shapes (the message blames ``gradients``); or if training diverges (a
@@ -572,6 +586,13 @@ def train(
             f"{{'W': (D, 1) array, 'B': (1, 1) array}}, got {type(gradients).__name__} "
             f"{gradients!r}"
         )
+    if not isinstance(last_batch, str):
+        raise TypeError(
+            f"last_batch must be the string 'mean' or 'nominal', got {type(last_batch).__name__} "
+            f"{last_batch!r}"
+        )
+    if last_batch not in ("mean", "nominal"):
+        raise ValueError(f"last_batch must be 'mean' or 'nominal', got {last_batch!r}")
     if weights is None:
         w = {"W": np.zeros((d, 1)), "B": np.zeros((1, 1))}
     else:
@@ -587,7 +608,10 @@ def train(
                 order = rng.permutation(n)
                 for start in range(0, n, batch_size):
                     idx = order[start : start + batch_size]  # the last one may be shorter
-                    _gradient_step(X[idx], y[idx], w, lr, gradients)
+                    step = lr
+                    if last_batch == "nominal" and idx.size < batch_size:
+                        step = lr * idx.size / batch_size  # its gradient divided by batch_size
+                    _gradient_step(X[idx], y[idx], w, step, gradients)
             history[epoch] = forward_linear_regression(X, y, w)[0]
         except _Overflow:
             raise ValueError(
