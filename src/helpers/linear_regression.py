@@ -74,7 +74,7 @@ def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> n
         hint = ""
         if y.shape == (n,):
             hint = (
-                f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into an ({n}, {n}) "
+                f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into a ({n}, {n}) "
                 f"matrix and give a wrong loss silently: pass {name}.reshape(-1, 1)"
             )
         raise ValueError(
@@ -203,13 +203,13 @@ def forward_linear_regression(
     y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
-        N = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
-        P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
+        Z = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
+        P = Z + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (N,)
         loss = float(residual @ residual) / n  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
-    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
+    return loss, {"X": _read_only(X), "N": Z, "P": P, "y": _read_only(y)}
 
 
 def _forward_off_the_fast_path(
@@ -285,7 +285,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
         dL_dP = P - y  # (N, 1)
         dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
-        # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
+        # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
         dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1), as unbroadcast does
     if not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
@@ -486,7 +486,9 @@ def max_stable_lr(X: Any) -> float:
     """
     X = _check_hessian_input(X)
     Hs, scale = _scaled_hessian(X)
-    # lambda_max >= H[D, D] = 2 (the bias direction), so the division is always safe.
+    # lambda_max is at least the largest diagonal entry of Hs: 2 (the bias) when scale is 1;
+    # otherwise at least 2/n, from the column holding max|X|, whose scaled entries reach 1.
+    # (The bias entry itself may underflow to 0 then.) So the division is always safe.
     lam_scaled = float(np.linalg.eigvalsh(Hs)[-1])
     limit = 2.0 / lam_scaled / scale / scale
     if not limit > 0:
