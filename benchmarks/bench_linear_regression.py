@@ -17,7 +17,8 @@ outer products, and the broadcast ``(X * dL/dP).sum(axis=0)``, which materialise
 temporary. Every contender is checked against the helpers before it is timed. BLAS is pinned to
 one thread; the contenders run in interleaved rounds (each round times each once), so that they
 share the machine's background load, and both the best and the median round are kept. The
-1-minute load average is recorded at the start and the end.
+quartiles of the per-round ratios (ours / hand, ours / floor, hand / floor) are saved as the
+measure of scatter. The 1-minute load average is recorded at the start and the end.
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ def measure(n: int, rng: np.random.Generator) -> dict[str, float]:
         "hand_s": min(times["hand"]),
         "hand_median_s": float(np.median(times["hand"])),
     }
+    # The scatter: quartiles of the ratios within each round (the contenders of one round share
+    # the machine's load at that moment).
+    ours_t, hand_t = np.array(times["ours"]), np.array(times["hand"])
+    for name, ratio in [("ours_over_hand", ours_t / hand_t), ("ours_over_floor", ours_t / floor),
+                        ("hand_over_floor", hand_t / floor)]:
+        entry[f"{name}_quartiles"] = [float(q) for q in np.quantile(ratio, [0.25, 0.75])]
     if "broadcast" in times:
         entry["broadcast_s"] = min(times["broadcast"])
     if n <= LOOP_MAX:

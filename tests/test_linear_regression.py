@@ -278,6 +278,49 @@ def test_training_steps_match_a_hand_written_loop():
     assert history[-1] == pytest.approx(np.mean((X @ W + B - y) ** 2), rel=1e-12)
 
 
+@pytest.mark.parametrize("last_batch", ["mean", "nominal"])
+def test_training_steps_match_a_hand_written_loop_for_each_last_batch_divisor(last_batch):
+    """The short last batch's gradient is divided by its own length, or by batch_size."""
+    X, y, _ = problem(9, 10, 2)
+    w, _ = train(X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(3),
+                 last_batch=last_batch)
+    rng = np.random.default_rng(3)
+    W, B = np.zeros((2, 1)), 0.0
+    for _ in range(3):
+        order = rng.permutation(10)
+        for batch in (order[0:4], order[4:8], order[8:10]):
+            divisor = len(batch) if last_batch == "mean" else 4
+            r = X[batch] @ W + B - y[batch]
+            W = W - 0.05 * (2 / divisor) * X[batch].T @ r
+            B = B - 0.05 * (2 / divisor) * r.sum()
+    np.testing.assert_allclose(w["W"], W, rtol=1e-12)
+    np.testing.assert_allclose(w["B"], [[B]], rtol=1e-12)
+
+
+def test_last_batch_divisors_agree_when_the_batch_size_divides_n():
+    X, y, _ = problem(12, 12, 2)
+    runs = [train(X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(5),
+                  last_batch=mode)[0] for mode in ("mean", "nominal")]
+    np.testing.assert_array_equal(stacked(runs[0]), stacked(runs[1]))
+
+
+def test_a_nominal_epoch_is_one_full_gradient_step_to_first_order():
+    """With last_batch="nominal" every sample weighs the same per epoch: for a tiny lr an
+    epoch moves the weights by lr * (N / batch_size) times the full gradient, up to O(lr**2);
+    the default weighs the short batch more and misses by O(lr)."""
+    X, y, w0 = problem(13, 10, 2)
+    lr = 1e-6
+    full = loss_gradients(forward_linear_regression(X, y, w0)[1], w0)
+    miss = {}
+    for mode in ("mean", "nominal"):
+        w, _ = train(X, y, lr=lr, epochs=1, batch_size=4, rng=np.random.default_rng(6),
+                     weights=w0, last_batch=mode)
+        moved = (stacked(w0) - stacked(w)) / (lr * 10 / 4)
+        miss[mode] = float(np.max(np.abs(moved - stacked(full))))
+    assert miss["nominal"] < 1e-4 * float(np.max(np.abs(stacked(full))))
+    assert miss["mean"] > 1e-2 * float(np.max(np.abs(stacked(full))))
+
+
 def test_training_is_reproducible_and_leaves_inputs_alone():
     X, y, w0 = problem(10, 50, 3)
     w0_copy = {k: v.copy() for k, v in w0.items()}

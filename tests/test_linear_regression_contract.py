@@ -186,7 +186,7 @@ def test_curvature_functions_refuse_odd_types(fn, bad):
 
 @pytest.mark.parametrize("bad", ODD_TYPES, ids=repr)
 @pytest.mark.parametrize(
-    "arg", ["X", "y", "lr", "epochs", "batch_size", "rng", "weights", "gradients"]
+    "arg", ["X", "y", "lr", "epochs", "batch_size", "rng", "weights", "gradients", "last_batch"]
 )
 def test_train_refuses_odd_types(arg, bad):
     if bad is None and arg in ("rng", "weights"):
@@ -212,6 +212,9 @@ BAD_SCALARS = [
     ("batch_size", -1),
     ("batch_size", 2.0),
     ("batch_size", np.array(np.nan)),
+    ("last_batch", "drop"),
+    ("last_batch", "Mean"),
+    ("last_batch", ""),
 ]
 
 
@@ -437,12 +440,14 @@ def test_hessian_and_max_stable_lr_over_the_whole_float64_range(X):
     st.floats(min_value=5e-324, max_value=1.7e308),
     st.integers(1, 3),
     st.integers(1, 6),
+    st.sampled_from(["mean", "nominal"]),
 )
-def test_train_over_the_whole_float64_range(data, lr, epochs, batch_size):
+def test_train_over_the_whole_float64_range(data, lr, epochs, batch_size, last_batch):
     X, y = data
     outcome = check_contract(
         train,
-        {"X": X, "y": y, "lr": lr, "epochs": epochs, "batch_size": batch_size, "rng": 0},
+        {"X": X, "y": y, "lr": lr, "epochs": epochs, "batch_size": batch_size, "rng": 0,
+         "last_batch": last_batch},
         names=("X", "y", "lr"),
     )
     if not outcome.raised:

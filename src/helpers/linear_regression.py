@@ -74,7 +74,7 @@ def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> n
         hint = ""
         if y.shape == (n,):
             hint = (
-                f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into an ({n}, {n}) "
+                f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into a ({n}, {n}) "
                 f"matrix and give a wrong loss silently: pass {name}.reshape(-1, 1)"
             )
         raise ValueError(
@@ -203,13 +203,13 @@ def forward_linear_regression(
     y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
-        N = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
-        P = N + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
+        Z = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
+        P = Z + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (N,)
         loss = float(residual @ residual) / n  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
-    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
+    return loss, {"X": _read_only(X), "N": Z, "P": P, "y": _read_only(y)}
 
 
 def _forward_off_the_fast_path(
@@ -285,7 +285,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
         dL_dP = P - y  # (N, 1)
         dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
-        # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
+        # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
         dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1), as unbroadcast does
     if not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
@@ -486,7 +486,9 @@ def max_stable_lr(X: Any) -> float:
     """
     X = _check_hessian_input(X)
     Hs, scale = _scaled_hessian(X)
-    # lambda_max >= H[D, D] = 2 (the bias direction), so the division is always safe.
+    # lambda_max is at least the largest diagonal entry of Hs: 2 (the bias) when scale is 1;
+    # otherwise at least 2/n, from the column holding max|X|, whose scaled entries reach 1.
+    # (The bias entry itself may underflow to 0 then.) So the division is always safe.
     lam_scaled = float(np.linalg.eigvalsh(Hs)[-1])
     limit = 2.0 / lam_scaled / scale / scale
     if not limit > 0:
@@ -509,13 +511,20 @@ def train(
     rng: np.random.Generator | int | None,
     weights: Mapping[str, Any] | None = None,
     gradients: Callable[[ForwardInfo, Weights], Weights] = loss_gradients,
+    last_batch: str = "mean",
 ) -> tuple[Weights, np.ndarray]:
     """Fit linear regression by minibatch gradient descent.
 
     Each epoch draws a fresh permutation of the samples from ``rng`` and walks through it in
-    batches of ``batch_size``; the last batch holds the remaining ``N % batch_size`` samples when
-    that is not zero. Every step uses the gradient of the *mean* loss over its own batch, so a
-    short last batch takes a step of the same scale as the others. With ``batch_size >= N``
+    batches of ``batch_size``; the last batch holds the remaining ``m = N % batch_size`` samples
+    when that is not zero. Every step uses the gradient of the *mean* loss over its own batch.
+    How the short last batch is weighted is a trade-off, chosen by ``last_batch``: ``"mean"``
+    (the default) steps with its own mean, so every step has the same scale but each of its
+    ``m`` samples weighs ``batch_size / m`` times more than the others in that epoch;
+    ``"nominal"`` scales its step by ``m / batch_size`` (its gradient is divided by
+    ``batch_size``), so every sample has the same weight in every epoch and an epoch's batch
+    gradients add up to ``N / batch_size`` times the full gradient. When ``batch_size`` divides
+    ``N`` the two are the same. With ``batch_size >= N``
     every step is a full-batch step on ``X`` as given (no permutation is drawn: the full
     gradient does not depend on the order). The time is proportional to ``epochs * N * D``.
 
@@ -540,6 +549,12 @@ def train(
         ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}`` (a bias gradient of
         shape (1,) is accepted); defaults to :func:`loss_gradients`. Exists so that other
         gradient rules can be compared.
+    last_batch : {"mean", "nominal"}, optional
+        The divisor of a short last batch's gradient: its own length (``"mean"``, the default)
+        or ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
+        ``"nominal"`` (or a ``batch_size`` that divides ``N``) keeps the distance to the
+        least-squares weights proportional to ``lr``, because only then do the batches'
+        deviations from the full gradient cancel over an epoch.
 
     Returns
     -------
@@ -551,7 +566,8 @@ def train(
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``gradients`` must be callable).
+        If an argument has the wrong type (``gradients`` must be callable, ``last_batch`` a
+        string).
     ValueError
         If an input is invalid; if ``gradients`` returns something other than finite arrays of
         the parameters' shapes (the message blames ``gradients``); or if training diverges (a
@@ -572,6 +588,13 @@ def train(
             f"{{'W': (D, 1) array, 'B': (1, 1) array}}, got {type(gradients).__name__} "
             f"{gradients!r}"
         )
+    if not isinstance(last_batch, str):
+        raise TypeError(
+            f"last_batch must be the string 'mean' or 'nominal', got {type(last_batch).__name__} "
+            f"{last_batch!r}"
+        )
+    if last_batch not in ("mean", "nominal"):
+        raise ValueError(f"last_batch must be 'mean' or 'nominal', got {last_batch!r}")
     if weights is None:
         w = {"W": np.zeros((d, 1)), "B": np.zeros((1, 1))}
     else:
@@ -587,7 +610,10 @@ def train(
                 order = rng.permutation(n)
                 for start in range(0, n, batch_size):
                     idx = order[start : start + batch_size]  # the last one may be shorter
-                    _gradient_step(X[idx], y[idx], w, lr, gradients)
+                    step = lr
+                    if last_batch == "nominal" and idx.size < batch_size:
+                        step = lr * idx.size / batch_size  # its gradient divided by batch_size
+                    _gradient_step(X[idx], y[idx], w, step, gradients)
             history[epoch] = forward_linear_regression(X, y, w)[0]
         except _Overflow:
             raise ValueError(
