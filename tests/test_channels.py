@@ -7,11 +7,12 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from helpers.channels import (
+    PSD_TOL,
     FixedPointConvergenceError,
     NonUniqueFixedPointError,
     amplitude_damping_kraus,
@@ -49,10 +50,11 @@ def random_matrix(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
 
 
-def assert_density_matrix(rho: np.ndarray, tol: float = 1e-9) -> None:
-    np.testing.assert_allclose(rho, rho.conj().T, atol=1e-14)
+def assert_density_matrix(rho: np.ndarray) -> None:
+    """Exactly Hermitian, trace 1, no eigenvalue below -PSD_TOL (the module's one PSD bound)."""
+    np.testing.assert_array_equal(rho, rho.conj().T)
     np.testing.assert_allclose(np.trace(rho), 1.0, atol=1e-12)
-    assert np.linalg.eigvalsh(rho)[0] >= -tol
+    assert np.linalg.eigvalsh(rho)[0] >= -PSD_TOL
 
 
 def dense_reference(kraus: np.ndarray) -> tuple[complex, np.ndarray]:
@@ -250,6 +252,7 @@ def test_fixed_point_matches_dense_eig(n, d, seed):
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(2, 5), d=st.integers(1, 3), seed=seeds)
+@example(n=5, d=1, seed=9168)  # a pure fixed point: ARPACK's zero eigenvalues come out as -1.3e-9
 def test_fixed_point_non_trace_preserving(n, d, seed):
     # the question's construction: not trace preserving, eigenvalue != 1 but still real positive
     rng = np.random.default_rng(seed)

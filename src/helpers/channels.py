@@ -41,10 +41,28 @@ METHODS = ("arpack", "dense", "power")
 START_SEEDS = (20260505, 20260506)
 #: Iteration cap of the power method.
 POWER_MAXITER = 100_000
+#: How far below zero an eigenvalue of a returned density matrix may lie. ``rho`` has trace 1,
+#: so its eigenvalues lie in ``[0, 1]`` and this is an absolute and a relative bound at once. The
+#: computed ``rho`` differs from the exact fixed point by about ``tol / gap`` (the residual that
+#: ``tol`` bounds, divided by the relative spectral gap), at most ``1e-10 / 1e-4 = 1e-6`` for the
+#: default ``tol`` and any gap above ``1e-4``; a mixture of two different fixed points, which this
+#: check exists to catch, has negative eigenvalues of order ``1 / n``. A pure fixed point (rank 1,
+#: e.g. a channel with one Kraus operator) sits right at the boundary: its zero eigenvalues come
+#: out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap of ``0.03``.
+PSD_TOL = 1e-6
 
 
 class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue of largest modulus is not simple: there is no unique fixed point."""
+    """The eigenvalue of largest modulus is not simple: there is no unique fixed point.
+
+    ``reason`` says why in words that do not depend on the machine; ``evidence`` gives the
+    numbers behind it (in a degenerate eigenspace these depend on rounding and start vectors).
+    ``str(err)`` is ``reason`` followed by the evidence in parentheses.
+    """
+
+    def __init__(self, reason: str, evidence: str = "") -> None:
+        self.reason, self.evidence = reason, evidence
+        super().__init__(f"{reason} ({evidence})" if evidence else reason)
 
 
 class FixedPointConvergenceError(RuntimeError):
@@ -402,39 +420,41 @@ def _to_density(
     """Normalise an eigenpair of a positive map to ``(real eigenvalue, density matrix)``.
 
     Divides the eigenvector by its trace (fixes the complex factor and the scale at once),
-    checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite,
-    and returns its Hermitian part.
+    checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite
+    (no eigenvalue below ``-PSD_TOL``), and returns its Hermitian part.
     """
     rho = vec.reshape(n, n)
     scale = np.linalg.norm(rho)
     trace = np.trace(rho)
     if abs(trace) <= gap_tol * scale:
         raise NonUniqueFixedPointError(
-            f"the eigenvector for the eigenvalue {lam:.6g} of largest modulus has trace "
-            f"{abs(trace):.2e} relative to its norm: it is not a multiple of a density matrix, "
-            "so another eigenvalue shares the largest modulus (or the map is not positive)"
+            "the eigenvector for the eigenvalue of largest modulus has (almost) zero trace: it "
+            "is not a multiple of a density matrix, so another eigenvalue shares the largest "
+            "modulus",
+            f"eigenvalue {lam:.6g}, |trace| / norm {abs(trace) / scale:.2e}",
         )
     if abs(lam.imag) > gap_tol * abs(lam):
         raise NonUniqueFixedPointError(
-            f"the eigenvalue of largest modulus {lam:.6g} is not real, so its conjugate has the "
-            "same modulus: the channel has no unique fixed point"
+            "the eigenvalue of largest modulus is not real, so its conjugate has the same "
+            "modulus: the channel has no unique fixed point",
+            f"eigenvalue {lam:.6g}",
         )
     rho = rho / trace
     herm_err = np.linalg.norm(rho - rho.conj().T) / np.linalg.norm(rho)
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
-            f"the trace-normalised eigenvector is not Hermitian (relative error {herm_err:.2e}): "
-            "for a simple leading eigenvalue it would be, so several eigenvalues share the "
-            "largest modulus and the channel has no unique fixed point"
+            "the trace-normalised eigenvector is not Hermitian: for a simple leading eigenvalue "
+            "it would be, so several eigenvalues share the largest modulus and the channel has "
+            "no unique fixed point",
+            f"relative anti-Hermitian part {herm_err:.2e}",
         )
     rho = (rho + rho.conj().T) / 2
     lowest = np.linalg.eigvalsh(rho)[0]
-    allowed = max(tol, 100 * herm_err)  # rounding already seen in the anti-Hermitian part
-    if lowest < -allowed:
+    if lowest < -PSD_TOL:
         raise NonUniqueFixedPointError(
-            f"the trace-normalised eigenvector is not positive semidefinite (lowest eigenvalue "
-            f"{lowest:.3e} < -{allowed:.1e}): it mixes eigenvectors of a degenerate leading "
-            "eigenvalue, so there is no unique fixed point"
+            "the trace-normalised eigenvector is not positive semidefinite: it mixes "
+            "eigenvectors of a degenerate leading eigenvalue, so there is no unique fixed point",
+            f"lowest eigenvalue {lowest:.3e} < -PSD_TOL = -{PSD_TOL:.0e}",
         )
     return float(lam.real), rho
 
@@ -489,7 +509,7 @@ def fixed_point(
         iteration with the channel, converging like ``|lambda_2 / lambda_1| ** k``.
     tol : float, optional
         Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
-        methods. The result is Hermitian and positive semidefinite within ``tol``. A relative
+        methods. A relative
         gap ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
     v0 : (n**2,) or (n, n) array, optional
         Start vector of the iterative methods. By default a fixed seeded vector, so results
@@ -500,7 +520,8 @@ def fixed_point(
     eigenvalue : float
         The eigenvalue of largest modulus (real and positive for a completely positive map).
     rho : (n, n) complex array
-        Hermitian, trace 1, positive semidefinite within ``tol``.
+        Hermitian, trace 1, positive semidefinite: no eigenvalue below ``-PSD_TOL``
+        (``1e-6``; see :data:`PSD_TOL` for why).
 
     Raises
     ------
@@ -508,8 +529,7 @@ def fixed_point(
         (a ``ValueError``) If the largest modulus is shared by several eigenvalues, e.g. the
         identity channel, a channel with two invariant blocks, or a complex leading pair.
     FixedPointConvergenceError
-        (a ``RuntimeError``) If ARPACK or power iteration did not converge, or the normalised
-        eigenvector is not a density matrix within ``tol``.
+        (a ``RuntimeError``) If ARPACK or power iteration did not converge.
     ValueError, TypeError
         For invalid ``kraus``, ``method``, ``tol`` or ``v0``.
 
@@ -545,8 +565,9 @@ def fixed_point(
         w, vecs = w[order], vecs[:, order]
         if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
             raise NonUniqueFixedPointError(
-                f"the two eigenvalues of largest modulus, {w[0]:.6g} and {w[1]:.6g}, have "
-                "(nearly) the same modulus: the channel has no unique fixed point"
+                "the two eigenvalues of largest modulus have (nearly) the same modulus: the "
+                "channel has no unique fixed point",
+                f"{w[0]:.6g} and {w[1]:.6g}",
             )
         return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
 
@@ -559,8 +580,8 @@ def fixed_point(
     spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
     if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
         raise NonUniqueFixedPointError(
-            f"two solves from different start vectors reached different eigenpairs "
-            f"(eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}): "
-            "the eigenvalue of largest modulus is degenerate, there is no unique fixed point"
+            "two solves from different start vectors reached different eigenpairs: the "
+            "eigenvalue of largest modulus is degenerate, there is no unique fixed point",
+            f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
         )
     return lam_a, rho_a
