@@ -411,9 +411,9 @@ def test_bad_fixed_point_arguments():
     k = random_kraus(3, 2, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="method must be one of"):
         fixed_point(k, method="lanczos")
-    with pytest.raises(ValueError, match=r"tol must lie in \(0, 1\), got 0"):
+    with pytest.raises(ValueError, match=r"tol must be a real number in \(0, 1\), got 0"):
         fixed_point(k, tol=0)
-    with pytest.raises(TypeError, match="tol must be a float"):
+    with pytest.raises(TypeError, match="tol must be a real number"):
         fixed_point(k, tol="1e-8")
     with pytest.raises(
         ValueError, match=r"v0 must have shape \(9,\) or \(3, 3\), got shape \(4,\)"
@@ -432,13 +432,16 @@ def test_power_start_vector_in_the_kernel():
 
 def test_bad_constructor_arguments():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="n must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
         random_kraus(0, 2, rng=rng)
-    with pytest.raises(TypeError, match="d must be an int, got float"):
+    with pytest.raises(TypeError, match="d must be an integer >= 1, got float"):
         random_kraus(3, 2.0, rng=rng)
-    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
-        random_kraus(3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\], got 1.5"):
+    with pytest.raises(TypeError, match=r"rng must be None, a seed >= 0 or a numpy\.random"):
+        random_kraus(3, 2, rng=np.random.RandomState(0))
+    np.testing.assert_array_equal(random_kraus(3, 2, rng=5), random_kraus(3, 2, rng=5))
+    with pytest.raises(ValueError, match=r"p must be a real number in \[0, 1\], got 1.5"):
         depolarizing_kraus(2, 1.5)
-    with pytest.raises(ValueError, match="ground must satisfy"):
+    with pytest.raises(ValueError, match=r"ground must be an integer in \[0, 2\], got 3"):
         amplitude_damping_kraus(3, 0.5, ground=3)
+    with pytest.raises(ValueError, match="n must be an integer >= 2, got 1"):
+        amplitude_damping_kraus(1, 0.5)

@@ -21,6 +21,8 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
 
+from helpers._validation import as_rng, as_scalar
+
 __all__ = [
     "FixedPointConvergenceError",
     "NonUniqueFixedPointError",
@@ -97,22 +99,6 @@ def _as_kraus(kraus: Any, name: str = "kraus") -> np.ndarray:
             f"{arr.shape}{hint}"
         )
     return arr
-
-
-def _as_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-def _as_probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must lie in [0, 1], got {value}")
-    return float(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +185,7 @@ def normalize_trace_preserving(kraus: Any) -> np.ndarray:
 
 
 def random_kraus(
-    n: int, d: int, *, rng: np.random.Generator, trace_preserving: bool = True
+    n: int, d: int, *, rng: np.random.Generator | int | None, trace_preserving: bool = True
 ) -> np.ndarray:
     """Random Kraus operators with independent complex Gaussian entries.
 
@@ -209,8 +195,8 @@ def random_kraus(
         Dimension of the system, ``n >= 1``.
     d : int
         Number of Kraus operators, ``d >= 1``.
-    rng : numpy.random.Generator
-        The source of randomness.
+    rng : numpy.random.Generator, int or None
+        The source of randomness (a seed is turned into ``np.random.default_rng(seed)``).
     trace_preserving : bool, optional
         If true (default), normalise with :func:`normalize_trace_preserving`, so that
         ``sum_j K_j^H K_j = I`` to about ``1e-13``. Otherwise the entries have variance
@@ -220,13 +206,9 @@ def random_kraus(
     -------
     kraus : (d, n, n) complex array
     """
-    n = _as_positive_int("n", n)
-    d = _as_positive_int("d", d)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    n = as_scalar("n", n, integer=True, low=1)
+    d = as_scalar("d", d, integer=True, low=1)
+    rng = as_rng("rng", rng)
     shape = (d, n, n)
     k = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2 * n * d)
     return normalize_trace_preserving(k) if trace_preserving else k
@@ -248,8 +230,8 @@ def depolarizing_kraus(n: int, p: float) -> np.ndarray:
         ``sqrt(1 - p) I`` followed by ``sqrt(p / n) |a><b|`` for all ``a, b``
         (because ``sum_ab |a><b| rho |b><a| = tr(rho) I``).
     """
-    n = _as_positive_int("n", n)
-    p = _as_probability("p", p)
+    n = as_scalar("n", n, integer=True, low=1)
+    p = as_scalar("p", p, low=0, high=1)
     units = np.eye(n * n).reshape(n * n, n, n)  # |a><b| for a, b in row-major order
     return np.concatenate([np.sqrt(1 - p) * np.eye(n)[None], np.sqrt(p / n) * units]).astype(
         np.complex128
@@ -275,14 +257,9 @@ def amplitude_damping_kraus(n: int, gamma: float, *, ground: int = 0) -> np.ndar
     -------
     kraus : (n, n, n) complex array
     """
-    n = _as_positive_int("n", n)
-    if n < 2:
-        raise ValueError(f"n must be at least 2 for amplitude damping, got {n}")
-    gamma = _as_probability("gamma", gamma)
-    if isinstance(ground, bool) or not isinstance(ground, int | np.integer):
-        raise TypeError(f"ground must be an int, got {type(ground).__name__}")
-    if not 0 <= ground < n:
-        raise ValueError(f"ground must satisfy 0 <= ground < n = {n}, got {ground}")
+    n = as_scalar("n", n, integer=True, low=2)
+    gamma = as_scalar("gamma", gamma, low=0, high=1)
+    ground = as_scalar("ground", ground, integer=True, low=0, high=n - 1)
     k0 = np.sqrt(1 - gamma) * np.eye(n)
     k0[ground, ground] = 1.0
     others = np.delete(np.arange(n), ground)
@@ -325,6 +302,14 @@ def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
     Returns
     -------
     out : (n, n) complex array, or (..., n, n)
+
+    Examples
+    --------
+    The depolarizing channel with ``p = 1`` replaces every state by ``I / n``:
+
+    >>> apply_channel(depolarizing_kraus(2, 1.0), np.array([[1.0, 0.0], [0.0, 0.0]])).real
+    array([[0.5, 0. ],
+           [0. , 0.5]])
 
     Raises
     ------
@@ -540,15 +525,21 @@ def fixed_point(
     result depends on the start, which is how the degeneracy is detected. A peripheral
     eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
     out with ``method="dense"``.
+
+    Examples
+    --------
+    Amplitude damping drives every state into the ground level ``|0><0|``:
+
+    >>> lam, rho = fixed_point(amplitude_damping_kraus(2, 0.3))
+    >>> round(lam, 12), np.round(rho.real, 12) + 0.0
+    (1.0, array([[1., 0.],
+           [0., 0.]]))
     """
     k = _as_kraus(kraus)
     n = k.shape[1]
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if isinstance(tol, bool) or not isinstance(tol, float | int | np.floating):
-        raise TypeError(f"tol must be a float, got {type(tol).__name__}")
-    if not (np.isfinite(tol) and 0 < tol < 1):
-        raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    tol = as_scalar("tol", tol, low=0, high=1, low_open=True, high_open=True)
     gap_tol = float(np.sqrt(tol))
     starts = [_start_vector(n, s) for s in START_SEEDS]
     if v0 is not None:
