@@ -550,6 +550,7 @@ def fixed_point(
             raise ValueError("v0 must not be the zero vector")
         starts[0] = v.reshape(-1)
 
+    # Solve, normalise by the trace, check uniqueness.
     if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
         w, vecs = scipy.linalg.eig(superoperator(k))
         order = np.argsort(-np.abs(w), kind="stable")
@@ -575,4 +576,4 @@ def fixed_point(
             "eigenvalue of largest modulus is degenerate, there is no unique fixed point",
             f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
         )
-    return lam_a, rho_a
+    return lam_a, rho_a  # end of fixed_point
