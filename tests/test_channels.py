@@ -325,7 +325,7 @@ def test_single_level_system():
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_identity_channel_raises(method):
-    with pytest.raises(NonUniqueFixedPointError, match="no unique fixed point"):
+    with pytest.raises(NonUniqueFixedPointError, match="without a unique fixed point"):
         fixed_point(np.eye(4)[None], method=method)
 
 
@@ -368,7 +368,7 @@ def test_arpack_failure_is_reported(monkeypatch):
         raise ArpackNoConvergence("no convergence", np.array([]), np.zeros((4, 0)))
 
     monkeypatch.setattr("helpers.channels.eigs", failing_eigs)
-    with pytest.raises(FixedPointConvergenceError, match="ARPACK did not converge"):
+    with pytest.raises(FixedPointConvergenceError, match="ARPACK did not reach"):
         fixed_point(random_kraus(3, 2, rng=np.random.default_rng(0)))
 
 
@@ -387,7 +387,7 @@ def test_bad_kraus_inputs():
         fixed_point(bad)
     with pytest.raises(ValueError, match="kraus must not be empty"):
         channel_operator(np.zeros((0, 3, 3)))
-    with pytest.raises(TypeError, match=r"kraus must be a numeric.*dtype <U1"):
+    with pytest.raises(TypeError, match=r"kraus must be an integer, real or complex .*dtype <U1"):
         superoperator(np.full((1, 2, 2), "a"))
     with pytest.raises(TypeError, match="dtype bool"):
         superoperator(np.ones((1, 2, 2), dtype=bool))
@@ -411,7 +411,7 @@ def test_bad_fixed_point_arguments():
     k = random_kraus(3, 2, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="method must be one of"):
         fixed_point(k, method="lanczos")
-    with pytest.raises(ValueError, match=r"tol must be a real number in \(0, 1\), got 0"):
+    with pytest.raises(ValueError, match=r"tol must be a real number in \[1e-12, 1e-08\], got 0"):
         fixed_point(k, tol=0)
     with pytest.raises(TypeError, match="tol must be a real number"):
         fixed_point(k, tol="1e-8")
@@ -426,7 +426,7 @@ def test_bad_fixed_point_arguments():
 def test_power_start_vector_in_the_kernel():
     # full dephasing kills off-diagonal matrices: |0><1| is mapped to zero
     dephasing = np.stack([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])
-    with pytest.raises(ValueError, match="maps the start vector v0 to zero"):
+    with pytest.raises(ValueError, match=r"v0 has no component .* reaches the zero matrix"):
         fixed_point(dephasing, method="power", v0=np.array([[0.0, 1.0], [0.0, 0.0]]))
 
 

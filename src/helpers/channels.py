@@ -11,6 +11,13 @@ the eigenvalue of largest modulus, reshaped to ``(n, n)`` and divided by its tra
 the arbitrary complex factor an eigensolver is free to attach to an eigenvector.
 
 Kraus operators are stored as one ``(d, n, n)`` array, ``kraus[j]`` being ``K_j``.
+
+Dtypes: every array argument may be integer, real or complex (any precision); it is computed
+in and returned as ``complex128``. Boolean, string, object, time and masked arrays are refused.
+Results are new arrays, never views of an argument. Entries anywhere in float64's range are
+handled by scaling the Kraus operators to a largest entry of 1 before anything is squared; a
+result that float64 cannot represent (an eigenvalue or an output entry beyond ``1.8e308``) is
+refused with a ``ValueError`` that says so. String options (``method``) ignore case.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
+from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
 
 from helpers._validation import as_rng, as_scalar
 
@@ -41,8 +48,29 @@ __all__ = [
 METHODS = ("arpack", "dense", "power")
 #: Seeds of the two fixed start vectors used when ``v0`` is not given (results reproduce exactly).
 START_SEEDS = (20260505, 20260506)
-#: Iteration cap of the power method.
-POWER_MAXITER = 100_000
+#: The most channel applications one solve may use (power iteration: steps; ARPACK: about
+#: ``MAX_PRODUCTS / 20`` restarts of its 20 Krylov vectors). Power iteration needs about
+#: ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps down to about ``1e-3``;
+#: ARPACK covers far smaller ones. Channels with several eigenvalues on the circle of largest
+#: modulus (a periodic channel) never converge and stop here with a clear error.
+MAX_PRODUCTS = 20_000
+#: Power iteration's step cap (the same budget).
+POWER_MAXITER = MAX_PRODUCTS
+#: Power iteration gives up early when ``POWER_CHECK`` steps shrink the residual by less than
+#: ``1 - STALL_RATIO``: its rate is then above ``0.99 ** (1 / 1000)``, a relative gap below
+#: ``1e-5``, which would need some ``2e6`` steps, a hundred times the budget.
+POWER_CHECK = 1000
+STALL_RATIO = 0.99
+#: The range of ``tol``: below ``1e-12`` the residual asked for is at the level of the rounding
+#: error of one product and ARPACK stalls; above ``1e-8`` the computed ``rho`` (off by about
+#: ``tol / gap``) could fail the ``PSD_TOL`` check on a genuinely unique fixed point.
+TOL_RANGE = (1e-12, 1e-8)
+#: ``method="dense"`` forms ``S``, ``16 n**4`` bytes, and its ``eig`` costs ``O(n**6)``: minutes at
+#: ``n = 64``, so larger ``n`` is refused (use ``"arpack"``).
+DENSE_MAX_N = 64
+#: With the Kraus operators scaled to a largest entry of 1, a leading eigenvalue below this is
+#: zero at working precision: the map is (numerically) nilpotent and has no fixed point.
+NILPOTENT_TOL = 1e-12
 #: How far below zero an eigenvalue of a returned density matrix may lie. ``rho`` has trace 1,
 #: so its eigenvalues lie in ``[0, 1]`` and this is an absolute and a relative bound at once. The
 #: computed ``rho`` differs from the exact fixed point by about ``tol / gap`` (the residual that
@@ -64,11 +92,16 @@ class NonUniqueFixedPointError(ValueError):
 
     def __init__(self, reason: str, evidence: str = "") -> None:
         self.reason, self.evidence = reason, evidence
-        super().__init__(f"{reason} ({evidence})" if evidence else reason)
+        detail = f" ({evidence})" if evidence else ""
+        super().__init__(f"kraus defines a map without a unique fixed point: {reason}{detail}")
 
 
-class FixedPointConvergenceError(RuntimeError):
-    """The eigensolver (ARPACK or power iteration) did not reach the requested tolerance."""
+class FixedPointConvergenceError(ValueError, RuntimeError):
+    """The eigensolver (ARPACK or power iteration) did not reach ``tol`` within its budget.
+
+    A property of the channel (a tiny or zero spectral gap), hence a ``ValueError`` about
+    ``kraus``; also a ``RuntimeError``, as before.
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,16 +110,58 @@ class FixedPointConvergenceError(RuntimeError):
 
 
 def _as_complex_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a complex128 array, rejecting non-numeric and boolean dtypes, NaN and inf."""
-    arr = np.asarray(x)
-    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be a numeric (real or complex) array, got dtype {arr.dtype}")
+    """``x`` as a complex128 array (a copy when converted), or an error naming ``name``.
+
+    Integer, real and complex dtypes are accepted; bool, time, string, object, ragged and masked
+    input is refused with a ``TypeError``; empty or non-finite input with a ``ValueError``.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} must be a plain array, got a masked array with shape {np.shape(x)}: drop or "
+            "fill the masked entries first"
+        )
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise TypeError(
+            f"{name} must be a numeric array, got {type(x).__name__} that NumPy cannot turn into "
+            f"one ({err})"
+        ) from None
+    if arr.dtype.kind not in "iufc":
+        raise TypeError(
+            f"{name} must be an integer, real or complex array, got dtype {arr.dtype} with shape "
+            f"{arr.shape}"
+        )
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     arr = arr.astype(np.complex128, copy=False)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
     return arr
+
+
+def _scaled(k: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(k / s, s)`` with ``s`` the largest modulus of an entry (``s > 0``), so that nothing
+    computed from the scaled operators overflows or underflows; raises for the zero map."""
+    s = float(np.max(np.abs(k)))
+    if s == 0.0:
+        raise ValueError(
+            f"kraus must not be all zero (shape {k.shape}): the zero map sends every matrix to 0"
+        )
+    return k / s, s
+
+
+def _times_scale(x: np.ndarray, *factors: float, what: str) -> np.ndarray:
+    """``x`` times every factor, in turn; a ``ValueError`` if the result overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for f in factors:
+            x = x * f
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"{what} overflows float64 (entries beyond 1.8e308): its inputs are supported as "
+            "long as the result is representable; scale them down"
+        )
+    return x
 
 
 def _as_kraus(kraus: Any, name: str = "kraus") -> np.ndarray:
@@ -129,7 +204,7 @@ def kraus_from_question_layout(kraus_op: Any) -> np.ndarray:
     arr = _as_complex_array("kraus_op", kraus_op)
     if arr.ndim != 3 or arr.shape[0] != arr.shape[2]:
         raise ValueError(f"kraus_op must have shape (n, d, n), got shape {arr.shape}")
-    return np.ascontiguousarray(arr.transpose(1, 0, 2))
+    return arr.transpose(1, 0, 2).copy()  # a new C-contiguous array, never a view
 
 
 def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
@@ -140,13 +215,18 @@ def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
     kraus : (d, n, n) array
         Kraus operators.
     atol : float, optional
-        Absolute tolerance on every entry of ``sum_j K_j^H K_j - I``.
+        Absolute tolerance on every entry of ``sum_j K_j^H K_j - I``, in ``[0, 1)``.
 
     Returns
     -------
     bool
     """
     k = _as_kraus(kraus)
+    atol = as_scalar("atol", atol, low=0, high=1, high_open=True)
+    # Trace preservation bounds every entry by 1 (each column of the stacked K_j has norm 1),
+    # so larger entries answer at once and the Gram matrix below cannot overflow.
+    if np.max(np.abs(k)) > 2.0:
+        return False
     gram = np.einsum("jba,jbc->ac", k.conj(), k)
     return bool(np.max(np.abs(gram - np.eye(k.shape[1]))) <= atol)
 
@@ -172,7 +252,7 @@ def normalize_trace_preserving(kraus: Any) -> np.ndarray:
         If ``M`` is singular (condition number above ``1e12``): some input state is annihilated
         by every ``K_j`` and no rescaling can preserve its trace.
     """
-    k = _as_kraus(kraus)
+    k, _ = _scaled(_as_kraus(kraus))  # K M^(-1/2) does not change when every K_j is scaled
     gram = np.einsum("jba,jbc->ac", k.conj(), k)
     w, v = np.linalg.eigh(gram)
     if w[0] <= w[-1] * 1e-12:
@@ -209,6 +289,11 @@ def random_kraus(
     n = as_scalar("n", n, integer=True, low=1)
     d = as_scalar("d", d, integer=True, low=1)
     rng = as_rng("rng", rng)
+    if not isinstance(trace_preserving, bool | np.bool_):
+        raise TypeError(
+            f"trace_preserving must be a bool, got {type(trace_preserving).__name__} "
+            f"{trace_preserving!r}"
+        )
     shape = (d, n, n)
     k = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2 * n * d)
     return normalize_trace_preserving(k) if trace_preserving else k
@@ -273,20 +358,36 @@ def amplitude_damping_kraus(n: int, gamma: float, *, ground: int = 0) -> np.ndar
 # --------------------------------------------------------------------------------------------
 
 
-def _apply(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """``sum_j K_j rho K_j^H`` for validated ``kraus`` (d, n, n) and ``rho`` (..., n, n).
+def _kraus_blocks(kraus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two stacked forms of validated ``kraus`` (d, n, n) that :func:`_apply_blocks` uses.
+
+    ``stacked = [K_1; ...; K_d]`` and ``kcat_h = Kcat^H = [K_1^H; ...; K_d^H]``, both
+    ``(d n, n)`` and contiguous. Computed once per operator, not once per product.
+    """
+    d, n, _ = kraus.shape
+    stacked = np.ascontiguousarray(kraus.reshape(d * n, n))
+    kcat_h = np.ascontiguousarray(kraus.conj().transpose(0, 2, 1).reshape(d * n, n))
+    return stacked, kcat_h
+
+
+def _apply_blocks(stacked: np.ndarray, kcat_h: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j K_j rho K_j^H`` for ``rho`` (..., n, n), from :func:`_kraus_blocks`.
 
     Two matrix products of shapes ``(d n, n) @ (n, n)`` and ``(n, d n) @ (d n, n)``: with
     ``Kcat = [K_1 | ... | K_d]`` (n, d n), ``Phi(rho) = [K_1 rho | ... | K_d rho] @ Kcat^H``.
     """
-    d, n, _ = kraus.shape
-    stacked = kraus.reshape(d * n, n)  # [K_1; ...; K_d], (d n, n)
-    kcat_h = kraus.conj().transpose(0, 2, 1).reshape(d * n, n)  # Kcat^H = [K_1^H; ...], (d n, n)
+    n = stacked.shape[1]
+    d = stacked.shape[0] // n
     y = stacked @ rho  # (..., d n, n): the blocks K_j rho
     batch = rho.shape[:-2]
     y = y.reshape(*batch, d, n, n)
     y = np.moveaxis(y, -3, -2).reshape(*batch, n, d * n)  # [K_1 rho | ... | K_d rho]
     return y @ kcat_h
+
+
+def _apply(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j K_j rho K_j^H`` for validated ``kraus`` (d, n, n) and ``rho`` (..., n, n)."""
+    return _apply_blocks(*_kraus_blocks(kraus), rho)
 
 
 def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
@@ -326,7 +427,12 @@ def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
             f"rho must have shape (n, n) = ({n}, {n}) (or (..., {n}, {n})) to match kraus of "
             f"shape {k.shape}, got shape {r.shape}"
         )
-    return _apply(k, r)
+    if not k.any() or not r.any():
+        return np.zeros(r.shape, dtype=np.complex128)
+    k, s = _scaled(k)
+    r_scale = float(np.max(np.abs(r)))
+    out = _apply(k, r / r_scale)
+    return _times_scale(out, s, s, r_scale, what="apply_channel(kraus, rho)")
 
 
 def superoperator(kraus: Any) -> np.ndarray:
@@ -347,8 +453,12 @@ def superoperator(kraus: Any) -> np.ndarray:
     """
     k = _as_kraus(kraus)
     n = k.shape[1]
+    if not k.any():
+        return np.zeros((n * n, n * n), dtype=np.complex128)
+    k, s = _scaled(k)
     # S[(a, b), (c, e)] = sum_j K_j[a, c] conj(K_j[b, e])
-    return np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    out = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    return _times_scale(out, s, s, what="superoperator(kraus)")
 
 
 def channel_operator(kraus: Any) -> LinearOperator:
@@ -361,7 +471,8 @@ def channel_operator(kraus: Any) -> LinearOperator:
     Parameters
     ----------
     kraus : (d, n, n) array
-        Kraus operators.
+        Kraus operators, not all zero, with a largest entry in modulus between ``1e-150`` and
+        ``1e150`` (the operator's scale is its square).
 
     Returns
     -------
@@ -369,22 +480,42 @@ def channel_operator(kraus: Any) -> LinearOperator:
         Complex, shape ``(n**2, n**2)``; supports ``matvec``, ``matmat``, ``rmatvec`` and
         ``rmatmat`` (a block ``(n**2, m)`` is mapped with one batched product).
     """
-    k = _as_kraus(kraus)
-    n = k.shape[1]
-    k_dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))  # Kraus operators of Phi^dagger
+    k, s = _scaled(_as_kraus(kraus))
+    if not 1e-150 <= s <= 1e150:
+        raise ValueError(
+            f"kraus must have its largest entry in modulus within [1e-150, 1e150] for "
+            f"channel_operator (the operator scales with its square), got {s:.3g}"
+        )
+    return _operator(k, s * s)
 
-    def block(ops: np.ndarray, x: np.ndarray) -> np.ndarray:  # x: (n**2, m)
+
+def _operator(k: np.ndarray, scale: float = 1.0) -> LinearOperator:
+    """``scale`` times the channel of validated ``k`` as a ``LinearOperator``.
+
+    The stacked Kraus operators of the channel and of its dual are formed here, once: a product
+    is then two BLAS calls and a reshape.
+    """
+    n = k.shape[1]
+    blocks = _kraus_blocks(k)
+    dual_blocks = _kraus_blocks(np.ascontiguousarray(k.conj().transpose(0, 2, 1)))
+
+    def vec(b: tuple[np.ndarray, np.ndarray], v: np.ndarray) -> np.ndarray:
+        out = _apply_blocks(*b, np.reshape(v, (n, n))).reshape(-1)
+        return out if scale == 1.0 else out * scale
+
+    def block(b: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:  # (n**2, m)
+        x = np.asarray(x)
         m = x.shape[1]
-        rho = x.T.reshape(m, n, n)
-        return _apply(ops, rho).reshape(m, n * n).T
+        out = _apply_blocks(*b, x.T.reshape(m, n, n)).reshape(m, n * n).T
+        return out if scale == 1.0 else out * scale
 
     return LinearOperator(
         shape=(n * n, n * n),
         dtype=np.complex128,
-        matvec=lambda v: _apply(k, np.reshape(v, (n, n))).reshape(-1),
-        rmatvec=lambda v: _apply(k_dual, np.reshape(v, (n, n))).reshape(-1),
-        matmat=lambda x: block(k, np.asarray(x)),
-        rmatmat=lambda x: block(k_dual, np.asarray(x)),
+        matvec=lambda v: vec(blocks, v),
+        rmatvec=lambda v: vec(dual_blocks, v),
+        matmat=lambda x: block(blocks, x),
+        rmatmat=lambda x: block(dual_blocks, x),
     )
 
 
@@ -444,34 +575,168 @@ def _to_density(
     return float(lam.real), rho
 
 
+class _Collapsed(Exception):
+    """An iteration reached the zero vector (internal: turned into a named error)."""
+
+
 def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
     try:
-        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol)
+        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
-            f"ARPACK did not converge to tol={tol:.1e} ({len(err.eigenvalues)} of 1 "
-            "eigenvalues converged); the spectral gap may be tiny: try method='dense' for "
-            "small n, or a looser tol"
+            f"kraus: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
+            "applications: the spectral gap is tiny, or several eigenvalues share the largest "
+            "modulus (a periodic channel); try method='dense' for small n, or a looser tol"
         ) from err
+    except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
+        raise _Collapsed(str(err)) from err
     return complex(w[0]), v[:, 0]
 
 
 def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
     n = kraus.shape[1]
+    blocks = _kraus_blocks(kraus)
     x = v0.reshape(n, n) / np.linalg.norm(v0)
-    for _ in range(POWER_MAXITER):
-        y = _apply(kraus, x)
+    checkpoint = np.inf
+    for step in range(1, POWER_MAXITER + 1):
+        y = _apply_blocks(*blocks, x)
         norm = np.linalg.norm(y)
         if norm == 0.0:
-            raise ValueError("the channel maps the start vector v0 to zero; choose another v0")
+            raise _Collapsed("the iteration reached the zero matrix")
         lam = np.vdot(x, y)  # Rayleigh quotient, <x, Phi(x)> with |x| = 1
-        if np.linalg.norm(y - lam * x) <= tol * abs(lam):
+        residual = np.linalg.norm(y - lam * x) / abs(lam)
+        if residual <= tol:
             return complex(lam), x.reshape(-1)
+        if step % POWER_CHECK == 0:
+            if residual > STALL_RATIO * checkpoint:
+                break  # no progress: the budget would be spent in vain
+            checkpoint = residual
         x = y / norm
     raise FixedPointConvergenceError(
-        f"power iteration did not reach tol={tol:.1e} in {POWER_MAXITER} steps: the ratio "
-        "|lambda_2 / lambda_1| is close to 1 (or equal to it, with a different phase)"
+        f"kraus: power iteration did not reach tol={tol:.1e} (at most {POWER_MAXITER} steps; "
+        f"stopped after {step}, when {POWER_CHECK} steps no longer shrank the residual by 1 %): "
+        "the ratio |lambda_2 / lambda_1| is close to 1, or equal to it with another phase (a "
+        "periodic channel); try method='arpack'"
     )
+
+
+def _as_method(method: Any) -> str:
+    if not isinstance(method, str):
+        raise TypeError(
+            f"method must be one of {', '.join(METHODS)} (any case), got "
+            f"{type(method).__name__} {method!r}"
+        )
+    if method.lower() not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (any case), got {method!r}")
+    return method.lower()
+
+
+def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
+    """Decide at once for a channel with one Kraus operator (up to Kraus freedom).
+
+    If the Kraus operators span one matrix ``K``, the channel is ``rho -> c K rho K^H`` and the
+    eigenvalues of ``S`` are ``c mu_a conj(mu_b)`` for the eigenvalues ``mu`` of ``K``: the
+    leading one is simple only if one ``mu`` has the largest modulus alone. A unitary channel
+    (every ``|mu|`` equal) is the common case; iterative solvers would spin on it for long.
+    """
+    d, n, _ = k.shape
+    if n == 1:
+        return
+    flat = k.reshape(d, n * n)
+    if d == 1:
+        single = k[0]
+    else:
+        _, sv, vh = np.linalg.svd(flat, full_matrices=False)
+        if sv[1] > 1e-12 * sv[0]:
+            return  # at least two independent Kraus operators
+        single = (sv[0] * vh[0]).reshape(n, n)
+    moduli = np.sort(np.abs(np.linalg.eigvals(single)))[::-1]
+    if moduli[0] - moduli[1] > gap_tol * moduli[0]:
+        return
+    gram = single.conj().T @ single
+    scale = np.trace(gram).real / n
+    if np.max(np.abs(gram / scale - np.eye(n))) <= 1e-8:
+        raise NonUniqueFixedPointError(
+            "the channel is unitary, rho -> U rho U^H (one Kraus operator, unitary up to a "
+            "factor): every matrix that commutes with U is fixed",
+            f"n = {n}",
+        )
+    raise NonUniqueFixedPointError(
+        "the channel has one Kraus operator K (up to a factor) and two eigenvalues of K share "
+        "the largest modulus, so the leading eigenvalue of the channel is not simple",
+        f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}",
+    )
+
+
+def _unscale(lam: float, s: float) -> float:
+    """The eigenvalue of the unscaled channel, ``lam s**2``; an error if float64 cannot hold it."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = lam * s * s
+    if lam > 0 and not (np.isfinite(out) and out >= np.finfo(float).tiny):
+        exponent = np.log10(lam) + 2 * np.log10(s)
+        raise ValueError(
+            f"kraus is scaled so that its leading eigenvalue, about 1e{exponent:.0f}, is outside "
+            "float64's normal range [2.2e-308, 1.8e308]; scale the Kraus operators (the fixed "
+            "point rho does not depend on their scale)"
+        )
+    return float(out)
+
+
+def _nilpotent(evidence: str) -> NonUniqueFixedPointError:
+    return NonUniqueFixedPointError(
+        "every eigenvalue of the map is zero (it is nilpotent): nothing is left after a few "
+        "applications, so there is no fixed point",
+        evidence,
+    )
+
+
+def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.ndarray]:
+    n = k.shape[1]
+    s_matrix = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    w, vecs = scipy.linalg.eig(s_matrix)
+    order = np.argsort(-np.abs(w), kind="stable")
+    w, vecs = w[order], vecs[:, order]
+    if abs(w[0]) <= NILPOTENT_TOL:
+        raise _nilpotent(f"largest modulus {abs(w[0]):.2e}")
+    if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
+        raise NonUniqueFixedPointError(
+            "the two eigenvalues of largest modulus have (nearly) the same modulus",
+            f"{w[0]:.6g} and {w[1]:.6g}",
+        )
+    return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
+
+
+def _iterative_solve(
+    k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
+) -> tuple[float, np.ndarray]:
+    n = k.shape[1]
+    op = _operator(k) if method == "arpack" else None
+    pairs: list[tuple[complex, np.ndarray] | None] = []
+    for start in starts:
+        try:
+            pairs.append(_arpack_pair(op, start, tol) if op else _power_pair(k, start, tol))
+        except _Collapsed:
+            pairs.append(None)
+    if pairs[1] is None or all(abs(p[0]) <= NILPOTENT_TOL for p in pairs if p):
+        raise _nilpotent("a generic start vector is mapped to zero")
+    moduli = [abs(p[0]) if p else 0.0 for p in pairs]
+    if user_v0 and moduli[0] < moduli[1] * (1 - gap_tol):
+        reached = f"an eigenvalue of modulus {moduli[0]:.6g}" if pairs[0] else "the zero matrix"
+        raise ValueError(
+            f"v0 has no component along the fixed point: from v0 the iteration reaches "
+            f"{reached}, from a generic start an eigenvalue of modulus {moduli[1]:.6g}. For a "
+            "trace-preserving channel this is any v0 with zero trace as an (n, n) matrix; pass "
+            "v0=None or a v0 with nonzero trace"
+        )
+    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(*p, n, gap_tol, tol) for p in pairs)
+    spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
+    if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
+        raise NonUniqueFixedPointError(
+            "two solves from different start vectors reached different eigenpairs: the "
+            "eigenvalue of largest modulus is degenerate",
+            f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
+        )
+    return lam_a, rho_a
 
 
 def fixed_point(
@@ -486,19 +751,22 @@ def fixed_point(
     Parameters
     ----------
     kraus : (d, n, n) array
-        Kraus operators of a completely positive map (trace preserving or not).
+        Kraus operators of a completely positive map (trace preserving or not), not all zero.
+        Any scale: they are scaled to a largest entry of 1 before solving.
     method : {"arpack", "dense", "power"}, optional
-        ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`, matrix-free,
-        ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
-        :func:`superoperator`, ``O(n**6)`` time and ``O(n**4)`` memory. ``"power"``: power
-        iteration with the channel, converging like ``|lambda_2 / lambda_1| ** k``.
+        Any case. ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`,
+        matrix-free, ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
+        :func:`superoperator`, ``O(n**6)`` time and ``O(n**4)`` memory, for
+        ``n <= DENSE_MAX_N`` (64). ``"power"``: power iteration with the channel, converging
+        like ``|lambda_2 / lambda_1| ** k``.
     tol : float, optional
         Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
-        methods. A relative
-        gap ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
+        methods, in ``TOL_RANGE = [1e-12, 1e-8]``. A relative gap
+        ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
     v0 : (n**2,) or (n, n) array, optional
-        Start vector of the iterative methods. By default a fixed seeded vector, so results
-        reproduce exactly. Uniqueness is checked by a second solve from another fixed vector.
+        Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
+        seeded vector, so results reproduce exactly. Uniqueness is checked by a second solve
+        from another fixed vector.
 
     Returns
     -------
@@ -512,11 +780,14 @@ def fixed_point(
     ------
     NonUniqueFixedPointError
         (a ``ValueError``) If the largest modulus is shared by several eigenvalues, e.g. the
-        identity channel, a channel with two invariant blocks, or a complex leading pair.
+        identity or any unitary channel (detected at once), a channel with two invariant
+        blocks, a complex leading pair, or a nilpotent map.
     FixedPointConvergenceError
-        (a ``RuntimeError``) If ARPACK or power iteration did not converge.
+        (a ``ValueError`` and a ``RuntimeError``) If ARPACK or power iteration did not converge
+        within ``MAX_PRODUCTS`` channel applications.
     ValueError, TypeError
-        For invalid ``kraus``, ``method``, ``tol`` or ``v0``.
+        For invalid ``kraus``, ``method``, ``tol`` or ``v0``; for a ``v0`` from which the
+        iteration cannot reach the fixed point; for an eigenvalue beyond float64's range.
 
     Notes
     -----
@@ -524,7 +795,8 @@ def fixed_point(
     simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
     result depends on the start, which is how the degeneracy is detected. A peripheral
     eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
-    out with ``method="dense"``.
+    out with ``method="dense"``; the iterative methods stop with
+    :class:`FixedPointConvergenceError` there.
 
     Examples
     --------
@@ -537,9 +809,8 @@ def fixed_point(
     """
     k = _as_kraus(kraus)
     n = k.shape[1]
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    tol = as_scalar("tol", tol, low=0, high=1, low_open=True, high_open=True)
+    method = _as_method(method)
+    tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
     gap_tol = float(np.sqrt(tol))
     starts = [_start_vector(n, s) for s in START_SEEDS]
     if v0 is not None:
@@ -548,32 +819,19 @@ def fixed_point(
             raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
         if not np.any(v):
             raise ValueError("v0 must not be the zero vector")
-        starts[0] = v.reshape(-1)
+        starts[0] = v.reshape(-1) / np.max(np.abs(v))  # scaled: its norm cannot overflow
+    if method == "dense" and n > DENSE_MAX_N:
+        raise ValueError(
+            f"method='dense' is limited to n <= {DENSE_MAX_N} (it forms the {n**2} x {n**2} "
+            f"matrix S, {16 * n**4 / 2**30:.1f} GiB, and its eig costs O(n**6)); got n = {n}: "
+            "use method='arpack'"
+        )
+    k, s = _scaled(k)
+    _check_single_operator(k, gap_tol)
 
     # Solve, normalise by the trace, check uniqueness.
     if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
-        w, vecs = scipy.linalg.eig(superoperator(k))
-        order = np.argsort(-np.abs(w), kind="stable")
-        w, vecs = w[order], vecs[:, order]
-        if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
-            raise NonUniqueFixedPointError(
-                "the two eigenvalues of largest modulus have (nearly) the same modulus: the "
-                "channel has no unique fixed point",
-                f"{w[0]:.6g} and {w[1]:.6g}",
-            )
-        return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
-
-    if method == "arpack":
-        op = channel_operator(k)
-        pairs = [_arpack_pair(op, s, tol) for s in starts]
+        lam, rho = _dense_solve(k, gap_tol, tol)
     else:
-        pairs = [_power_pair(k, s, tol) for s in starts]
-    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(lam, vec, n, gap_tol, tol) for lam, vec in pairs)
-    spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
-    if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
-        raise NonUniqueFixedPointError(
-            "two solves from different start vectors reached different eigenpairs: the "
-            "eigenvalue of largest modulus is degenerate, there is no unique fixed point",
-            f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
-        )
-    return lam_a, rho_a  # end of fixed_point
+        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, user_v0=v0 is not None)
+    return _unscale(lam, s), rho  # end of fixed_point
