@@ -489,34 +489,69 @@ def channel_operator(kraus: Any) -> LinearOperator:
     return _operator(k, s * s)
 
 
-def _operator(k: np.ndarray, scale: float = 1.0) -> LinearOperator:
-    """``scale`` times the channel of validated ``k`` as a ``LinearOperator``.
+def _product(stacked: np.ndarray, kcat_h: np.ndarray, scale: float):
+    """The channel's matvec and matmat as closures: the bare NumPy expression, nothing
+    recomputed per call (the factor ``scale`` is folded into the stacked operators once)."""
+    n = stacked.shape[1]
+    d = stacked.shape[0] // n
+    if scale != 1.0:
+        stacked = stacked * scale
 
-    The stacked Kraus operators of the channel and of its dual are formed here, once: a product
-    is then two BLAS calls and a reshape.
-    """
-    n = k.shape[1]
-    blocks = _kraus_blocks(k)
-    dual_blocks = _kraus_blocks(np.ascontiguousarray(k.conj().transpose(0, 2, 1)))
+    def matvec(v: np.ndarray) -> np.ndarray:
+        y = (stacked @ v.reshape(n, n)).reshape(d, n, n).transpose(1, 0, 2).reshape(n, d * n)
+        return (y @ kcat_h).reshape(-1)
 
-    def vec(b: tuple[np.ndarray, np.ndarray], v: np.ndarray) -> np.ndarray:
-        out = _apply_blocks(*b, np.reshape(v, (n, n))).reshape(-1)
-        return out if scale == 1.0 else out * scale
-
-    def block(b: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:  # (n**2, m)
-        x = np.asarray(x)
+    def matmat(x: np.ndarray) -> np.ndarray:  # (n**2, m)
         m = x.shape[1]
-        out = _apply_blocks(*b, x.T.reshape(m, n, n)).reshape(m, n * n).T
-        return out if scale == 1.0 else out * scale
+        return _apply_blocks(stacked, kcat_h, x.T.reshape(m, n, n)).reshape(m, n * n).T
 
-    return LinearOperator(
-        shape=(n * n, n * n),
-        dtype=np.complex128,
-        matvec=lambda v: vec(blocks, v),
-        rmatvec=lambda v: vec(dual_blocks, v),
-        matmat=lambda x: block(blocks, x),
-        rmatmat=lambda x: block(dual_blocks, x),
-    )
+    return matvec, matmat
+
+
+class _ChannelOperator(LinearOperator):
+    """``scale`` times a channel as a ``LinearOperator`` (see :func:`channel_operator`).
+
+    The stacked Kraus operators of the channel and of its dual are formed once, here: a
+    product is then two BLAS calls and a copy, the bare NumPy expression.
+    """
+
+    def __init__(self, k: np.ndarray, scale: float = 1.0, *, _dual_of=None) -> None:
+        n = k.shape[1]
+        super().__init__(dtype=np.complex128, shape=(n * n, n * n))
+        if _dual_of is None:
+            dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))
+            self._fwd = _product(*_kraus_blocks(k), scale)
+            self._bwd = _product(*_kraus_blocks(dual), scale)
+        else:  # the adjoint of an existing operator: swap its products, copy nothing
+            self._fwd, self._bwd = _dual_of._bwd, _dual_of._fwd
+        self._k, self._scale = k, scale
+        self._vector_shape = (n * n,)
+
+    def matvec(self, x: Any) -> np.ndarray:
+        """``S @ x``; a 1-d complex or real vector goes straight to the product (ARPACK's call)."""
+        if type(x) is np.ndarray and x.shape == self._vector_shape:
+            return self._fwd[0](x)
+        return super().matvec(x)  # other shapes and types: SciPy's checks and conversions
+
+    def _matvec(self, v: np.ndarray) -> np.ndarray:
+        return self._fwd[0](v)
+
+    def _matmat(self, x: np.ndarray) -> np.ndarray:
+        return self._fwd[1](np.asarray(x))
+
+    def _rmatvec(self, v: np.ndarray) -> np.ndarray:
+        return self._bwd[0](v)
+
+    def _rmatmat(self, x: np.ndarray) -> np.ndarray:
+        return self._bwd[1](np.asarray(x))
+
+    def _adjoint(self) -> LinearOperator:
+        return _ChannelOperator(self._k, self._scale, _dual_of=self)
+
+
+def _operator(k: np.ndarray, scale: float = 1.0) -> LinearOperator:
+    """``scale`` times the channel of validated ``k`` as a ``LinearOperator``."""
+    return _ChannelOperator(k, scale)
 
 
 # --------------------------------------------------------------------------------------------
@@ -797,6 +832,11 @@ def fixed_point(
     eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
     out with ``method="dense"``; the iterative methods stop with
     :class:`FixedPointConvergenceError` there.
+
+    BLAS threads are left to the caller. On a machine where a core is busy, more threads are
+    slower: at ``n = 256`` two threads took about four times as long as one while another
+    process kept one of two cores busy (``benchmarks/bench_channels.py``); pin them with
+    ``threadpoolctl.threadpool_limits(1)`` there.
 
     Examples
     --------
