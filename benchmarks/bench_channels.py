@@ -13,8 +13,8 @@ tables (``report``) and saved to ``benchmarks/results/channels.json`` (``main``)
   keeps one core busy (a Python busy loop, started and ended here), interleaved rounds.
 
 ``python benchmarks/bench_channels.py`` runs everything; ``... overhead threads`` (any of
-``core``, ``overhead``, ``threads``) re-measures those parts and keeps the rest of the stored
-results.
+``matvec``, ``core``, ``overhead``, ``threads``) re-measures those parts and keeps the rest of
+the stored results.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ OVERHEAD_SIZES = (8, 16, 32, 64)
 THREADS_N = 256
 TARGET_RATIO_64 = 1000.0
 OVERHEAD_LIMIT = 1.2  # a matvec may cost at most this multiple of its bare expression
-PARTS = ("core", "overhead", "threads")
+PARTS = ("matvec", "core", "overhead", "threads")
 
 
 def kraus_for(n: int, d: int = D) -> np.ndarray:
@@ -83,8 +83,9 @@ def interleaved(fns: dict[str, Any], rounds: int, number: int) -> dict[str, floa
 # -- measure --------------------------------------------------------------------------------------
 
 
-def measure_core() -> dict[str, Any]:
-    matvec, solvers, memory = {}, {}, {}
+def measure_matvec() -> dict[str, Any]:
+    """One channel application, matrix-free (``op @ v``) and dense (``S @ v``), across n."""
+    matvec = {}
     with blas_threads(1):
         for n in MATVEC_SIZES:
             k = kraus_for(n)
@@ -97,6 +98,12 @@ def measure_core() -> dict[str, Any]:
                 dense = best_time(lambda s=s, v=v: s @ v, repeat=5, number=3)
                 del s
             matvec[str(n)] = {"matrix_free_s": free, "dense_s": dense}
+    return {"matvec": matvec}
+
+
+def measure_core() -> dict[str, Any]:
+    solvers, memory = {}, {}
+    with blas_threads(1):
         for n in SOLVER_SIZES:
             k = kraus_for(n)
             v0 = start_vector(n)
@@ -128,7 +135,6 @@ def measure_core() -> dict[str, Any]:
             }
     big_peak = memory[f"{BIG_N},{D}"]["peak_bytes"]
     return {
-        "matvec": matvec,
         "solvers": solvers,
         "memory": memory,
         "ratio_eig_over_arpack": {
@@ -199,6 +205,7 @@ def measure(parts: tuple[str, ...]) -> dict[str, Any]:
     """The parts asked for; each records the 1-minute load average before and after it."""
     results: dict[str, Any] = {}
     for part, key, fn in [
+        ("matvec", "matvec_load", measure_matvec),
         ("core", None, measure_core),
         ("overhead", "matvec_overhead", measure_overhead),
         ("threads", "threads", measure_threads),
@@ -211,6 +218,9 @@ def measure(parts: tuple[str, ...]) -> dict[str, Any]:
         if key is None:
             results.update(out)
             results["load_average_1min"] = load
+        elif key == "matvec_load":
+            results["matvec"] = out["matvec"]
+            results["matvec_load_average_1min"] = load
         else:
             results[key] = {**out, "load_average_1min": load}
     return results
@@ -222,7 +232,7 @@ def measure(parts: tuple[str, ...]) -> dict[str, Any]:
 def report(r: dict[str, Any]) -> list[str]:
     """Print the tables; return the targets missed."""
     missed = []
-    if "solvers" in r:
+    if "solvers" in r and "matvec" in r:
         rows = []
         for n in sorted({*map(int, r["matvec"]), *map(int, r["solvers"])}):
             mv, so = r["matvec"].get(str(n), {}), r["solvers"].get(str(n), {})
