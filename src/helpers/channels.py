@@ -11,6 +11,13 @@ the eigenvalue of largest modulus, reshaped to ``(n, n)`` and divided by its tra
 the arbitrary complex factor an eigensolver is free to attach to an eigenvector.
 
 Kraus operators are stored as one ``(d, n, n)`` array, ``kraus[j]`` being ``K_j``.
+
+Dtypes: every array argument may be integer, real or complex (any precision); it is computed
+in and returned as ``complex128``. Boolean, string, object, time and masked arrays are refused.
+Results are new arrays, never views of an argument. Entries anywhere in float64's range are
+handled by scaling the Kraus operators to a largest entry of 1 before anything is squared; a
+result that float64 cannot represent (an eigenvalue or an output entry beyond ``1.8e308``) is
+refused with a ``ValueError`` that says so. String options (``method``) ignore case.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
+from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
+
+from helpers._validation import as_rng, as_scalar
 
 __all__ = [
     "FixedPointConvergenceError",
@@ -39,16 +48,60 @@ __all__ = [
 METHODS = ("arpack", "dense", "power")
 #: Seeds of the two fixed start vectors used when ``v0`` is not given (results reproduce exactly).
 START_SEEDS = (20260505, 20260506)
-#: Iteration cap of the power method.
-POWER_MAXITER = 100_000
+#: The most channel applications one solve may use (power iteration: steps; ARPACK: about
+#: ``MAX_PRODUCTS / 20`` restarts of its 20 Krylov vectors). Power iteration needs about
+#: ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps down to about ``1e-3``;
+#: ARPACK covers far smaller ones. Channels with several eigenvalues on the circle of largest
+#: modulus (a periodic channel) never converge and stop here with a clear error.
+MAX_PRODUCTS = 20_000
+#: Power iteration's step cap (the same budget).
+POWER_MAXITER = MAX_PRODUCTS
+#: Power iteration gives up early when ``POWER_CHECK`` steps shrink the residual by less than
+#: ``1 - STALL_RATIO``: its rate is then above ``0.99 ** (1 / 1000)``, a relative gap below
+#: ``1e-5``, which would need some ``2e6`` steps, a hundred times the budget.
+POWER_CHECK = 1000
+STALL_RATIO = 0.99
+#: The range of ``tol``: below ``1e-12`` the residual asked for is at the level of the rounding
+#: error of one product and ARPACK stalls; above ``1e-8`` the computed ``rho`` (off by about
+#: ``tol / gap``) could fail the ``PSD_TOL`` check on a genuinely unique fixed point.
+TOL_RANGE = (1e-12, 1e-8)
+#: ``method="dense"`` forms ``S``, ``16 n**4`` bytes, and its ``eig`` costs ``O(n**6)``: minutes at
+#: ``n = 64``, so larger ``n`` is refused (use ``"arpack"``).
+DENSE_MAX_N = 64
+#: With the Kraus operators scaled to a largest entry of 1, a leading eigenvalue below this is
+#: zero at working precision: the map is (numerically) nilpotent and has no fixed point.
+NILPOTENT_TOL = 1e-12
+#: How far below zero an eigenvalue of a returned density matrix may lie. ``rho`` has trace 1,
+#: so its eigenvalues lie in ``[0, 1]`` and this is an absolute and a relative bound at once. The
+#: computed ``rho`` differs from the exact fixed point by about ``tol / gap`` (the residual that
+#: ``tol`` bounds, divided by the relative spectral gap), at most ``1e-10 / 1e-4 = 1e-6`` for the
+#: default ``tol`` and any gap above ``1e-4``; a mixture of two different fixed points, which this
+#: check exists to catch, has negative eigenvalues of order ``1 / n``. A pure fixed point (rank 1,
+#: e.g. a channel with one Kraus operator) sits right at the boundary: its zero eigenvalues come
+#: out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap of ``0.03``.
+PSD_TOL = 1e-6
 
 
 class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue of largest modulus is not simple: there is no unique fixed point."""
+    """The eigenvalue of largest modulus is not simple: there is no unique fixed point.
+
+    ``reason`` says why in words that do not depend on the machine; ``evidence`` gives the
+    numbers behind it (in a degenerate eigenspace these depend on rounding and start vectors).
+    ``str(err)`` is ``reason`` followed by the evidence in parentheses.
+    """
+
+    def __init__(self, reason: str, evidence: str = "") -> None:
+        self.reason, self.evidence = reason, evidence
+        detail = f" ({evidence})" if evidence else ""
+        super().__init__(f"kraus defines a map without a unique fixed point: {reason}{detail}")
 
 
-class FixedPointConvergenceError(RuntimeError):
-    """The eigensolver (ARPACK or power iteration) did not reach the requested tolerance."""
+class FixedPointConvergenceError(ValueError, RuntimeError):
+    """The eigensolver (ARPACK or power iteration) did not reach ``tol`` within its budget.
+
+    A property of the channel (a tiny or zero spectral gap), hence a ``ValueError`` about
+    ``kraus``; also a ``RuntimeError``, as before.
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,16 +110,58 @@ class FixedPointConvergenceError(RuntimeError):
 
 
 def _as_complex_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a complex128 array, rejecting non-numeric and boolean dtypes, NaN and inf."""
-    arr = np.asarray(x)
-    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be a numeric (real or complex) array, got dtype {arr.dtype}")
+    """``x`` as a complex128 array (a copy when converted), or an error naming ``name``.
+
+    Integer, real and complex dtypes are accepted; bool, time, string, object, ragged and masked
+    input is refused with a ``TypeError``; empty or non-finite input with a ``ValueError``.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} must be a plain array, got a masked array with shape {np.shape(x)}: drop or "
+            "fill the masked entries first"
+        )
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise TypeError(
+            f"{name} must be a numeric array, got {type(x).__name__} that NumPy cannot turn into "
+            f"one ({err})"
+        ) from None
+    if arr.dtype.kind not in "iufc":
+        raise TypeError(
+            f"{name} must be an integer, real or complex array, got dtype {arr.dtype} with shape "
+            f"{arr.shape}"
+        )
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     arr = arr.astype(np.complex128, copy=False)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got NaN or inf in an array of shape {arr.shape}")
     return arr
+
+
+def _scaled(k: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(k / s, s)`` with ``s`` the largest modulus of an entry (``s > 0``), so that nothing
+    computed from the scaled operators overflows or underflows; raises for the zero map."""
+    s = float(np.max(np.abs(k)))
+    if s == 0.0:
+        raise ValueError(
+            f"kraus must not be all zero (shape {k.shape}): the zero map sends every matrix to 0"
+        )
+    return k / s, s
+
+
+def _times_scale(x: np.ndarray, *factors: float, what: str) -> np.ndarray:
+    """``x`` times every factor, in turn; a ``ValueError`` if the result overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for f in factors:
+            x = x * f
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"{what} overflows float64 (entries beyond 1.8e308): its inputs are supported as "
+            "long as the result is representable; scale them down"
+        )
+    return x
 
 
 def _as_kraus(kraus: Any, name: str = "kraus") -> np.ndarray:
@@ -79,22 +174,6 @@ def _as_kraus(kraus: Any, name: str = "kraus") -> np.ndarray:
             f"{arr.shape}{hint}"
         )
     return arr
-
-
-def _as_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-def _as_probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must lie in [0, 1], got {value}")
-    return float(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,7 +204,7 @@ def kraus_from_question_layout(kraus_op: Any) -> np.ndarray:
     arr = _as_complex_array("kraus_op", kraus_op)
     if arr.ndim != 3 or arr.shape[0] != arr.shape[2]:
         raise ValueError(f"kraus_op must have shape (n, d, n), got shape {arr.shape}")
-    return np.ascontiguousarray(arr.transpose(1, 0, 2))
+    return arr.transpose(1, 0, 2).copy()  # a new C-contiguous array, never a view
 
 
 def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
@@ -136,13 +215,18 @@ def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
     kraus : (d, n, n) array
         Kraus operators.
     atol : float, optional
-        Absolute tolerance on every entry of ``sum_j K_j^H K_j - I``.
+        Absolute tolerance on every entry of ``sum_j K_j^H K_j - I``, in ``[0, 1)``.
 
     Returns
     -------
     bool
     """
     k = _as_kraus(kraus)
+    atol = as_scalar("atol", atol, low=0, high=1, high_open=True)
+    # Trace preservation bounds every entry by 1 (each column of the stacked K_j has norm 1),
+    # so larger entries answer at once and the Gram matrix below cannot overflow.
+    if np.max(np.abs(k)) > 2.0:
+        return False
     gram = np.einsum("jba,jbc->ac", k.conj(), k)
     return bool(np.max(np.abs(gram - np.eye(k.shape[1]))) <= atol)
 
@@ -168,7 +252,7 @@ def normalize_trace_preserving(kraus: Any) -> np.ndarray:
         If ``M`` is singular (condition number above ``1e12``): some input state is annihilated
         by every ``K_j`` and no rescaling can preserve its trace.
     """
-    k = _as_kraus(kraus)
+    k, _ = _scaled(_as_kraus(kraus))  # K M^(-1/2) does not change when every K_j is scaled
     gram = np.einsum("jba,jbc->ac", k.conj(), k)
     w, v = np.linalg.eigh(gram)
     if w[0] <= w[-1] * 1e-12:
@@ -181,7 +265,7 @@ def normalize_trace_preserving(kraus: Any) -> np.ndarray:
 
 
 def random_kraus(
-    n: int, d: int, *, rng: np.random.Generator, trace_preserving: bool = True
+    n: int, d: int, *, rng: np.random.Generator | int | None, trace_preserving: bool = True
 ) -> np.ndarray:
     """Random Kraus operators with independent complex Gaussian entries.
 
@@ -191,8 +275,8 @@ def random_kraus(
         Dimension of the system, ``n >= 1``.
     d : int
         Number of Kraus operators, ``d >= 1``.
-    rng : numpy.random.Generator
-        The source of randomness.
+    rng : numpy.random.Generator, int or None
+        The source of randomness (a seed is turned into ``np.random.default_rng(seed)``).
     trace_preserving : bool, optional
         If true (default), normalise with :func:`normalize_trace_preserving`, so that
         ``sum_j K_j^H K_j = I`` to about ``1e-13``. Otherwise the entries have variance
@@ -202,12 +286,13 @@ def random_kraus(
     -------
     kraus : (d, n, n) complex array
     """
-    n = _as_positive_int("n", n)
-    d = _as_positive_int("d", d)
-    if not isinstance(rng, np.random.Generator):
+    n = as_scalar("n", n, integer=True, low=1)
+    d = as_scalar("d", d, integer=True, low=1)
+    rng = as_rng("rng", rng)
+    if not isinstance(trace_preserving, bool | np.bool_):
         raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
+            f"trace_preserving must be a bool, got {type(trace_preserving).__name__} "
+            f"{trace_preserving!r}"
         )
     shape = (d, n, n)
     k = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2 * n * d)
@@ -230,8 +315,8 @@ def depolarizing_kraus(n: int, p: float) -> np.ndarray:
         ``sqrt(1 - p) I`` followed by ``sqrt(p / n) |a><b|`` for all ``a, b``
         (because ``sum_ab |a><b| rho |b><a| = tr(rho) I``).
     """
-    n = _as_positive_int("n", n)
-    p = _as_probability("p", p)
+    n = as_scalar("n", n, integer=True, low=1)
+    p = as_scalar("p", p, low=0, high=1)
     units = np.eye(n * n).reshape(n * n, n, n)  # |a><b| for a, b in row-major order
     return np.concatenate([np.sqrt(1 - p) * np.eye(n)[None], np.sqrt(p / n) * units]).astype(
         np.complex128
@@ -257,14 +342,9 @@ def amplitude_damping_kraus(n: int, gamma: float, *, ground: int = 0) -> np.ndar
     -------
     kraus : (n, n, n) complex array
     """
-    n = _as_positive_int("n", n)
-    if n < 2:
-        raise ValueError(f"n must be at least 2 for amplitude damping, got {n}")
-    gamma = _as_probability("gamma", gamma)
-    if isinstance(ground, bool) or not isinstance(ground, int | np.integer):
-        raise TypeError(f"ground must be an int, got {type(ground).__name__}")
-    if not 0 <= ground < n:
-        raise ValueError(f"ground must satisfy 0 <= ground < n = {n}, got {ground}")
+    n = as_scalar("n", n, integer=True, low=2)
+    gamma = as_scalar("gamma", gamma, low=0, high=1)
+    ground = as_scalar("ground", ground, integer=True, low=0, high=n - 1)
     k0 = np.sqrt(1 - gamma) * np.eye(n)
     k0[ground, ground] = 1.0
     others = np.delete(np.arange(n), ground)
@@ -278,20 +358,36 @@ def amplitude_damping_kraus(n: int, gamma: float, *, ground: int = 0) -> np.ndar
 # --------------------------------------------------------------------------------------------
 
 
-def _apply(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """``sum_j K_j rho K_j^H`` for validated ``kraus`` (d, n, n) and ``rho`` (..., n, n).
+def _kraus_blocks(kraus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two stacked forms of validated ``kraus`` (d, n, n) that :func:`_apply_blocks` uses.
+
+    ``stacked = [K_1; ...; K_d]`` and ``kcat_h = Kcat^H = [K_1^H; ...; K_d^H]``, both
+    ``(d n, n)`` and contiguous. Computed once per operator, not once per product.
+    """
+    d, n, _ = kraus.shape
+    stacked = np.ascontiguousarray(kraus.reshape(d * n, n))
+    kcat_h = np.ascontiguousarray(kraus.conj().transpose(0, 2, 1).reshape(d * n, n))
+    return stacked, kcat_h
+
+
+def _apply_blocks(stacked: np.ndarray, kcat_h: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j K_j rho K_j^H`` for ``rho`` (..., n, n), from :func:`_kraus_blocks`.
 
     Two matrix products of shapes ``(d n, n) @ (n, n)`` and ``(n, d n) @ (d n, n)``: with
     ``Kcat = [K_1 | ... | K_d]`` (n, d n), ``Phi(rho) = [K_1 rho | ... | K_d rho] @ Kcat^H``.
     """
-    d, n, _ = kraus.shape
-    stacked = kraus.reshape(d * n, n)  # [K_1; ...; K_d], (d n, n)
-    kcat_h = kraus.conj().transpose(0, 2, 1).reshape(d * n, n)  # Kcat^H = [K_1^H; ...], (d n, n)
+    n = stacked.shape[1]
+    d = stacked.shape[0] // n
     y = stacked @ rho  # (..., d n, n): the blocks K_j rho
     batch = rho.shape[:-2]
     y = y.reshape(*batch, d, n, n)
     y = np.moveaxis(y, -3, -2).reshape(*batch, n, d * n)  # [K_1 rho | ... | K_d rho]
     return y @ kcat_h
+
+
+def _apply(kraus: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j K_j rho K_j^H`` for validated ``kraus`` (d, n, n) and ``rho`` (..., n, n)."""
+    return _apply_blocks(*_kraus_blocks(kraus), rho)
 
 
 def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
@@ -308,6 +404,14 @@ def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
     -------
     out : (n, n) complex array, or (..., n, n)
 
+    Examples
+    --------
+    The depolarizing channel with ``p = 1`` replaces every state by ``I / n``:
+
+    >>> apply_channel(depolarizing_kraus(2, 1.0), np.array([[1.0, 0.0], [0.0, 0.0]])).real
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+
     Raises
     ------
     ValueError
@@ -323,7 +427,12 @@ def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
             f"rho must have shape (n, n) = ({n}, {n}) (or (..., {n}, {n})) to match kraus of "
             f"shape {k.shape}, got shape {r.shape}"
         )
-    return _apply(k, r)
+    if not k.any() or not r.any():
+        return np.zeros(r.shape, dtype=np.complex128)
+    k, s = _scaled(k)
+    r_scale = float(np.max(np.abs(r)))
+    out = _apply(k, r / r_scale)
+    return _times_scale(out, s, s, r_scale, what="apply_channel(kraus, rho)")
 
 
 def superoperator(kraus: Any) -> np.ndarray:
@@ -344,8 +453,12 @@ def superoperator(kraus: Any) -> np.ndarray:
     """
     k = _as_kraus(kraus)
     n = k.shape[1]
+    if not k.any():
+        return np.zeros((n * n, n * n), dtype=np.complex128)
+    k, s = _scaled(k)
     # S[(a, b), (c, e)] = sum_j K_j[a, c] conj(K_j[b, e])
-    return np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    out = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    return _times_scale(out, s, s, what="superoperator(kraus)")
 
 
 def channel_operator(kraus: Any) -> LinearOperator:
@@ -358,7 +471,8 @@ def channel_operator(kraus: Any) -> LinearOperator:
     Parameters
     ----------
     kraus : (d, n, n) array
-        Kraus operators.
+        Kraus operators, not all zero, with a largest entry in modulus between ``1e-150`` and
+        ``1e150`` (the operator's scale is its square).
 
     Returns
     -------
@@ -366,23 +480,78 @@ def channel_operator(kraus: Any) -> LinearOperator:
         Complex, shape ``(n**2, n**2)``; supports ``matvec``, ``matmat``, ``rmatvec`` and
         ``rmatmat`` (a block ``(n**2, m)`` is mapped with one batched product).
     """
-    k = _as_kraus(kraus)
-    n = k.shape[1]
-    k_dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))  # Kraus operators of Phi^dagger
+    k, s = _scaled(_as_kraus(kraus))
+    if not 1e-150 <= s <= 1e150:
+        raise ValueError(
+            f"kraus must have its largest entry in modulus within [1e-150, 1e150] for "
+            f"channel_operator (the operator scales with its square), got {s:.3g}"
+        )
+    return _operator(k, s * s)
 
-    def block(ops: np.ndarray, x: np.ndarray) -> np.ndarray:  # x: (n**2, m)
+
+def _product(stacked: np.ndarray, kcat_h: np.ndarray, scale: float):
+    """The channel's matvec and matmat as closures: the bare NumPy expression, nothing
+    recomputed per call (the factor ``scale`` is folded into the stacked operators once)."""
+    n = stacked.shape[1]
+    d = stacked.shape[0] // n
+    if scale != 1.0:
+        stacked = stacked * scale
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        y = (stacked @ v.reshape(n, n)).reshape(d, n, n).transpose(1, 0, 2).reshape(n, d * n)
+        return (y @ kcat_h).reshape(-1)
+
+    def matmat(x: np.ndarray) -> np.ndarray:  # (n**2, m)
         m = x.shape[1]
-        rho = x.T.reshape(m, n, n)
-        return _apply(ops, rho).reshape(m, n * n).T
+        return _apply_blocks(stacked, kcat_h, x.T.reshape(m, n, n)).reshape(m, n * n).T
 
-    return LinearOperator(
-        shape=(n * n, n * n),
-        dtype=np.complex128,
-        matvec=lambda v: _apply(k, np.reshape(v, (n, n))).reshape(-1),
-        rmatvec=lambda v: _apply(k_dual, np.reshape(v, (n, n))).reshape(-1),
-        matmat=lambda x: block(k, np.asarray(x)),
-        rmatmat=lambda x: block(k_dual, np.asarray(x)),
-    )
+    return matvec, matmat
+
+
+class _ChannelOperator(LinearOperator):
+    """``scale`` times a channel as a ``LinearOperator`` (see :func:`channel_operator`).
+
+    The stacked Kraus operators of the channel and of its dual are formed once, here: a
+    product is then two BLAS calls and a copy, the bare NumPy expression.
+    """
+
+    def __init__(self, k: np.ndarray, scale: float = 1.0, *, _dual_of=None) -> None:
+        n = k.shape[1]
+        super().__init__(dtype=np.complex128, shape=(n * n, n * n))
+        if _dual_of is None:
+            dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))
+            self._fwd = _product(*_kraus_blocks(k), scale)
+            self._bwd = _product(*_kraus_blocks(dual), scale)
+        else:  # the adjoint of an existing operator: swap its products, copy nothing
+            self._fwd, self._bwd = _dual_of._bwd, _dual_of._fwd
+        self._k, self._scale = k, scale
+        self._vector_shape = (n * n,)
+
+    def matvec(self, x: Any) -> np.ndarray:
+        """``S @ x``; a 1-d complex or real vector goes straight to the product (ARPACK's call)."""
+        if type(x) is np.ndarray and x.shape == self._vector_shape:
+            return self._fwd[0](x)
+        return super().matvec(x)  # other shapes and types: SciPy's checks and conversions
+
+    def _matvec(self, v: np.ndarray) -> np.ndarray:
+        return self._fwd[0](v)
+
+    def _matmat(self, x: np.ndarray) -> np.ndarray:
+        return self._fwd[1](np.asarray(x))
+
+    def _rmatvec(self, v: np.ndarray) -> np.ndarray:
+        return self._bwd[0](v)
+
+    def _rmatmat(self, x: np.ndarray) -> np.ndarray:
+        return self._bwd[1](np.asarray(x))
+
+    def _adjoint(self) -> LinearOperator:
+        return _ChannelOperator(self._k, self._scale, _dual_of=self)
+
+
+def _operator(k: np.ndarray, scale: float = 1.0) -> LinearOperator:
+    """``scale`` times the channel of validated ``k`` as a ``LinearOperator``."""
+    return _ChannelOperator(k, scale)
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,71 +571,207 @@ def _to_density(
     """Normalise an eigenpair of a positive map to ``(real eigenvalue, density matrix)``.
 
     Divides the eigenvector by its trace (fixes the complex factor and the scale at once),
-    checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite,
-    and returns its Hermitian part.
+    checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite
+    (no eigenvalue below ``-PSD_TOL``), and returns its Hermitian part.
     """
     rho = vec.reshape(n, n)
     scale = np.linalg.norm(rho)
     trace = np.trace(rho)
     if abs(trace) <= gap_tol * scale:
         raise NonUniqueFixedPointError(
-            f"the eigenvector for the eigenvalue {lam:.6g} of largest modulus has trace "
-            f"{abs(trace):.2e} relative to its norm: it is not a multiple of a density matrix, "
-            "so another eigenvalue shares the largest modulus (or the map is not positive)"
+            "the eigenvector for the eigenvalue of largest modulus has (almost) zero trace: it "
+            "is not a multiple of a density matrix, so another eigenvalue shares the largest "
+            "modulus",
+            f"eigenvalue {lam:.6g}, |trace| / norm {abs(trace) / scale:.2e}",
         )
     if abs(lam.imag) > gap_tol * abs(lam):
         raise NonUniqueFixedPointError(
-            f"the eigenvalue of largest modulus {lam:.6g} is not real, so its conjugate has the "
-            "same modulus: the channel has no unique fixed point"
+            "the eigenvalue of largest modulus is not real, so its conjugate has the same "
+            "modulus: the channel has no unique fixed point",
+            f"eigenvalue {lam:.6g}",
         )
     rho = rho / trace
     herm_err = np.linalg.norm(rho - rho.conj().T) / np.linalg.norm(rho)
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
-            f"the trace-normalised eigenvector is not Hermitian (relative error {herm_err:.2e}): "
-            "for a simple leading eigenvalue it would be, so several eigenvalues share the "
-            "largest modulus and the channel has no unique fixed point"
+            "the trace-normalised eigenvector is not Hermitian: for a simple leading eigenvalue "
+            "it would be, so several eigenvalues share the largest modulus and the channel has "
+            "no unique fixed point",
+            f"relative anti-Hermitian part {herm_err:.2e}",
         )
     rho = (rho + rho.conj().T) / 2
     lowest = np.linalg.eigvalsh(rho)[0]
-    allowed = max(tol, 100 * herm_err)  # rounding already seen in the anti-Hermitian part
-    if lowest < -allowed:
+    if lowest < -PSD_TOL:
         raise NonUniqueFixedPointError(
-            f"the trace-normalised eigenvector is not positive semidefinite (lowest eigenvalue "
-            f"{lowest:.3e} < -{allowed:.1e}): it mixes eigenvectors of a degenerate leading "
-            "eigenvalue, so there is no unique fixed point"
+            "the trace-normalised eigenvector is not positive semidefinite: it mixes "
+            "eigenvectors of a degenerate leading eigenvalue, so there is no unique fixed point",
+            f"lowest eigenvalue {lowest:.3e} < -PSD_TOL = -{PSD_TOL:.0e}",
         )
     return float(lam.real), rho
 
 
+class _Collapsed(Exception):
+    """An iteration reached the zero vector (internal: turned into a named error)."""
+
+
 def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
     try:
-        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol)
+        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
-            f"ARPACK did not converge to tol={tol:.1e} ({len(err.eigenvalues)} of 1 "
-            "eigenvalues converged); the spectral gap may be tiny: try method='dense' for "
-            "small n, or a looser tol"
+            f"kraus: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
+            "applications: the spectral gap is tiny, or several eigenvalues share the largest "
+            "modulus (a periodic channel); try method='dense' for small n, or a looser tol"
         ) from err
+    except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
+        raise _Collapsed(str(err)) from err
     return complex(w[0]), v[:, 0]
 
 
 def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
     n = kraus.shape[1]
+    blocks = _kraus_blocks(kraus)
     x = v0.reshape(n, n) / np.linalg.norm(v0)
-    for _ in range(POWER_MAXITER):
-        y = _apply(kraus, x)
+    checkpoint = np.inf
+    for step in range(1, POWER_MAXITER + 1):
+        y = _apply_blocks(*blocks, x)
         norm = np.linalg.norm(y)
         if norm == 0.0:
-            raise ValueError("the channel maps the start vector v0 to zero; choose another v0")
+            raise _Collapsed("the iteration reached the zero matrix")
         lam = np.vdot(x, y)  # Rayleigh quotient, <x, Phi(x)> with |x| = 1
-        if np.linalg.norm(y - lam * x) <= tol * abs(lam):
+        residual = np.linalg.norm(y - lam * x) / abs(lam)
+        if residual <= tol:
             return complex(lam), x.reshape(-1)
+        if step % POWER_CHECK == 0:
+            if residual > STALL_RATIO * checkpoint:
+                break  # no progress: the budget would be spent in vain
+            checkpoint = residual
         x = y / norm
     raise FixedPointConvergenceError(
-        f"power iteration did not reach tol={tol:.1e} in {POWER_MAXITER} steps: the ratio "
-        "|lambda_2 / lambda_1| is close to 1 (or equal to it, with a different phase)"
+        f"kraus: power iteration did not reach tol={tol:.1e} (at most {POWER_MAXITER} steps; "
+        f"stopped after {step}, when {POWER_CHECK} steps no longer shrank the residual by 1 %): "
+        "the ratio |lambda_2 / lambda_1| is close to 1, or equal to it with another phase (a "
+        "periodic channel); try method='arpack'"
     )
+
+
+def _as_method(method: Any) -> str:
+    if not isinstance(method, str):
+        raise TypeError(
+            f"method must be one of {', '.join(METHODS)} (any case), got "
+            f"{type(method).__name__} {method!r}"
+        )
+    if method.lower() not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (any case), got {method!r}")
+    return method.lower()
+
+
+def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
+    """Decide at once for a channel with one Kraus operator (up to Kraus freedom).
+
+    If the Kraus operators span one matrix ``K``, the channel is ``rho -> c K rho K^H`` and the
+    eigenvalues of ``S`` are ``c mu_a conj(mu_b)`` for the eigenvalues ``mu`` of ``K``: the
+    leading one is simple only if one ``mu`` has the largest modulus alone. A unitary channel
+    (every ``|mu|`` equal) is the common case; iterative solvers would spin on it for long.
+    """
+    d, n, _ = k.shape
+    if n == 1:
+        return
+    flat = k.reshape(d, n * n)
+    if d == 1:
+        single = k[0]
+    else:
+        _, sv, vh = np.linalg.svd(flat, full_matrices=False)
+        if sv[1] > 1e-12 * sv[0]:
+            return  # at least two independent Kraus operators
+        single = (sv[0] * vh[0]).reshape(n, n)
+    moduli = np.sort(np.abs(np.linalg.eigvals(single)))[::-1]
+    if moduli[0] - moduli[1] > gap_tol * moduli[0]:
+        return
+    gram = single.conj().T @ single
+    scale = np.trace(gram).real / n
+    if np.max(np.abs(gram / scale - np.eye(n))) <= 1e-8:
+        raise NonUniqueFixedPointError(
+            "the channel is unitary, rho -> U rho U^H (one Kraus operator, unitary up to a "
+            "factor): every matrix that commutes with U is fixed",
+            f"n = {n}",
+        )
+    raise NonUniqueFixedPointError(
+        "the channel has one Kraus operator K (up to a factor) and two eigenvalues of K share "
+        "the largest modulus, so the leading eigenvalue of the channel is not simple",
+        f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}",
+    )
+
+
+def _unscale(lam: float, s: float) -> float:
+    """The eigenvalue of the unscaled channel, ``lam s**2``; an error if float64 cannot hold it."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = lam * s * s
+    if lam > 0 and not (np.isfinite(out) and out >= np.finfo(float).tiny):
+        exponent = np.log10(lam) + 2 * np.log10(s)
+        raise ValueError(
+            f"kraus is scaled so that its leading eigenvalue, about 1e{exponent:.0f}, is outside "
+            "float64's normal range [2.2e-308, 1.8e308]; scale the Kraus operators (the fixed "
+            "point rho does not depend on their scale)"
+        )
+    return float(out)
+
+
+def _nilpotent(evidence: str) -> NonUniqueFixedPointError:
+    return NonUniqueFixedPointError(
+        "every eigenvalue of the map is zero (it is nilpotent): nothing is left after a few "
+        "applications, so there is no fixed point",
+        evidence,
+    )
+
+
+def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.ndarray]:
+    n = k.shape[1]
+    s_matrix = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
+    w, vecs = scipy.linalg.eig(s_matrix)
+    order = np.argsort(-np.abs(w), kind="stable")
+    w, vecs = w[order], vecs[:, order]
+    if abs(w[0]) <= NILPOTENT_TOL:
+        raise _nilpotent(f"largest modulus {abs(w[0]):.2e}")
+    if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
+        raise NonUniqueFixedPointError(
+            "the two eigenvalues of largest modulus have (nearly) the same modulus",
+            f"{w[0]:.6g} and {w[1]:.6g}",
+        )
+    return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
+
+
+def _iterative_solve(
+    k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
+) -> tuple[float, np.ndarray]:
+    n = k.shape[1]
+    op = _operator(k) if method == "arpack" else None
+    pairs: list[tuple[complex, np.ndarray] | None] = []
+    for start in starts:
+        try:
+            pairs.append(_arpack_pair(op, start, tol) if op else _power_pair(k, start, tol))
+        except _Collapsed:
+            pairs.append(None)
+    if pairs[1] is None or all(abs(p[0]) <= NILPOTENT_TOL for p in pairs if p):
+        raise _nilpotent("a generic start vector is mapped to zero")
+    moduli = [abs(p[0]) if p else 0.0 for p in pairs]
+    if user_v0 and moduli[0] < moduli[1] * (1 - gap_tol):
+        reached = f"an eigenvalue of modulus {moduli[0]:.6g}" if pairs[0] else "the zero matrix"
+        raise ValueError(
+            f"v0 has no component along the fixed point: from v0 the iteration reaches "
+            f"{reached}, from a generic start an eigenvalue of modulus {moduli[1]:.6g}. For a "
+            "trace-preserving channel this is any v0 with zero trace as an (n, n) matrix; pass "
+            "v0=None or a v0 with nonzero trace"
+        )
+    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(*p, n, gap_tol, tol) for p in pairs)
+    spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
+    if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
+        raise NonUniqueFixedPointError(
+            "two solves from different start vectors reached different eigenpairs: the "
+            "eigenvalue of largest modulus is degenerate",
+            f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
+        )
+    return lam_a, rho_a
 
 
 def fixed_point(
@@ -481,37 +786,43 @@ def fixed_point(
     Parameters
     ----------
     kraus : (d, n, n) array
-        Kraus operators of a completely positive map (trace preserving or not).
+        Kraus operators of a completely positive map (trace preserving or not), not all zero.
+        Any scale: they are scaled to a largest entry of 1 before solving.
     method : {"arpack", "dense", "power"}, optional
-        ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`, matrix-free,
-        ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
-        :func:`superoperator`, ``O(n**6)`` time and ``O(n**4)`` memory. ``"power"``: power
-        iteration with the channel, converging like ``|lambda_2 / lambda_1| ** k``.
+        Any case. ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`,
+        matrix-free, ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
+        :func:`superoperator`, ``O(n**6)`` time and ``O(n**4)`` memory, for
+        ``n <= DENSE_MAX_N`` (64). ``"power"``: power iteration with the channel, converging
+        like ``|lambda_2 / lambda_1| ** k``.
     tol : float, optional
         Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
-        methods. The result is Hermitian and positive semidefinite within ``tol``. A relative
-        gap ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
+        methods, in ``TOL_RANGE = [1e-12, 1e-8]``. A relative gap
+        ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
     v0 : (n**2,) or (n, n) array, optional
-        Start vector of the iterative methods. By default a fixed seeded vector, so results
-        reproduce exactly. Uniqueness is checked by a second solve from another fixed vector.
+        Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
+        seeded vector, so results reproduce exactly. Uniqueness is checked by a second solve
+        from another fixed vector.
 
     Returns
     -------
     eigenvalue : float
         The eigenvalue of largest modulus (real and positive for a completely positive map).
     rho : (n, n) complex array
-        Hermitian, trace 1, positive semidefinite within ``tol``.
+        Hermitian, trace 1, positive semidefinite: no eigenvalue below ``-PSD_TOL``
+        (``1e-6``; see :data:`PSD_TOL` for why).
 
     Raises
     ------
     NonUniqueFixedPointError
         (a ``ValueError``) If the largest modulus is shared by several eigenvalues, e.g. the
-        identity channel, a channel with two invariant blocks, or a complex leading pair.
+        identity or any unitary channel (detected at once), a channel with two invariant
+        blocks, a complex leading pair, or a nilpotent map.
     FixedPointConvergenceError
-        (a ``RuntimeError``) If ARPACK or power iteration did not converge, or the normalised
-        eigenvector is not a density matrix within ``tol``.
+        (a ``ValueError`` and a ``RuntimeError``) If ARPACK or power iteration did not converge
+        within ``MAX_PRODUCTS`` channel applications.
     ValueError, TypeError
-        For invalid ``kraus``, ``method``, ``tol`` or ``v0``.
+        For invalid ``kraus``, ``method``, ``tol`` or ``v0``; for a ``v0`` from which the
+        iteration cannot reach the fixed point; for an eigenvalue beyond float64's range.
 
     Notes
     -----
@@ -519,16 +830,27 @@ def fixed_point(
     simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
     result depends on the start, which is how the degeneracy is detected. A peripheral
     eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
-    out with ``method="dense"``.
+    out with ``method="dense"``; the iterative methods stop with
+    :class:`FixedPointConvergenceError` there.
+
+    BLAS threads are left to the caller. On a machine where a core is busy, more threads are
+    slower: at ``n = 256`` two threads took about four times as long as one while another
+    process kept one of two cores busy (``benchmarks/bench_channels.py``); pin them with
+    ``threadpoolctl.threadpool_limits(1)`` there.
+
+    Examples
+    --------
+    Amplitude damping drives every state into the ground level ``|0><0|``:
+
+    >>> lam, rho = fixed_point(amplitude_damping_kraus(2, 0.3))
+    >>> round(lam, 12), np.round(rho.real, 12) + 0.0
+    (1.0, array([[1., 0.],
+           [0., 0.]]))
     """
     k = _as_kraus(kraus)
     n = k.shape[1]
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if isinstance(tol, bool) or not isinstance(tol, float | int | np.floating):
-        raise TypeError(f"tol must be a float, got {type(tol).__name__}")
-    if not (np.isfinite(tol) and 0 < tol < 1):
-        raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    method = _as_method(method)
+    tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
     gap_tol = float(np.sqrt(tol))
     starts = [_start_vector(n, s) for s in START_SEEDS]
     if v0 is not None:
@@ -537,30 +859,19 @@ def fixed_point(
             raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
         if not np.any(v):
             raise ValueError("v0 must not be the zero vector")
-        starts[0] = v.reshape(-1)
-
-    if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
-        w, vecs = scipy.linalg.eig(superoperator(k))
-        order = np.argsort(-np.abs(w), kind="stable")
-        w, vecs = w[order], vecs[:, order]
-        if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
-            raise NonUniqueFixedPointError(
-                f"the two eigenvalues of largest modulus, {w[0]:.6g} and {w[1]:.6g}, have "
-                "(nearly) the same modulus: the channel has no unique fixed point"
-            )
-        return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
-
-    if method == "arpack":
-        op = channel_operator(k)
-        pairs = [_arpack_pair(op, s, tol) for s in starts]
-    else:
-        pairs = [_power_pair(k, s, tol) for s in starts]
-    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(lam, vec, n, gap_tol, tol) for lam, vec in pairs)
-    spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
-    if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
-        raise NonUniqueFixedPointError(
-            f"two solves from different start vectors reached different eigenpairs "
-            f"(eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}): "
-            "the eigenvalue of largest modulus is degenerate, there is no unique fixed point"
+        starts[0] = v.reshape(-1) / np.max(np.abs(v))  # scaled: its norm cannot overflow
+    if method == "dense" and n > DENSE_MAX_N:
+        raise ValueError(
+            f"method='dense' is limited to n <= {DENSE_MAX_N} (it forms the {n**2} x {n**2} "
+            f"matrix S, {16 * n**4 / 2**30:.1f} GiB, and its eig costs O(n**6)); got n = {n}: "
+            "use method='arpack'"
         )
-    return lam_a, rho_a
+    k, s = _scaled(k)
+    _check_single_operator(k, gap_tol)
+
+    # Solve, normalise by the trace, check uniqueness.
+    if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
+        lam, rho = _dense_solve(k, gap_tol, tol)
+    else:
+        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, user_v0=v0 is not None)
+    return _unscale(lam, s), rho  # end of fixed_point
