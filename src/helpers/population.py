@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "BASAL",
@@ -61,14 +61,12 @@ _TINY = np.finfo(np.float64).tiny
 # --------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------
-def _as_real(name: str, x: Any) -> np.ndarray:
-    """``x`` as a float64 array; TypeError for a non-real dtype, ValueError for NaN/inf/empty."""
-    return as_real_array(name, x, hint=" (a NaN reaching solve_ivp can make it hang)")
+_HINT = " (a NaN reaching solve_ivp can make it hang)"
 
 
 def _params(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
-    a = _as_real("alpha", alpha)
-    b = _as_real("beta", beta)
+    a = as_real_array("alpha", alpha, hint=_HINT)
+    b = as_real_array("beta", beta, hint=_HINT)
     if a.ndim != 1:
         raise ValueError(f"alpha must be a 1-D array of shape (n,), got shape {a.shape}")
     if b.shape != a.shape:
@@ -86,7 +84,7 @@ def _params(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _initial(y0: Any, n: int) -> np.ndarray:
-    y = _as_real("y0", y0)
+    y = as_real_array("y0", y0, hint=_HINT)
     if y.ndim == 0:
         y = np.full(n, float(y))
     elif y.shape != (n,):
@@ -157,8 +155,8 @@ def hill(y: Any, beta: Any) -> np.ndarray:
     -------
     h : array of the broadcast shape, in ``[0, 1]``
     """
-    yy = _as_real("y", y)
-    bb = _as_real("beta", beta)
+    yy = as_real_array("y", y)
+    bb = as_real_array("beta", beta, hint=_HINT)
     if np.any(bb <= 0):
         raise ValueError(f"beta must be positive (a Hill coefficient), got min {bb.min()}")
     yy, bb = np.broadcast_arrays(yy, bb)
@@ -166,7 +164,7 @@ def hill(y: Any, beta: Any) -> np.ndarray:
 
 
 def _check_state(y: Any, n: int) -> tuple[np.ndarray, bool]:
-    yy = _as_real("y", y)
+    yy = as_real_array("y", y)
     if yy.ndim == 1 and yy.shape[0] == n:
         return yy, False
     if yy.ndim == 2 and yy.shape[0] == n:
@@ -249,7 +247,7 @@ def residual(alpha: Any, beta: Any, y: Any) -> np.ndarray:
         ``|c - y + alpha * h(y)|``.
     """
     a, b = _params(alpha, beta)
-    yy = _as_real("y", y)
+    yy = as_real_array("y", y)
     if yy.shape != a.shape:
         raise ValueError(f"y must have shape {a.shape}, got shape {yy.shape}")
     return np.abs(_f(yy, a, b))
@@ -549,9 +547,9 @@ def steady_state_ivp(
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
-    for name, value in (("t_end", t_end), ("rtol", rtol), ("atol", atol)):
-        if not (np.isscalar(value) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    t_end = as_scalar("t_end", t_end, low=0.0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0.0, low_open=True)
+    atol = as_scalar("atol", atol, low=0.0, low_open=True)
     if method not in _IMPLICIT:
         raise ValueError(
             f"method must be one of {_IMPLICIT} (implicit: the problem is stiff over "
@@ -588,8 +586,8 @@ def create_population(n: int, *, rng: np.random.Generator, y0: Any = 0.0) -> np.
     ----------
     n : int
         Number of individuals, ``>= 1``.
-    rng : numpy.random.Generator
-        The only source of randomness.
+    rng : numpy.random.Generator, int >= 0, SeedSequence or None
+        The only source of randomness: a generator (its stream advances) or a seed for one.
     y0 : float or (n,) array, optional
         Where each individual's flow starts; the phenotype is the steady state it reaches.
 
@@ -598,16 +596,17 @@ def create_population(n: int, *, rng: np.random.Generator, y0: Any = 0.0) -> np.
     pop : (n,) structured array of dtype :data:`POPULATION_DTYPE`
         ``alpha ~ N(0, 1)``; ``beta ~ N(5, 1)`` conditioned on ``beta > 0`` (a draw ``<= 0``,
         probability 2.9e-7, is redrawn); ``phenotype = steady_state_roots(alpha, beta, y0)``.
+
+    Examples
+    --------
+    >>> pop = create_population(4, rng=np.random.default_rng(0))
+    >>> pop.dtype.names
+    ('alpha', 'beta', 'phenotype')
+    >>> bool(np.all(residual(pop["alpha"], pop["beta"], pop["phenotype"]) <= 1e-12))
+    True
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    n = as_scalar("n", n, integer=True, low=1)
+    rng = as_rng("rng", rng)
     pop = np.zeros(int(n), dtype=POPULATION_DTYPE)
     pop["alpha"] = rng.standard_normal(n)
     beta = rng.standard_normal(n) + 5.0
