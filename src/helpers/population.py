@@ -311,41 +311,35 @@ def _bracketed_newton(
     x = out.copy()
     idx = np.arange(lo.size)
     step_old = hi - lo
+    probed = np.zeros(lo.size, dtype=bool)
     for _ in range(max_iter):
         if idx.size == 0:
             return out
         gx, dg = g(x, idx)
         lo = np.where(gx > 0, x, lo)
         hi = np.where(gx < 0, x, hi)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            step = gx / dg
-        newton = x - step
-        use = (
-            np.isfinite(dg)
-            & (newton >= lo)
-            & (newton <= hi)
-            & (np.abs(step) <= 0.5 * np.abs(step_old))
-        )
-        width = hi - lo
-        done = (
-            (gx == 0)
-            | (width <= 4 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
-            | (width <= 2 * _SUBNORMAL)
-        )
+        width = hi - lo  # 0 <= lo <= hi: the bracket's ulps are those of hi
+        mid = lo + 0.5 * width
+        done = (gx == 0) | (width <= 4 * _EPS * hi) | (width <= 2 * _SUBNORMAL)
         # A Newton correction below two ulps is not trusted on its own (f may bend within an
         # ulp where it is very steep): the next point probes two ulps beyond it, and a sign
-        # change there closes the bracket to a few ulps.
-        small = np.abs(step) <= 2 * _EPS * np.abs(x)
-        probe = newton - np.sign(step) * np.maximum(2 * _EPS * np.abs(newton), 2 * _SUBNORMAL)
-        cand = np.where(small, probe, newton)
-        x_new = np.where(use & (cand > lo) & (cand < hi), cand, lo + 0.5 * width)
-        out[idx[done]] = np.where(gx == 0, x, lo + 0.5 * width)[done]
+        # change there closes the bracket to a few ulps. One probe, then rtsafe's rules again.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = gx / dg
+            newton = x - step
+            size = np.abs(step)
+            finite = np.isfinite(dg)
+            small = finite & (size <= 2 * _EPS * x) & ~probed
+            beyond = np.maximum(2 * _EPS * newton, 2 * _SUBNORMAL)
+            cand = np.where(small, newton - np.copysign(beyond, step), newton)
+        ok = finite & (cand > lo) & (cand < hi) & (small | (size <= 0.5 * np.abs(step_old)))
+        x_new = np.where(ok, cand, mid)
+        out[idx[done]] = np.where(gx == 0, x, mid)[done]
         keep = ~done
         if keep.all():
-            step_old = x_new - x
-            x = x_new
+            step_old, x, probed = x_new - x, x_new, small & ok
         else:
-            step_old = (x_new - x)[keep]
+            step_old, probed = (x_new - x)[keep], (small & ok)[keep]
             idx, x, lo, hi = idx[keep], x_new[keep], lo[keep], hi[keep]
     raise RuntimeError(  # pragma: no cover - bisection reaches any double well before this
         f"bracketed Newton did not converge for {idx.size} individuals"
@@ -426,17 +420,20 @@ def _critical_points(
     a, b : (m,) arrays
         Their critical points.
     """
-    pos = alpha > 0
-    with np.errstate(divide="ignore"):
-        lab = np.log(np.where(pos, alpha, 1.0)) + np.log(beta)
+    # A cheap filter first: for beta >= 2 the peak of h', (beta**2 - 1) / (4 beta y_i), is at
+    # most 0.325 beta (its largest ratio, at beta = 2), so alpha beta <= 3 keeps alpha h' < 1
+    # (an overflowing product is inf: kept).
+    with np.errstate(over="ignore"):
+        cand = np.flatnonzero((alpha > 0) & ((beta < 2.0) | (alpha * beta > 3.0)))
+    al, beta = alpha[cand], beta[cand]
+    lab = np.log(al) + np.log(beta)
     steep = beta > 1.0
     b_steep = np.where(steep, beta, 2.0)
     u_peak = np.where(steep, -2.0 * (np.arctanh(1.0 / b_steep) / b_steep), 0.0)
     peak = _log_slope(u_peak, lab, beta)[0]
-    two = np.flatnonzero(
-        pos & np.where(steep, peak > 0, np.where(beta < 1.0, True, alpha > 1.0))
-    )
-    lab, be, u_pk = lab[two], beta[two], u_peak[two]
+    keep = np.flatnonzero(np.where(steep, peak > 0, np.where(beta < 1.0, True, al > 1.0)))
+    two = cand[keep]
+    lab, be, u_pk = lab[keep], beta[keep], u_peak[keep]
     ua = np.full(two.size, -np.inf)
     # L(u) <= lab - log 4 - u everywhere, and L(u) <= lab - (1 + beta) u for u >= 0: the
     # second bound is the sharp one for steep switches (b just above y = 1).
@@ -621,7 +618,9 @@ def steady_state_roots(alpha: Any, beta: Any, y0: Any) -> np.ndarray:
     # [monotone-end]
     if two.size:
         al2, be2, y2 = al[two], be[two], y[two]
-        fy = _f_df_pos(y2, al2, be2)[0]
+        fy = np.full(two.size, BASAL)  # f(0) = c
+        started = np.flatnonzero(y2 > 0)
+        fy[started] = _f_df_pos(y2[started], al2[started], be2[started])[0]
         fa = _f_df_pos(a, al2, be2)[0]
         fb = _f_df_pos(b, al2, be2)[0]
         hi = BASAL + al2
