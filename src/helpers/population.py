@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
-from scipy.special import expit
 
-from helpers._validation import as_real_array
+from helpers._validation import as_real_array, as_rng, as_scalar
 
 __all__ = [
     "BASAL",
@@ -55,20 +54,18 @@ POPULATION_DTYPE = np.dtype([("alpha", "<f8"), ("beta", "<f8"), ("phenotype", "<
 
 _IMPLICIT = ("BDF", "Radau", "LSODA")
 _EPS = np.finfo(np.float64).eps
-_TINY = np.finfo(np.float64).tiny
+_SUBNORMAL = np.nextafter(0.0, 1.0)  # the smallest positive double
 
 
 # --------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------
-def _as_real(name: str, x: Any) -> np.ndarray:
-    """``x`` as a float64 array; TypeError for a non-real dtype, ValueError for NaN/inf/empty."""
-    return as_real_array(name, x, hint=" (a NaN reaching solve_ivp can make it hang)")
+_HINT = " (a NaN reaching solve_ivp can make it hang)"
 
 
 def _params(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
-    a = _as_real("alpha", alpha)
-    b = _as_real("beta", beta)
+    a = as_real_array("alpha", alpha, hint=_HINT)
+    b = as_real_array("beta", beta, hint=_HINT)
     if a.ndim != 1:
         raise ValueError(f"alpha must be a 1-D array of shape (n,), got shape {a.shape}")
     if b.shape != a.shape:
@@ -86,7 +83,7 @@ def _params(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _initial(y0: Any, n: int) -> np.ndarray:
-    y = _as_real("y0", y0)
+    y = as_real_array("y0", y0, hint=_HINT)
     if y.ndim == 0:
         y = np.full(n, float(y))
     elif y.shape != (n,):
@@ -103,44 +100,41 @@ def _initial(y0: Any, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # The model and its derivatives
 # --------------------------------------------------------------------------------------------
-def _hill_parts(y: np.ndarray, beta: np.ndarray, order: int = 2) -> tuple[np.ndarray, ...]:
-    """``h`` and its first ``order`` derivatives, for ``h(y) = y**b / (1 + y**b)``, ``h = 0`` at
+def _hill_parts(y: np.ndarray, beta: np.ndarray, order: int = 1) -> tuple[np.ndarray, ...]:
+    """``h`` and, for ``order = 1``, ``h'``, for ``h(y) = y**b / (1 + y**b)``, ``h = 0`` at
     ``y <= 0``; ``y`` and ``beta`` broadcast, results have the broadcast shape.
 
-    ``h = expit(b log y)`` never overflows; ``h' = b h (1 - h) / y``, with ``1 - h`` computed as
-    ``expit(-b log y)`` (no cancellation when ``h`` is near 1); ``h'' = h' (b (1 - 2h) - 1) / y``.
-    For ``y <= 0`` all of them are 0 (the switch is flat there). Only what ``order`` asks for is
-    computed: the right-hand side needs ``h``, Newton on ``f`` needs ``h'``, Newton on ``f'``
-    needs ``h''``.
+    With ``z = b log y`` and ``t = exp(-|z|)``, which never overflows, ``h = 1 / (1 + t)`` for
+    ``z >= 0`` and ``t / (1 + t)`` otherwise (accurate down to subnormal ``h``), and
+    ``h' = b h (1 - h) / y = b t / (1 + t)**2 / y`` (no cancellation when ``h`` is near 1). For
+    ``y <= 0`` both are 0 (the switch is flat there). The right-hand side needs only ``h``, its
+    Jacobian ``h'``.
     """
     pos = y > 0
     ysafe = np.where(pos, y, 1.0)
-    z = beta * np.log(ysafe)
-    h = np.where(pos, expit(z), 0.0)
+    with np.errstate(over="ignore"):  # z = +-inf is fine: t = 0
+        z = beta * np.log(ysafe)
+    t = np.exp(-np.abs(z))
+    inv = 1.0 / (1.0 + t)
+    h = np.where(pos, np.where(z >= 0, inv, t * inv), 0.0)
     if order == 0:
         return (h,)
-    # For beta < 1 and y -> 0+, h' and h'' really do go to infinity; inf is their value there.
+    # For beta < 1 and y -> 0+, h' really does go to infinity; inf is its value there.
     with np.errstate(over="ignore", invalid="ignore"):
-        dh = np.where(pos, beta * h * expit(-z) / ysafe, 0.0)
-        if order == 1:
-            return h, dh
-        d2h = dh * (beta * (1.0 - 2.0 * h) - 1.0) / ysafe
-    return h, dh, d2h
+        dh = np.where(pos, beta * (t * inv * inv) / ysafe, 0.0)
+    return h, dh
 
 
 def _f(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     h = _hill_parts(y, beta, 0)[0]
-    return BASAL - y + alpha * h
+    with np.errstate(over="ignore"):  # beyond the largest double, f is -inf or inf
+        return BASAL - y + alpha * h
 
 
 def _f_df(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     h, dh = _hill_parts(y, beta, 1)
-    return BASAL - y + alpha * h, alpha * dh - 1.0
-
-
-def _df_d2f(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    _, dh, d2h = _hill_parts(y, beta, 2)
-    return alpha * dh - 1.0, alpha * d2h
+    with np.errstate(over="ignore", invalid="ignore"):
+        return BASAL - y + alpha * h, alpha * dh - 1.0
 
 
 def hill(y: Any, beta: Any) -> np.ndarray:
@@ -157,16 +151,21 @@ def hill(y: Any, beta: Any) -> np.ndarray:
     -------
     h : array of the broadcast shape, in ``[0, 1]``
     """
-    yy = _as_real("y", y)
-    bb = _as_real("beta", beta)
+    yy = as_real_array("y", y)
+    bb = as_real_array("beta", beta, hint=_HINT)
     if np.any(bb <= 0):
         raise ValueError(f"beta must be positive (a Hill coefficient), got min {bb.min()}")
-    yy, bb = np.broadcast_arrays(yy, bb)
+    try:
+        yy, bb = np.broadcast_arrays(yy, bb)
+    except ValueError:
+        raise ValueError(
+            f"y and beta must broadcast to one shape, got shapes {yy.shape} and {bb.shape}"
+        ) from None
     return _hill_parts(yy, bb, 0)[0]
 
 
 def _check_state(y: Any, n: int) -> tuple[np.ndarray, bool]:
-    yy = _as_real("y", y)
+    yy = as_real_array("y", y)
     if yy.ndim == 1 and yy.shape[0] == n:
         return yy, False
     if yy.ndim == 2 and yy.shape[0] == n:
@@ -202,6 +201,7 @@ def phenotype_rhs(t: float, y: Any, alpha: Any, beta: Any) -> np.ndarray:
     TypeError
         If an input is not a real numeric array.
     """
+    as_scalar("t", t)
     a, b = _params(alpha, beta)
     yy, columns = _check_state(y, a.shape[0])
     if columns:
@@ -226,6 +226,7 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
     jac : (n, n) scipy.sparse CSC matrix
         Diagonal. For ``y[i] <= 0`` the derivative of the flat switch, 0, is used.
     """
+    as_scalar("t", t)
     a, b = _params(alpha, beta)
     yy, columns = _check_state(y, a.shape[0])
     if columns:
@@ -249,133 +250,234 @@ def residual(alpha: Any, beta: Any, y: Any) -> np.ndarray:
         ``|c - y + alpha * h(y)|``.
     """
     a, b = _params(alpha, beta)
-    yy = _as_real("y", y)
+    yy = as_real_array("y", y)
     if yy.shape != a.shape:
         raise ValueError(f"y must have shape {a.shape}, got shape {yy.shape}")
     return np.abs(_f(yy, a, b))
 
 
 # --------------------------------------------------------------------------------------------
-# Bracketed root finding, vectorized over individuals
+# Root finding, vectorized over individuals
 # --------------------------------------------------------------------------------------------
+def _f_df_pos(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``f`` and ``f'`` at ``y >= 0`` in one pass: one ``log`` and one ``exp`` per point.
+
+    With ``z = beta log y`` and ``t = exp(-|z|)`` (never overflows), ``h = 1/(1 + t)`` or
+    ``t/(1 + t)`` by the sign of ``z`` and ``h (1 - h) = t / (1 + t)**2`` without cancellation.
+    At ``y = 0``, ``h = 0`` and ``f' `` is NaN (the solver then bisects). ``f'`` may overflow to
+    ``-inf`` or ``inf`` for extreme parameters; the solver treats that like NaN.
+    """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        z = beta * np.log(y)
+        t = np.exp(-np.abs(z))
+        inv = 1.0 / (1.0 + t)
+        f = alpha * np.where(z >= 0, inv, t * inv)
+        f += BASAL
+        f -= y
+        inv *= inv
+        inv *= t
+        inv *= beta
+        inv /= y
+        inv *= alpha
+        inv -= 1.0
+    return f, inv
+
+
 def _bracketed_newton(
     g: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     lo: np.ndarray,
     hi: np.ndarray,
+    x0: np.ndarray,
     *,
-    max_iter: int = 2200,
+    max_iter: int = 2400,
 ) -> np.ndarray:
-    """Roots of ``g`` on ``[lo, hi]`` with ``g(lo) >= 0 >= g(hi)``, elementwise.
+    """Roots of ``g`` on ``[lo, hi]`` with ``g(lo) >= 0 >= g(hi)``, elementwise, from ``x0``.
 
-    ``g(x, idx)`` returns ``(g, dg)`` at the points ``x`` (shape (m,)) of the individuals ``idx``
-    (shape (m,), indices into ``lo``). A Newton step is taken when it lands strictly inside the
-    current bracket and is at most half the previous step; otherwise the bracket is bisected
-    (Numerical Recipes' ``rtsafe``, vectorized). Individuals drop out of the arrays as they
-    converge: ``g == 0``, a Newton correction below an ulp, or a bracket of a few ulps. Bisection
-    needs at most about 1100 halvings to shrink any double bracket to a few ulps (roots as small
-    as 1e-300 included) and accepted Newton steps shrink geometrically, so ``max_iter`` is only a
-    safety cap (RuntimeError if reached; no test or chapter run comes near it).
-
-    Parameters
-    ----------
-    g : callable
-        ``g(x, idx) -> (g(x), g'(x))``, each of shape (m,).
-    lo, hi : (n,) arrays
-        Brackets with ``g(lo) >= 0 >= g(hi)`` (a falling sign change; pass ``-g`` for a rising
-        one).
-    max_iter : int, optional
-        A safety cap on the iterations.
-
-    Returns
-    -------
-    x : (n,) array
-        The roots.
+    ``g(x, idx)`` returns ``(g, g')`` at the points ``x`` of the individuals ``idx`` (indices
+    into ``lo``). A Newton step is taken when it lands strictly inside the current bracket and
+    is at most half the previous step (it may land on an end: the root may be there to
+    rounding); otherwise the bracket is bisected (Numerical Recipes'
+    ``rtsafe``, vectorized). A non-finite ``g'`` (an overflow) always means bisection, so a step
+    of ``g / inf = 0`` is never mistaken for convergence. Individuals drop out of the arrays as
+    they converge: ``g == 0`` or a bracket of a few ulps (subnormal roots included); once
+    Newton's correction is below two ulps, the next point probes just beyond it, so that the
+    bracket closes around the root: every root returned has a sign change within a few ulps.
+    Bisection halves the bracket at least every two iterations, so about 2200 iterations reach
+    any double; ``max_iter`` is only a safety cap.
     """
-    lo = lo.astype(np.float64, copy=True)
-    hi = hi.astype(np.float64, copy=True)
-    out = 0.5 * (lo + hi)
-    idx = np.arange(lo.size)
+    lo = np.array(lo, dtype=np.float64)
+    hi = np.array(hi, dtype=np.float64)
+    out = np.array(x0, dtype=np.float64)
     x = out.copy()
+    idx = np.arange(lo.size)
     step_old = hi - lo
+    probed = np.zeros(lo.size, dtype=bool)
     for _ in range(max_iter):
         if idx.size == 0:
-            break
+            return out
         gx, dg = g(x, idx)
         lo = np.where(gx > 0, x, lo)
         hi = np.where(gx < 0, x, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = -gx / dg
-        newton = x + step
-        tol = 2 * _EPS * np.abs(x) + _TINY
-        # Converged: f is zero, Newton's correction is below an ulp, or the bracket is.
-        done = (
-            (gx == 0)
-            | (np.isfinite(step) & (np.abs(step) <= tol) & (newton >= lo) & (newton <= hi))
-            | (hi - lo <= 4 * _EPS * np.maximum(np.abs(lo), np.abs(hi)) + _TINY)
-        )
-        out[idx[done]] = x[done]
-        use = (
-            np.isfinite(newton)
-            & (newton > lo)
-            & (newton < hi)
-            & (np.abs(step) <= 0.5 * np.abs(step_old))
-        )
-        x_new = np.where(use, newton, 0.5 * (lo + hi))
-        step_old = x_new - x
+        width = hi - lo  # 0 <= lo <= hi: the bracket's ulps are those of hi
+        mid = lo + 0.5 * width
+        done = (gx == 0) | (width <= 4 * _EPS * hi) | (width <= 2 * _SUBNORMAL)
+        # A Newton correction below two ulps is not trusted on its own (f may bend within an
+        # ulp where it is very steep): the next point probes two ulps beyond it, and a sign
+        # change there closes the bracket to a few ulps. One probe, then rtsafe's rules again.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = gx / dg
+            newton = x - step
+            size = np.abs(step)
+            finite = np.isfinite(dg)
+            small = finite & (size <= 2 * _EPS * x) & ~probed
+            beyond = np.maximum(2 * _EPS * newton, 2 * _SUBNORMAL)
+            cand = np.where(small, newton - np.copysign(beyond, step), newton)
+        ok = finite & (cand > lo) & (cand < hi) & (small | (size <= 0.5 * np.abs(step_old)))
+        x_new = np.where(ok, cand, mid)
+        out[idx[done]] = np.where(gx == 0, x, mid)[done]
         keep = ~done
-        idx, x, lo, hi, step_old = idx[keep], x_new[keep], lo[keep], hi[keep], step_old[keep]
-    else:  # pragma: no cover - the bisection fallback halves the bracket at least every 2 steps
-        raise RuntimeError(f"bracketed Newton did not converge for {idx.size} individuals")
-    return out
+        if keep.all():
+            step_old, x, probed = x_new - x, x_new, small & ok
+        else:
+            step_old, probed = (x_new - x)[keep], (small & ok)[keep]
+            idx, x, lo, hi = idx[keep], x_new[keep], lo[keep], hi[keep]
+    raise RuntimeError(  # pragma: no cover - bisection reaches any double well before this
+        f"bracketed Newton did not converge for {idx.size} individuals"
+    )
 
 
-def _inflection(beta: np.ndarray) -> np.ndarray:
-    """Where ``h'`` peaks: ``((b - 1) / (b + 1))**(1/b)`` for ``b > 1``, else 0 (``h'`` falls)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        yi = ((beta - 1.0) / (beta + 1.0)) ** (1.0 / beta)
-    return np.where(beta > 1.0, yi, 0.0)
+def _log_slope(u: np.ndarray, lab: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``L(u) = log(alpha h'(e**u))`` and ``L'(u)``, with ``lab = log alpha + log beta``.
 
-
-def _critical_points(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The local minimum ``a`` and local maximum ``b`` of ``f`` on ``y >= 0``, shapes (n,).
-
-    ``f' = -1 + alpha h'`` rises on ``[0, yi]`` and falls on ``[yi, inf)``. When it is positive
-    somewhere (only possible for ``alpha > 0``), ``f`` decreases on ``[0, a]``, increases on
-    ``[a, b]`` and decreases on ``[b, inf)``; otherwise ``f`` decreases everywhere and
-    ``a = b = yi`` (for ``alpha <= 0``, ``a = b = 0``).
+    ``L(u) = lab - u - |z| - 2 log1p(exp(-|z|))`` with ``z = beta u``: concave in ``u``, with
+    ``L'(u) = -1 - beta tanh(z / 2)``. Written so that nothing overflows and ``-u - |z|`` is
+    ``(beta - 1) u`` for ``u < 0`` (no cancellation for ``beta`` near 1).
     """
-    yi = _inflection(beta)
-    a = yi.copy()
-    b = yi.copy()
-    a[alpha <= 0] = 0.0
-    b[alpha <= 0] = 0.0
-    # f' at the inflection point; for beta <= 1 this is the limit y -> 0+ (h'(0+) = 1 or inf).
-    dh_peak = np.where(beta > 1.0, 0.0, np.where(beta == 1.0, 1.0, np.inf))
-    peak = _df_d2f(yi, alpha, beta)[0]
-    with np.errstate(invalid="ignore"):  # 0 * inf for alpha = 0 is masked out below
-        peak = np.where(beta > 1.0, peak, alpha * dh_peak - 1.0)
-    two = np.flatnonzero((alpha > 0) & (peak > 0))
-    if two.size == 0:
-        return a, b
-    al, be, y_peak = alpha[two], beta[two], yi[two]
+    z = beta * u
+    t = np.exp(-np.abs(z))
+    neg = u < 0
+    lin = np.where(neg, (beta - 1.0) * u, -(1.0 + beta) * u)
+    big_l = lab + lin - 2.0 * np.log1p(t)
+    tanh_part = beta * (2.0 * t / (1.0 + t))  # beta (1 - |tanh(z/2)|)
+    d_l = np.where(neg, (beta - 1.0) - tanh_part, -(1.0 + beta) + tanh_part)
+    return big_l, d_l
 
-    def df(x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _df_d2f(x, al[idx], be[idx])
 
-    # a: f' rises from -1 (h'(0) = 0 for beta > 1) to peak > 0 on [0, yi].
+def _monotone_newton(
+    lab: np.ndarray, beta: np.ndarray, u0: np.ndarray, *, max_iter: int = 200
+) -> np.ndarray:
+    """The root of the concave ``L`` (of :func:`_log_slope`) that Newton reaches from ``u0``.
+
+    ``L(u0) <= 0`` on the outer side of a root of a concave function: Newton's iterates then
+    move monotonically towards that root and never cross it. The iteration stops when a step
+    is below a few ulps, changes direction (rounding) or ``L >= 0``; an error there is harmless
+    (``f'`` vanishes at the critical points, so ``f`` there is off only to second order).
+    """
+    u = u0.copy()
+    idx = np.arange(u.size)
+    cur = u.copy()
+    direction = None
+    for _ in range(max_iter):
+        if idx.size == 0:
+            break
+        big_l, d_l = _log_slope(cur, lab[idx], beta[idx])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = -big_l / d_l
+        if direction is None:
+            direction = np.sign(step)
+        nxt = cur + step
+        done = (
+            (big_l >= 0)
+            | ~np.isfinite(nxt)
+            | (np.sign(step) != direction)
+            | (np.abs(step) <= 4 * _EPS * np.maximum(np.abs(cur), 1.0))
+        )
+        u[idx] = np.where(done, cur, nxt)
+        keep = ~done
+        idx, cur, direction = idx[keep], nxt[keep], direction[keep]
+    return u
+
+
+def _critical_points(
+    alpha: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which individuals have a non-monotone ``f``, and its local minimum ``a`` and maximum ``b``.
+
+    ``f' = -1 + alpha h'`` is positive somewhere exactly when ``L = log(alpha h')`` of
+    :func:`_log_slope` has a positive maximum: for ``beta > 1`` at ``u* = -(2/beta)
+    atanh(1/beta)`` (where ``h'`` peaks, ``y_i`` of the chapter), for ``beta < 1`` as
+    ``y -> 0`` (``h'(0+) = inf``; any ``alpha > 0``), for ``beta = 1`` when ``alpha > 1``.
+    Then ``f`` falls on ``[0, a]``, rises on ``[a, b]`` and falls beyond ``b``; ``a = 0`` for
+    ``beta <= 1``. ``a`` and ``b`` are the roots of ``L`` on either side of its maximum, found by
+    Newton from outside in ``u = log y``, where ``L`` is concave; the starting points are the
+    bounds ``h' <= beta y**(beta - 1)`` and ``h' <= beta / (4 y)``, in logarithms so that
+    ``alpha * beta`` never overflows.
+
+    Returns
+    -------
+    two : (m,) int array
+        The individuals with a non-monotone ``f``.
+    a, b : (m,) arrays
+        Their critical points.
+    """
+    # A cheap filter first: for beta >= 2 the peak of h', (beta**2 - 1) / (4 beta y_i), is at
+    # most 0.325 beta (its largest ratio, at beta = 2), so alpha beta <= 3 keeps alpha h' < 1
+    # (an overflowing product is inf: kept).
+    with np.errstate(over="ignore"):
+        cand = np.flatnonzero((alpha > 0) & ((beta < 2.0) | (alpha * beta > 3.0)))
+    al, beta = alpha[cand], beta[cand]
+    lab = np.log(al) + np.log(beta)
+    steep = beta > 1.0
+    b_steep = np.where(steep, beta, 2.0)
+    u_peak = np.where(steep, -2.0 * (np.arctanh(1.0 / b_steep) / b_steep), 0.0)
+    peak = _log_slope(u_peak, lab, beta)[0]
+    keep = np.flatnonzero(np.where(steep, peak > 0, np.where(beta < 1.0, True, al > 1.0)))
+    two = cand[keep]
+    lab, be, u_pk = lab[keep], beta[keep], u_peak[keep]
+    ua = np.full(two.size, -np.inf)
+    # L(u) <= lab - log 4 - u everywhere, and L(u) <= lab - (1 + beta) u for u >= 0: the
+    # second bound is the sharp one for steep switches (b just above y = 1).
+    sharp = np.where(lab >= 0, lab / (1.0 + be), np.inf)
+    b_start = np.maximum(np.minimum(lab - np.log(4.0), sharp), u_pk)
+    ub = _monotone_newton(lab, be, b_start)
     rising = np.flatnonzero(be > 1.0)
     if rising.size:
-        sub_al, sub_be = al[rising], be[rising]
+        lr, br = lab[rising], be[rising]
+        a_start = np.minimum(-lr / (br - 1.0), u_pk[rising])
+        ua[rising] = _monotone_newton(lr, br, a_start)
+    # One ulp outwards in y: harmless where f' = 0, and for a switch steeper than the spacing of
+    # doubles near y = 1 (beta >= 1e14 or so) it keeps a and b off the jump, where f has the
+    # sign of its neighbours.
+    with np.errstate(over="ignore"):
+        a = np.nextafter(np.exp(ua), 0.0)
+        b = np.nextafter(np.exp(ub), np.inf)
+    return two, a, np.minimum(b, np.finfo(np.float64).max)
 
-        def minus_df_sub(x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            d1, d2 = _df_d2f(x, sub_al[idx], sub_be[idx])
-            return -d1, -d2
 
-        a[two[rising]] = _bracketed_newton(minus_df_sub, np.zeros(rising.size), y_peak[rising])
-    # b: f' falls from peak > 0 to below 0 beyond alpha*beta/4, since h' <= beta / (4 y).
-    upper = np.maximum(al * be / 4.0, y_peak) * (1.0 + 4 * _EPS) + 1e-300
-    b[two] = _bracketed_newton(df, y_peak, upper)
-    return a, b
+def _solve_falling(
+    alpha: np.ndarray, beta: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, sign: float = 1.0
+) -> np.ndarray:
+    """The root of ``sign * f`` on ``[lo, hi]``, where it falls from ``>= 0`` to ``<= 0``.
+
+    The start is the fixed-point image ``c + alpha h(.)`` of the bracket end that bounds the
+    root (``h`` rises, so for a falling piece ``c + alpha h(lo) <= root`` when ``alpha > 0``,
+    ``c + alpha h(hi) <= root`` when ``alpha <= 0``), or the midpoint if it is not inside.
+    """
+    if lo.size == 0:
+        return lo.copy()
+    mid = lo + 0.5 * (hi - lo)
+    end = np.where(alpha > 0, lo, hi) if sign > 0 else mid
+    with np.errstate(over="ignore", invalid="ignore"):
+        x0 = BASAL + alpha * _hill_parts(end, beta, 0)[0] if sign > 0 else end
+    x0 = np.where((x0 >= lo) & (x0 <= hi), x0, mid)
+
+    def g(x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        f, df = _f_df_pos(x, alpha[idx], beta[idx])
+        if sign < 0:
+            return -f, -df
+        return f, df
+
+    return _bracketed_newton(g, lo, hi, x0)
 
 
 def equilibria(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -384,49 +486,57 @@ def equilibria(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     alpha, beta : (n,) arrays
-        Parameters, ``beta > 0``.
+        Parameters, ``beta > 0``; any finite doubles (converted to float64).
 
     Returns
     -------
-    roots : (n, 3) array
+    roots : (n, 3) float64 array
         Each row's roots in increasing order, padded with NaN on the right. A row with three
-        roots is bistable: the outer two are stable, the middle one unstable.
+        roots is bistable: the outer two are stable, the middle one unstable. Each root is
+        within a few ulps of an exact root (``f`` changes sign there); where ``f`` is steep
+        (large ``alpha`` or ``beta``) that bounds ``|f|`` only by ``|f'|`` times a few ulps.
     count : (n,) int array
         The number of roots in each row, 1 or 3 (2 only exactly at a fold).
+
+    Examples
+    --------
+    >>> roots, count = equilibria([0.5, 2.0], [5.0, 5.0])
+    >>> count.tolist()
+    [1, 3]
+    >>> bool(np.isnan(roots[0, 1:]).all())
+    True
     """
-    a_, b_ = _params(alpha, beta)
-    a, b = _critical_points(a_, b_)
-    fa, fb = _f(a, a_, b_), _f(b, a_, b_)
-    hi = BASAL + np.maximum(a_, 0.0)
-    n = a_.size
+    al, be = _params(alpha, beta)
+    n = al.size
     roots = np.full((n, 3), np.nan)
-
-    def fdec(al, be):
-        return lambda x, idx: _f_df(x, al[idx], be[idx])
-
-    def finc(al, be):
-        def g(x, idx):
-            v, d = _f_df(x, al[idx], be[idx])
-            return -v, -d
-
-        return g
-
-    low = np.flatnonzero(fa <= 0)  # f(0) = c > 0 >= f(a): a root on the falling piece [0, a]
-    if low.size:
-        roots[low, 0] = _bracketed_newton(fdec(a_[low], b_[low]), np.zeros(low.size), a[low])
-    mid = np.flatnonzero((fa < 0) & (fb > 0))  # f rises through 0 on [a, b]: unstable root
-    if mid.size:
-        roots[mid, 1] = _bracketed_newton(finc(a_[mid], b_[mid]), a[mid], b[mid])
-    high = np.flatnonzero((fb >= 0) & ~((fa <= 0) & (a == b)))  # falling piece [b, hi]
-    if high.size:
-        roots[high, 2] = _bracketed_newton(fdec(a_[high], b_[high]), b[high], hi[high])
-    # Pack left and drop the duplicate a fold (f(a) = 0 or f(b) = 0 exactly) would create.
-    dup = np.zeros_like(roots, dtype=bool)
-    dup[:, 1:] = roots[:, 1:] == roots[:, :-1]
-    roots[dup] = np.nan
-    order = np.argsort(np.isnan(roots), axis=1, kind="stable")
-    roots = np.take_along_axis(roots, order, axis=1)
-    count = np.sum(~np.isnan(roots), axis=1)
+    count = np.ones(n, dtype=np.intp)
+    two, a, b = _critical_points(al, be)
+    mono = np.ones(n, dtype=bool)
+    mono[two] = False
+    m = np.flatnonzero(mono)
+    pos_m = al[m] > 0
+    roots[m, 0] = _solve_falling(
+        al[m], be[m], np.where(pos_m, BASAL, 0.0), BASAL + np.maximum(al[m], 0.0)
+    )
+    if two.size:
+        al2, be2 = al[two], be[two]
+        fa = _f_df_pos(a, al2, be2)[0]
+        fb = _f_df_pos(b, al2, be2)[0]
+        found = np.full((two.size, 3), np.nan)
+        low = np.flatnonzero(fa <= 0)  # f(0) = c > 0 >= f(a): a root on [0, a]
+        found[low, 0] = _solve_falling(al2[low], be2[low], np.zeros(low.size), a[low])
+        mid = np.flatnonzero((fa < 0) & (fb > 0))  # rising through 0 on [a, b]: unstable
+        found[mid, 1] = _solve_falling(al2[mid], be2[mid], a[mid], b[mid], sign=-1.0)
+        high = np.flatnonzero(fb >= 0)  # f(b) >= 0 > f(c + alpha): a root on [b, c + alpha]
+        found[high, 2] = _solve_falling(al2[high], be2[high], b[high], BASAL + al2[high])
+        # Pack left; a fold (f(a) = 0 or f(b) = 0 exactly) would give a duplicate.
+        dup = np.zeros(found.shape, dtype=bool)
+        dup[:, 1:] = found[:, 1:] == found[:, :-1]
+        found[dup] = np.nan
+        order = np.argsort(np.isnan(found), axis=1, kind="stable")
+        found = np.take_along_axis(found, order, axis=1)
+        roots[two] = found
+        count[two] = np.sum(~np.isnan(found), axis=1)
     return roots, count
 
 
@@ -434,16 +544,18 @@ def steady_state_roots(alpha: Any, beta: Any, y0: Any) -> np.ndarray:
     """The steady state each individual's flow reaches from ``y0``, as a root of ``f``.
 
     A scalar ODE ``y' = f(y)`` moves monotonically from ``y0`` in the direction of
-    ``sign f(y0)`` and stops at the first root it meets. With the critical points ``a <= b`` of
-    ``f`` (falling on ``[0, a]``, rising on ``[a, b]``, falling beyond ``b``), that root lies on a
+    ``sign f(y0)`` and stops at the first root it meets. Where ``f`` is monotone (``alpha <= 0``,
+    or ``alpha h'`` never above 1) the root is unique and lies in ``[0, c]`` (``alpha <= 0``) or
+    ``[c, c + alpha]``, whatever ``y0``. Otherwise, with the critical points ``a < b`` of ``f``
+    (falling on ``[0, a]``, rising on ``[a, b]``, falling beyond ``b``), the root lies on a
     *falling* piece, in a bracket chosen per individual:
 
     ========================  ===================================  ====================
     ``sign f(y0)``            where                                 bracket
     ========================  ===================================  ====================
     ``+`` (flow goes up)      ``y0 < a`` and ``f(a) <= 0``          ``[y0, a]``
-    ``+``                     otherwise, ``y0 < b``                 ``[b, c + alpha+]``
-    ``+``                     ``y0 >= b``                           ``[y0, c + alpha+]``
+    ``+``                     otherwise, ``y0 < b``                 ``[b, c + alpha]``
+    ``+``                     ``y0 >= b``                           ``[y0, c + alpha]``
     ``-`` (flow goes down)    ``y0 > b`` and ``f(b) >= 0``          ``[b, y0]``
     ``-``                     otherwise, ``y0 > a``                 ``[0, a]``
     ``-``                     ``y0 <= a``                           ``[0, y0]``
@@ -454,15 +566,18 @@ def steady_state_roots(alpha: Any, beta: Any, y0: Any) -> np.ndarray:
     Parameters
     ----------
     alpha, beta : (n,) arrays
-        Each individual's parameters; ``beta > 0``.
+        Each individual's parameters; ``beta > 0``. Any finite doubles (every real dtype is
+        converted to float64).
     y0 : float or (n,) array
         Initial states, ``>= 0``; a scalar is used for every individual.
 
     Returns
     -------
-    y : (n,) array
-        The steady states, each to within a few ulps, so that ``|f(y)| <= 1e-12`` for
-        parameters of order one (the question's ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)``).
+    y : (n,) float64 array
+        The steady states, each within a few ulps of an exact root of ``f`` (``f`` changes sign
+        there), so that ``|f(y)| <= 1e-12`` for parameters of order one (the question's
+        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)``). Where ``f`` is very steep (``|alpha|`` or
+        ``beta`` huge) no double makes ``|f|`` small; the root is then still right to a few ulps.
 
     Raises
     ------
@@ -471,37 +586,99 @@ def steady_state_roots(alpha: Any, beta: Any, y0: Any) -> np.ndarray:
         ``(n,)``, ``beta <= 0`` or ``y0 < 0``.
     TypeError
         If an input is not a real numeric array.
+
+    Examples
+    --------
+    >>> y = steady_state_roots([0.5, 2.0], [5.0, 5.0], 0.0)
+    >>> [round(v, 6) for v in y.tolist()]
+    [0.123014, 0.123056]
+    >>> round(float(steady_state_roots([2.0], [5.0], 1.0)[0]), 6)  # bistable: the high state
+    2.071962
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
-    a, b = _critical_points(al, be)
-    fy = _f(y, al, be)
-    fa, fb = _f(a, al, be), _f(b, al, be)
-    hi = BASAL + np.maximum(al, 0.0)
-    up, down = fy > 0, fy < 0
-    lo = np.select(
-        [up & (y < a) & (fa <= 0), up & (y < b), up, down & (y > b) & (fb >= 0), down],
-        [y, b, y, b, np.zeros_like(y)],
-        default=y,
-    )
-    top = np.select(
-        [up & (y < a) & (fa <= 0), up & (y < b), up, down & (y > b) & (fb >= 0), down & (y > a)],
-        [a, hi, hi, y, a],
-        default=y,
-    )
-    out = y.copy()
-    move = np.flatnonzero(up | down)
-    if move.size:
-        sub_al, sub_be = al[move], be[move]
-        out[move] = _bracketed_newton(
-            lambda x, idx: _f_df(x, sub_al[idx], sub_be[idx]), lo[move], top[move]
+    out = np.empty_like(y)
+    two, a, b = _critical_points(al, be)
+    mono = np.ones(al.size, dtype=bool)
+    mono[two] = False
+    # [monotone-start] one root, whatever y0; y0 > 0 only narrows the bracket
+    m = np.flatnonzero(mono)
+    al_m, be_m, y_m = al[m], be[m], y[m]
+    lo = np.where(al_m > 0, BASAL, 0.0)
+    top = BASAL + np.maximum(al_m, 0.0)
+    inner = np.flatnonzero((y_m > 0) & (y_m >= lo) & (y_m <= top))
+    if inner.size:
+        f_in = _f_df_pos(y_m[inner], al_m[inner], be_m[inner])[0]
+        lo[inner[f_in >= 0]] = y_m[inner[f_in >= 0]]
+        top[inner[f_in <= 0]] = y_m[inner[f_in <= 0]]
+    at_root = lo == top  # f(y0) = 0 (the flow stays there), or a bracket of one double
+    out[m] = np.where(at_root, lo, 0.0)
+    move = np.flatnonzero(~at_root)
+    out[m[move]] = _solve_falling(al_m[move], be_m[move], lo[move], top[move])
+    # [monotone-end]
+    if two.size:
+        al2, be2, y2 = al[two], be[two], y[two]
+        fy = np.full(two.size, BASAL)  # f(0) = c
+        started = np.flatnonzero(y2 > 0)
+        fy[started] = _f_df_pos(y2[started], al2[started], be2[started])[0]
+        fa = _f_df_pos(a, al2, be2)[0]
+        fb = _f_df_pos(b, al2, be2)[0]
+        hi = BASAL + al2
+        up, down = fy > 0, fy < 0
+        # [bracket-start] the six cases of the table, as vectors of shape (m,)
+        first = up & (y2 < a) & (fa <= 0)
+        lo = np.select(
+            [first, up & (y2 < b), up, down & (y2 > b) & (fb >= 0), down],
+            [y2, b, y2, b, np.zeros_like(y2)],
+            default=y2,
         )
+        top = np.select(
+            [first, up & (y2 < b), up, down & (y2 > b) & (fb >= 0), down & (y2 > a)],
+            [a, hi, hi, y2, a],
+            default=y2,
+        )
+        # [bracket-end]
+        res = y2.copy()  # f(y0) = 0: the flow stays at y0
+        move = np.flatnonzero(up | down)
+        res[move] = _solve_falling(al2[move], be2[move], lo[move], top[move])
+        out[two] = res
     return out
 
 
 # --------------------------------------------------------------------------------------------
 # The same by integration
 # --------------------------------------------------------------------------------------------
+#: The parameters ``steady_state_ivp`` integrates; :func:`steady_state_roots` has no limits.
+_IVP_ALPHA_MAX = 10.0
+_IVP_BETA = (0.5, 50.0)
+_IVP_Y0_MAX = 100.0
+
+
+def _ivp_range(name: str, x: np.ndarray, low: float, high: float, what: str) -> None:
+    bad = np.flatnonzero((x < low) | (x > high))
+    if bad.size:
+        allowed = f"[{low:g}, {high:g}]" if low > 0 else f"{high:g}"
+        raise ValueError(
+            f"{name} outside the range steady_state_ivp integrates ({what}{allowed}): "
+            f"entry {int(bad[0])} gives {x[bad[0]]:g}; steady_state_roots has no such limit"
+        )
+
+
+def _method(method: Any, t_end: float) -> str:
+    """``method`` spelled as ``solve_ivp`` wants it; names are matched ignoring case."""
+    if not isinstance(method, str):
+        raise TypeError(
+            f"method must be a str, one of {_IMPLICIT} (any case), got {type(method).__name__}"
+        )
+    canonical = {m.lower(): m for m in _IMPLICIT}.get(method.lower())
+    if canonical is None:
+        raise ValueError(
+            f"method must be one of {_IMPLICIT} (any case; implicit, because the problem is "
+            f"stiff over t_end = {t_end:g}), got {method!r}"
+        )
+    return canonical
+
+
 def steady_state_ivp(
     alpha: Any,
     beta: Any,
@@ -521,14 +698,18 @@ def steady_state_ivp(
     Parameters
     ----------
     alpha, beta : (n,) arrays
-        Parameters, ``beta > 0``.
+        Parameters with ``|alpha| <= 10`` and ``0.5 <= beta <= 50`` (the question's
+        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)`` with a wide margin): beyond that, a steep or
+        singular switch makes the integration slow or makes it fail, so it is refused; use
+        :func:`steady_state_roots`, which has no such limits.
     y0 : float or (n,) array
-        Initial states, ``>= 0``.
+        Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
         Final time; the state there is taken as the steady state.
     method : {"BDF", "Radau", "LSODA"}, optional
-        An implicit method. Explicit ones are refused: a steady state at ``t = 1e6`` would cost
-        them on the order of a million stability-limited steps.
+        An implicit method; the name is matched ignoring case (``"bdf"`` is ``"BDF"``), the one
+        rule for every string option of this module. Explicit methods are refused: a steady
+        state at ``t = 1e6`` would cost them on the order of a million stability-limited steps.
     rtol, atol : float, optional
         Tolerances. The solver controls the root-mean-square of the scaled error over all ``n``
         individuals, so one individual's error can be up to ``sqrt(n)`` times larger: check
@@ -549,23 +730,24 @@ def steady_state_ivp(
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
-    for name, value in (("t_end", t_end), ("rtol", rtol), ("atol", atol)):
-        if not (np.isscalar(value) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if method not in _IMPLICIT:
-        raise ValueError(
-            f"method must be one of {_IMPLICIT} (implicit: the problem is stiff over "
-            f"t_end = {t_end:g}), got {method!r}"
-        )
+    _ivp_range("alpha", np.abs(al), 0.0, _IVP_ALPHA_MAX, "|alpha| <= ")
+    _ivp_range("beta", be, _IVP_BETA[0], _IVP_BETA[1], "beta in ")
+    _ivp_range("y0", y, 0.0, _IVP_Y0_MAX, "y0 <= ")
+    t_end = as_scalar("t_end", t_end, low=0.0, low_open=True)
+    rtol = as_scalar("rtol", rtol, low=0.0, low_open=True)
+    atol = as_scalar("atol", atol, low=0.0, low_open=True)
+    method = _method(method, t_end)
 
     def rhs(t: float, yy: np.ndarray) -> np.ndarray:
         return _f(yy, al, be)
 
+    # [jacobian-start]
     kwargs: dict[str, Any] = {}
     if method == "LSODA":
         kwargs.update(lband=0, uband=0, jac=lambda t, yy: _f_df(yy, al, be)[1][None, :])
     else:
         kwargs["jac"] = lambda t, yy: sp.diags_array(_f_df(yy, al, be)[1], format="csc")
+    # [jacobian-end]
     sol = solve_ivp(
         rhs,
         (0.0, float(t_end)),
@@ -588,8 +770,8 @@ def create_population(n: int, *, rng: np.random.Generator, y0: Any = 0.0) -> np.
     ----------
     n : int
         Number of individuals, ``>= 1``.
-    rng : numpy.random.Generator
-        The only source of randomness.
+    rng : numpy.random.Generator, int >= 0, SeedSequence or None
+        The only source of randomness: a generator (its stream advances) or a seed for one.
     y0 : float or (n,) array, optional
         Where each individual's flow starts; the phenotype is the steady state it reaches.
 
@@ -598,16 +780,17 @@ def create_population(n: int, *, rng: np.random.Generator, y0: Any = 0.0) -> np.
     pop : (n,) structured array of dtype :data:`POPULATION_DTYPE`
         ``alpha ~ N(0, 1)``; ``beta ~ N(5, 1)`` conditioned on ``beta > 0`` (a draw ``<= 0``,
         probability 2.9e-7, is redrawn); ``phenotype = steady_state_roots(alpha, beta, y0)``.
+
+    Examples
+    --------
+    >>> pop = create_population(4, rng=np.random.default_rng(0))
+    >>> pop.dtype.names
+    ('alpha', 'beta', 'phenotype')
+    >>> bool(np.all(residual(pop["alpha"], pop["beta"], pop["phenotype"]) <= 1e-12))
+    True
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    n = as_scalar("n", n, integer=True, low=1)
+    rng = as_rng("rng", rng)
     pop = np.zeros(int(n), dtype=POPULATION_DTYPE)
     pop["alpha"] = rng.standard_normal(n)
     beta = rng.standard_normal(n) + 5.0
