@@ -40,13 +40,20 @@ __all__ = [
 #: The wall-clock limit for one call, in seconds.
 SECONDS = 1.0
 
+class _Opaque:
+    """An object with no numeric meaning, whose repr is the same in every process (test ids)."""
+
+    def __repr__(self) -> str:
+        return "opaque-object"
+
+
 #: Values of the wrong type for any argument: each must give a ``TypeError`` or ``ValueError``.
 ODD_TYPES: tuple[Any, ...] = (
     None,
     "x",
     b"1",
     1j,
-    object(),
+    _Opaque(),
     {},
     set(),
     np.array(["a", "b"]),
