@@ -40,6 +40,7 @@ __all__ = [
 #: The wall-clock limit for one call, in seconds.
 SECONDS = 1.0
 
+
 class _Opaque:
     """An object with no numeric meaning, whose repr is the same in every process (test ids)."""
 

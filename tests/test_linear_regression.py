@@ -282,8 +282,9 @@ def test_training_steps_match_a_hand_written_loop():
 def test_training_steps_match_a_hand_written_loop_for_each_last_batch_divisor(last_batch):
     """The short last batch's gradient is divided by its own length, or by batch_size."""
     X, y, _ = problem(9, 10, 2)
-    w, _ = train(X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(3),
-                 last_batch=last_batch)
+    w, _ = train(
+        X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(3), last_batch=last_batch
+    )
     rng = np.random.default_rng(3)
     W, B = np.zeros((2, 1)), 0.0
     for _ in range(3):
@@ -299,8 +300,12 @@ def test_training_steps_match_a_hand_written_loop_for_each_last_batch_divisor(la
 
 def test_last_batch_divisors_agree_when_the_batch_size_divides_n():
     X, y, _ = problem(12, 12, 2)
-    runs = [train(X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(5),
-                  last_batch=mode)[0] for mode in ("mean", "nominal")]
+    runs = [
+        train(X, y, lr=0.05, epochs=3, batch_size=4, rng=np.random.default_rng(5), last_batch=mode)[
+            0
+        ]
+        for mode in ("mean", "nominal")
+    ]
     np.testing.assert_array_equal(stacked(runs[0]), stacked(runs[1]))
 
 
@@ -313,8 +318,16 @@ def test_a_nominal_epoch_is_one_full_gradient_step_to_first_order():
     full = loss_gradients(forward_linear_regression(X, y, w0)[1], w0)
     miss = {}
     for mode in ("mean", "nominal"):
-        w, _ = train(X, y, lr=lr, epochs=1, batch_size=4, rng=np.random.default_rng(6),
-                     weights=w0, last_batch=mode)
+        w, _ = train(
+            X,
+            y,
+            lr=lr,
+            epochs=1,
+            batch_size=4,
+            rng=np.random.default_rng(6),
+            weights=w0,
+            last_batch=mode,
+        )
         moved = (stacked(w0) - stacked(w)) / (lr * 10 / 4)
         miss[mode] = float(np.max(np.abs(moved - stacked(full))))
     assert miss["nominal"] < 1e-4 * float(np.max(np.abs(stacked(full))))

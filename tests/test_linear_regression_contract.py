@@ -402,13 +402,17 @@ def check_unbroadcast_against_exact(g, shape):
         assert fmax(want) > Fraction(1.7e308), outcome.error
         return
     assert outcome.result.shape == shape
-    within(outcome.result, np.reshape(want, shape), np.reshape(
-        (terms + 4) * EPS * np.asarray(size, dtype=object) + terms * TINY, shape))
+    within(
+        outcome.result,
+        np.reshape(want, shape),
+        np.reshape((terms + 4) * EPS * np.asarray(size, dtype=object) + terms * TINY, shape),
+    )
 
 
 @settings(max_examples=EXAMPLES)
-@given(st.integers(1, 4).flatmap(lambda n: st.integers(1, 3).flatmap(
-    lambda d: finite_arrays((n, d)))))
+@given(
+    st.integers(1, 4).flatmap(lambda n: st.integers(1, 3).flatmap(lambda d: finite_arrays((n, d))))
+)
 def test_hessian_and_max_stable_lr_over_the_whole_float64_range(X):
     n = X.shape[0]
     Xe = exact(X)
@@ -434,9 +438,7 @@ def test_hessian_and_max_stable_lr_over_the_whole_float64_range(X):
 
 @settings(max_examples=EXAMPLES)
 @given(
-    st.integers(1, 5).flatmap(
-        lambda n: st.tuples(finite_arrays((n, 2)), finite_arrays((n, 1)))
-    ),
+    st.integers(1, 5).flatmap(lambda n: st.tuples(finite_arrays((n, 2)), finite_arrays((n, 1)))),
     st.floats(min_value=5e-324, max_value=1.7e308),
     st.integers(1, 3),
     st.integers(1, 6),
@@ -446,8 +448,15 @@ def test_train_over_the_whole_float64_range(data, lr, epochs, batch_size, last_b
     X, y = data
     outcome = check_contract(
         train,
-        {"X": X, "y": y, "lr": lr, "epochs": epochs, "batch_size": batch_size, "rng": 0,
-         "last_batch": last_batch},
+        {
+            "X": X,
+            "y": y,
+            "lr": lr,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "rng": 0,
+            "last_batch": last_batch,
+        },
         names=("X", "y", "lr"),
     )
     if not outcome.raised:

@@ -8,7 +8,17 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from booktools.support import best_time, bound, fixed, load_results, peak_bytes, rounded, sig, table
+from booktools.support import (
+    best_time,
+    bound,
+    fixed,
+    interleaved_times,
+    load_results,
+    peak_bytes,
+    rounded,
+    sig,
+    table,
+)
 from helpers._validation import as_rng, as_scalar
 
 
@@ -78,3 +88,15 @@ def test_as_rng():
             as_rng("rng", bad)
     with pytest.raises(ValueError, match="rng"):
         as_rng("rng", -1)
+
+
+def test_interleaved_times_rotates_and_keeps_every_round():
+    order: list[str] = []
+    fns = {name: (lambda name=name: order.append(name)) for name in "abc"}
+    times = interleaved_times(fns, rounds=3, number=2)
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3, "c": 3}
+    assert order[::2] == list("abcbcacab")
+    slow = interleaved_times({"slow": lambda: time.sleep(0.002), "fast": lambda: None}, rounds=2)
+    assert min(slow["slow"]) > max(slow["fast"])
+    with pytest.raises(ValueError, match="rounds"):
+        interleaved_times(fns, rounds=0)

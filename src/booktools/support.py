@@ -12,6 +12,7 @@ thing:
 ``bound(x, limit)``       assert ``|x| <= limit`` everywhere, return the limit as text
 ``rounded(x, decimals)``  an array rounded for printing (no ``-0.``)
 ``best_time(fn)``         best wall time of repeated calls, in seconds
+``interleaved_times(fns)`` the times of several contenders, measured in alternating rounds
 ``peak_bytes(fn)``        peak memory Python allocates during ``fn()``
 ``blas_threads(n)``       a context manager limiting BLAS/OpenMP to ``n`` threads
 ``load_results(name)``    the committed ``benchmarks/results/<name>.json``
@@ -46,6 +47,7 @@ __all__ = [
     "fixed",
     "glue_figure",
     "glue_value",
+    "interleaved_times",
     "load_results",
     "peak_bytes",
     "rounded",
@@ -152,6 +154,31 @@ def best_time(fn: Callable[[], Any], *, repeat: int = 5, number: int = 1) -> flo
             fn()
         best = min(best, (time.perf_counter() - t0) / number)
     return best
+
+
+def interleaved_times(
+    contenders: dict[str, Callable[[], Any]], *, rounds: int, number: int = 1
+) -> dict[str, list[float]]:
+    """Each contender's time per call in each of ``rounds`` rounds, in seconds.
+
+    Every round times every contender once (``number`` calls), starting one place further down
+    the list each round, so that a change of load on the machine, or one contender warming a
+    cache for the next, falls on all of them alike. Summarise with the median (typical) or the
+    minimum (least disturbed); compare contenders only within one call of this function.
+    """
+    if rounds < 1 or number < 1:
+        raise ValueError(f"rounds and number must be >= 1, got {rounds} and {number}")
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = contenders[name]
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times[name].append((time.perf_counter() - t0) / number)
+    return times
 
 
 def peak_bytes(fn: Callable[[], Any]) -> int:
