@@ -33,13 +33,19 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from booktools.support import best_time, blas_threads, peak_bytes, save_results, table
+from booktools.support import (
+    best_time,
+    blas_threads,
+    interleaved_times,
+    peak_bytes,
+    save_results,
+    table,
+)
 from helpers.softmax import (
     cross_entropy,
     cross_entropy_grad,
@@ -126,18 +132,6 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[str, ...], 
 }
 
 
-def interleaved(contenders: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Median wall time of each contender over ``rounds`` rounds, in rotating order."""
-    names = list(contenders)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            t0 = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
 def measure_hand(n: int, k: int, rounds: int, rng: np.random.Generator) -> list[dict[str, Any]]:
     z = rng.normal(scale=3.0, size=(n, k))
     data = {"z": z, "s": softmax(z), "g": rng.normal(size=(n, k)), "y": rng.integers(0, k, n)}
@@ -146,14 +140,15 @@ def measure_hand(n: int, k: int, rounds: int, rng: np.random.Generator) -> list[
     for name, (helper, hand, argnames, passes) in CASES.items():
         args = [data[a] for a in argnames]
         np.testing.assert_allclose(helper(*args), hand(*args), rtol=1e-12, atol=1e-15)
-        med = interleaved(
+        times = interleaved_times(
             {
                 "helper": lambda helper=helper, args=args: helper(*args),
                 "hand": lambda hand=hand, args=args: hand(*args),
                 "copyto": lambda: np.copyto(dst, z),
             },
-            rounds,
+            rounds=rounds,
         )
+        med = {name: statistics.median(ts) for name, ts in times.items()}
         floor = passes * med["copyto"]
         rows.append(
             {
