@@ -197,7 +197,7 @@ def _ackley_columns(x: np.ndarray) -> np.ndarray:
     careful = ~((sq >= _PLAIN_LOW) & (sq <= _PLAIN_HIGH))
     if careful.any():  # tiny, zero or huge columns: r without underflow or overflow
         r = np.where(careful, _careful_r(x), r)
-    far = ~(sq <= _PERIOD_PLAIN)  # some |x_i| > 64: reduce exactly before forming pi x
+    far = ~(sq <= _PERIOD_PLAIN)  # |x|^2 > 64^2: conservative (any |x_i| > 64 is in)
     u = np.where(far, np.fmod(x, 2.0), x) if far.any() else x
     t = np.sin(np.pi * u)
     s = np.add.reduce(t * t, axis=0) / d  # (S,) = (1 - mean cos(2 pi x)) / 2
