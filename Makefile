@@ -171,7 +171,7 @@ $(PEERS_STAMP): pyproject.toml requirements.lock | $(STAMP)
 	@touch $(PEERS_STAMP)
 
 bench-peers: setup $(PEERS_STAMP) ## compare the helpers with torch, JAX, QuTiP, SciPy (not in test)
-	$(PY) benchmarks/peers/run_all.py
+	$(PY) benchmarks/run_all.py --peers
 
 new-chapter: setup ## start a chapter's own files from booktools/templates: NAME=module_name
 	@test -n "$(NAME)" || { echo "usage: make new-chapter NAME=<module_name>" >&2; exit 2; }

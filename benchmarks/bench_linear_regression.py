@@ -93,8 +93,7 @@ def check_agreement(X, y, w) -> None:
     for k in ("W", "B"):
         np.testing.assert_allclose(grads_h[k], grads[k], rtol=1e-10, atol=1e-12)
     if X.shape[0] <= BROADCAST_MAX:
-        np.testing.assert_allclose(naive_broadcast(X, y, w)["W"], grads["W"], rtol=1e-9,
-                                   atol=1e-12)
+        np.testing.assert_allclose(naive_broadcast(X, y, w)["W"], grads["W"], rtol=1e-9, atol=1e-12)
     if X.shape[0] <= LOOP_MAX:
         np.testing.assert_allclose(naive_loop(X, y, w)["W"], grads["W"], rtol=1e-9, atol=1e-12)
 
@@ -137,8 +136,11 @@ def measure(n: int, rng: np.random.Generator) -> dict[str, float]:
     # The scatter: quartiles of the ratios within each round (the contenders of one round share
     # the machine's load at that moment).
     ours_t, hand_t = np.array(times["ours"]), np.array(times["hand"])
-    for name, ratio in [("ours_over_hand", ours_t / hand_t), ("ours_over_floor", ours_t / floor),
-                        ("hand_over_floor", hand_t / floor)]:
+    for name, ratio in [
+        ("ours_over_hand", ours_t / hand_t),
+        ("ours_over_floor", ours_t / floor),
+        ("hand_over_floor", hand_t / floor),
+    ]:
         entry[f"{name}_quartiles"] = [float(q) for q in np.quantile(ratio, [0.25, 0.75])]
     if "broadcast" in times:
         entry["broadcast_s"] = min(times["broadcast"])

@@ -131,8 +131,14 @@ def measure(n: int, d: int, rng: np.random.Generator) -> dict[str, Any]:
             times[name].append(best_time(contenders[name], repeat=1))
     seconds = {name: statistics.median(ts) for name, ts in times.items()}
     ratio = {name: seconds["helpers"] / seconds[name] for name in names if name != "helpers"}
-    return {"n": n, "d": d, "rounds": ROUNDS[n], "seconds": seconds, "agreement": agreement,
-            "ratio": ratio}
+    return {
+        "n": n,
+        "d": d,
+        "rounds": ROUNDS[n],
+        "seconds": seconds,
+        "agreement": agreement,
+        "ratio": ratio,
+    }
 
 
 def main() -> int:
@@ -146,22 +152,30 @@ def main() -> int:
         rows = [measure(n, d, rng) for n, d in SIZES]
     load_end = os.getloadavg()[0]
 
-    print(table([
-        {
-            "N": row["n"],
-            "D": row["d"],
-            **{f"{name} (ms)": f"{1e3 * t:.2f}" for name, t in row["seconds"].items()},
-            **{f"helpers / {name}": f"{v:.2f}" for name, v in row["ratio"].items()},
-        }
-        for row in rows
-    ]))
-    print(f"medians of interleaved rounds, 1 thread; agreement <= {AGREEMENT:g} checked first; "
-          f"1-minute load average {load_start:.2f} at the start, {load_end:.2f} at the end")
+    print(
+        table(
+            [
+                {
+                    "N": row["n"],
+                    "D": row["d"],
+                    **{f"{name} (ms)": f"{1e3 * t:.2f}" for name, t in row["seconds"].items()},
+                    **{f"helpers / {name}": f"{v:.2f}" for name, v in row["ratio"].items()},
+                }
+                for row in rows
+            ]
+        )
+    )
+    print(
+        f"medians of interleaved rounds, 1 thread; agreement <= {AGREEMENT:g} checked first; "
+        f"1-minute load average {load_start:.2f} at the start, {load_end:.2f} at the end"
+    )
     save_results(
         "peers_linear_regression",
         {
-            "versions": {"numpy": np.__version__,
-                         "torch": None if torch is None else torch.__version__},
+            "versions": {
+                "numpy": np.__version__,
+                "torch": None if torch is None else torch.__version__,
+            },
             "threads": 1,
             "load_average_1min": load_start,
             "load_average_1min_end": load_end,
