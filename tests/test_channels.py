@@ -331,7 +331,8 @@ def test_identity_channel_raises(method):
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_two_invariant_blocks_raise(method):
-    # amplitude damping inside {0, 1} and inside {2, 3} separately: fixed points |0><0|, |2><2|
+    # amplitude damping inside {0, 1} and inside {2, 3}: eigenvalue 1 four times (|0><0|, |2><2|,
+    # and the coherences |0><2|, |2><0|)
     a = amplitude_damping_kraus(2, 0.5)
     k = np.zeros((2, 4, 4), dtype=complex)
     k[:, :2, :2] = a
