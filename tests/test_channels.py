@@ -331,7 +331,8 @@ def test_identity_channel_raises(method):
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_two_invariant_blocks_raise(method):
-    # amplitude damping inside {0, 1} and inside {2, 3} separately: fixed points |0><0|, |2><2|
+    # amplitude damping inside {0, 1} and inside {2, 3}: eigenvalue 1 four times (|0><0|, |2><2|,
+    # and the coherences |0><2|, |2><0|)
     a = amplitude_damping_kraus(2, 0.5)
     k = np.zeros((2, 4, 4), dtype=complex)
     k[:, :2, :2] = a
@@ -349,16 +350,45 @@ def test_unitary_channel_raises():
         fixed_point(u[None], method="arpack")
 
 
+def _cyclic_channel(n):
+    """Full dephasing followed by the cyclic shift |a> -> |a + 1 mod n>: eigenvalues include the
+    n-th roots of unity, all of modulus 1, and the eigenvalue 1 is simple (fixed point I / n)."""
+    k = np.zeros((n, n, n))
+    for a in range(n):
+        k[a, (a + 1) % n, a] = 1.0
+    return k
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+@pytest.mark.parametrize("method", ["arpack", "dense"])
+def test_periodic_channel_has_its_unique_fixed_point(method, n):
+    k = _cyclic_channel(n)
+    w = np.linalg.eigvals(superoperator(k))
+    assert np.sum(np.abs(np.abs(w) - 1) < 1e-12) == n  # n eigenvalues on the unit circle
+    assert np.sum(np.abs(w - 1) < 1e-12) == 1  # 1 is simple
+    lam, rho = fixed_point(k, method=method)
+    np.testing.assert_allclose(lam, 1.0, atol=1e-10)
+    np.testing.assert_allclose(rho, np.eye(n) / n, atol=1e-10)
+
+
 def test_power_iteration_cannot_converge_on_periodic_channel(monkeypatch):
     # full dephasing followed by a swap of the two levels: eigenvalues 1 and -1
-    k = np.zeros((2, 2, 2))
-    k[0, 1, 0] = 1.0
-    k[1, 0, 1] = 1.0
-    with pytest.raises(NonUniqueFixedPointError, match="same modulus"):
-        fixed_point(k, method="dense")
+    k = _cyclic_channel(2)
     monkeypatch.setattr("helpers.channels.POWER_MAXITER", 50)
     with pytest.raises(FixedPointConvergenceError, match="power iteration did not reach"):
         fixed_point(k, method="power", v0=np.array([[0.7, 0], [0, 0.3]]))
+
+
+def test_two_blocks_fixed_space_is_four_dimensional():
+    a = amplitude_damping_kraus(2, 0.5)
+    k = np.zeros((2, 4, 4), dtype=complex)
+    k[:, :2, :2] = a
+    k[:, 2:, 2:] = a
+    w = np.linalg.eigvals(superoperator(k))
+    assert np.sum(np.abs(w - 1) < 1e-12) == 4  # |0><0|, |2><2|, |0><2|, |2><0|
+    coherence = np.zeros((4, 4))
+    coherence[0, 2] = 1.0
+    np.testing.assert_allclose(apply_channel(k, coherence), coherence)
 
 
 def test_arpack_failure_is_reported(monkeypatch):

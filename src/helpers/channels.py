@@ -7,8 +7,9 @@ density matrix ``rho`` (``(n, n)``) as
 
 With row-major vectorisation, ``vec(rho) = rho.reshape(-1)``, this is the ``(n**2, n**2)`` matrix
 ``S = sum_j kron(K_j, conj(K_j))``. The fixed point of the channel is the eigenvector of ``S`` for
-the eigenvalue of largest modulus, reshaped to ``(n, n)`` and divided by its trace, which removes
-the arbitrary complex factor an eigensolver is free to attach to an eigenvector.
+the eigenvalue ``r`` equal to the spectral radius (which a positive map always has, and which is
+the only eigenvalue with real part ``r``), reshaped to ``(n, n)`` and divided by its trace, which
+removes the arbitrary complex factor an eigensolver is free to attach to an eigenvector.
 
 Kraus operators are stored as one ``(d, n, n)`` array, ``kraus[j]`` being ``K_j``.
 
@@ -51,8 +52,8 @@ START_SEEDS = (20260505, 20260506)
 #: The most channel applications one solve may use (power iteration: steps; ARPACK: about
 #: ``MAX_PRODUCTS / 20`` restarts of its 20 Krylov vectors). Power iteration needs about
 #: ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps down to about ``1e-3``;
-#: ARPACK covers far smaller ones. Channels with several eigenvalues on the circle of largest
-#: modulus (a periodic channel) never converge and stop here with a clear error.
+#: ARPACK covers far smaller ones. Power iteration on a periodic channel (several eigenvalues on
+#: the circle of largest modulus) never converges and stops with a clear error.
 MAX_PRODUCTS = 20_000
 #: Power iteration's step cap (the same budget).
 POWER_MAXITER = MAX_PRODUCTS
@@ -63,7 +64,8 @@ POWER_CHECK = 1000
 STALL_RATIO = 0.99
 #: The range of ``tol``: below ``1e-12`` the residual asked for is at the level of the rounding
 #: error of one product and ARPACK stalls; above ``1e-8`` the computed ``rho`` (off by about
-#: ``tol / gap``) could fail the ``PSD_TOL`` check on a genuinely unique fixed point.
+#: ``tol / sep``, ``sep`` the separation of ``r`` from the rest of the spectrum, which for the
+#: non-normal ``S`` can be smaller than the gap) could fail the ``PSD_TOL`` check.
 TOL_RANGE = (1e-12, 1e-8)
 #: ``method="dense"`` forms ``S``, ``16 n**4`` bytes, and its ``eig`` costs ``O(n**6)``: minutes at
 #: ``n = 64``, so larger ``n`` is refused (use ``"arpack"``).
@@ -73,17 +75,19 @@ DENSE_MAX_N = 64
 NILPOTENT_TOL = 1e-12
 #: How far below zero an eigenvalue of a returned density matrix may lie. ``rho`` has trace 1,
 #: so its eigenvalues lie in ``[0, 1]`` and this is an absolute and a relative bound at once. The
-#: computed ``rho`` differs from the exact fixed point by about ``tol / gap`` (the residual that
-#: ``tol`` bounds, divided by the relative spectral gap), at most ``1e-10 / 1e-4 = 1e-6`` for the
-#: default ``tol`` and any gap above ``1e-4``; a mixture of two different fixed points, which this
-#: check exists to catch, has negative eigenvalues of order ``1 / n``. A pure fixed point (rank 1,
+#: computed ``rho`` differs from the exact fixed point by about ``tol / sep`` (the residual that
+#: ``tol`` bounds, divided by the separation of ``r`` from the rest of the spectrum), at most
+#: ``1e-10 / 1e-4 = 1e-6`` for the default ``tol`` and ``sep`` above ``1e-4``. In a degenerate
+#: eigenspace a solver returns an arbitrary complex combination of fixed points; normalised by
+#: its trace it is Hermitian and positive only by accident (convex mixtures are valid states,
+#: other combinations generally are not), which this check catches. A pure fixed point (rank 1,
 #: e.g. a channel with one Kraus operator) sits right at the boundary: its zero eigenvalues come
 #: out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap of ``0.03``.
 PSD_TOL = 1e-6
 
 
 class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue of largest modulus is not simple: there is no unique fixed point.
+    """The eigenvalue ``r`` (the spectral radius) is not simple: there is no unique fixed point.
 
     ``reason`` says why in words that do not depend on the machine; ``evidence`` gives the
     numbers behind it (in a degenerate eigenspace these depend on rounding and start vectors).
@@ -579,15 +583,14 @@ def _to_density(
     trace = np.trace(rho)
     if abs(trace) <= gap_tol * scale:
         raise NonUniqueFixedPointError(
-            "the eigenvector for the eigenvalue of largest modulus has (almost) zero trace: it "
-            "is not a multiple of a density matrix, so another eigenvalue shares the largest "
-            "modulus",
+            "the eigenvector for the eigenvalue r has (almost) zero trace: it is not a multiple "
+            "of a density matrix, so r is degenerate",
             f"eigenvalue {lam:.6g}, |trace| / norm {abs(trace) / scale:.2e}",
         )
     if abs(lam.imag) > gap_tol * abs(lam):
         raise NonUniqueFixedPointError(
-            "the eigenvalue of largest modulus is not real, so its conjugate has the same "
-            "modulus: the channel has no unique fixed point",
+            "the eigenvalue found is not real, so the solver did not settle on r: the "
+            "channel has no unique fixed point",
             f"eigenvalue {lam:.6g}",
         )
     rho = rho / trace
@@ -595,8 +598,7 @@ def _to_density(
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
             "the trace-normalised eigenvector is not Hermitian: for a simple leading eigenvalue "
-            "it would be, so several eigenvalues share the largest modulus and the channel has "
-            "no unique fixed point",
+            "it would be, so r is degenerate and the channel has no unique fixed point",
             f"relative anti-Hermitian part {herm_err:.2e}",
         )
     rho = (rho + rho.conj().T) / 2
@@ -616,12 +618,12 @@ class _Collapsed(Exception):
 
 def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
     try:
-        w, v = eigs(op, k=1, which="LM", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
+        w, v = eigs(op, k=1, which="LR", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
             f"kraus: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
-            "applications: the spectral gap is tiny, or several eigenvalues share the largest "
-            "modulus (a periodic channel); try method='dense' for small n, or a looser tol"
+            "applications: the spectral gap is tiny; try method='dense' for small n, or a looser "
+            "tol"
         ) from err
     except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
         raise _Collapsed(str(err)) from err
@@ -651,7 +653,7 @@ def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex,
         f"kraus: power iteration did not reach tol={tol:.1e} (at most {POWER_MAXITER} steps; "
         f"stopped after {step}, when {POWER_CHECK} steps no longer shrank the residual by 1 %): "
         "the ratio |lambda_2 / lambda_1| is close to 1, or equal to it with another phase (a "
-        "periodic channel); try method='arpack'"
+        "periodic channel, whose fixed point attracts nothing); try method='arpack'"
     )
 
 
@@ -729,13 +731,17 @@ def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.n
     n = k.shape[1]
     s_matrix = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
     w, vecs = scipy.linalg.eig(s_matrix)
-    order = np.argsort(-np.abs(w), kind="stable")
+    radius = float(np.max(np.abs(w)))
+    if radius <= NILPOTENT_TOL:
+        raise _nilpotent(f"largest modulus {radius:.2e}")
+    # The spectral radius r is itself an eigenvalue (Perron-Frobenius for positive maps), and
+    # it is the only eigenvalue with real part r: pick the largest real part, not the largest
+    # modulus, which a periodic channel shares between r and r exp(2 pi i k / p).
+    order = np.argsort(-w.real, kind="stable")
     w, vecs = w[order], vecs[:, order]
-    if abs(w[0]) <= NILPOTENT_TOL:
-        raise _nilpotent(f"largest modulus {abs(w[0]):.2e}")
-    if w.size > 1 and abs(w[0]) - abs(w[1]) <= gap_tol * abs(w[0]):
+    if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
-            "the two eigenvalues of largest modulus have (nearly) the same modulus",
+            "the eigenvalue r = spectral radius is degenerate (two eigenvalues at r)",
             f"{w[0]:.6g} and {w[1]:.6g}",
         )
     return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
@@ -768,7 +774,7 @@ def _iterative_solve(
     if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
         raise NonUniqueFixedPointError(
             "two solves from different start vectors reached different eigenpairs: the "
-            "eigenvalue of largest modulus is degenerate",
+            "eigenvalue r is degenerate",
             f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
         )
     return lam_a, rho_a
@@ -777,7 +783,7 @@ def _iterative_solve(
 def fixed_point(
     kraus: Any, *, method: str = "arpack", tol: float = 1e-10, v0: Any = None
 ) -> tuple[float, np.ndarray]:
-    """The eigenvalue of largest modulus of a channel and its eigenvector as a density matrix.
+    """The spectral radius ``r`` of a channel (an eigenvalue) and its eigenvector as a state.
 
     The eigenvector, reshaped to ``(n, n)``, is divided by its trace: this removes the arbitrary
     complex factor any eigensolver may attach (phase and scale at once). For a trace-preserving
@@ -796,8 +802,8 @@ def fixed_point(
         like ``|lambda_2 / lambda_1| ** k``.
     tol : float, optional
         Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
-        methods, in ``TOL_RANGE = [1e-12, 1e-8]``. A relative gap
-        ``(|lambda_1| - |lambda_2|) / |lambda_1|`` below ``sqrt(tol)`` counts as degenerate.
+        methods, in ``TOL_RANGE = [1e-12, 1e-8]``. Two eigenvalues closer than
+        ``sqrt(tol) r`` count as one degenerate eigenvalue.
     v0 : (n**2,) or (n, n) array, optional
         Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
         seeded vector, so results reproduce exactly. Uniqueness is checked by a second solve
@@ -806,7 +812,8 @@ def fixed_point(
     Returns
     -------
     eigenvalue : float
-        The eigenvalue of largest modulus (real and positive for a completely positive map).
+        ``r``, the largest modulus of an eigenvalue, which is itself an eigenvalue (real and
+        positive for a completely positive map, 1 for a trace-preserving one).
     rho : (n, n) complex array
         Hermitian, trace 1, positive semidefinite: no eigenvalue below ``-PSD_TOL``
         (``1e-6``; see :data:`PSD_TOL` for why).
@@ -814,9 +821,10 @@ def fixed_point(
     Raises
     ------
     NonUniqueFixedPointError
-        (a ``ValueError``) If the largest modulus is shared by several eigenvalues, e.g. the
-        identity or any unitary channel (detected at once), a channel with two invariant
-        blocks, a complex leading pair, or a nilpotent map.
+        (a ``ValueError``) If the eigenvalue ``r`` is degenerate, e.g. the identity or any
+        unitary channel (detected at once) or a channel with two invariant blocks, or if the
+        map is nilpotent. Other eigenvalues of modulus ``r`` (a periodic channel) are no
+        obstacle: ``r`` is found as the eigenvalue of largest real part, which only ``r`` has.
     FixedPointConvergenceError
         (a ``ValueError`` and a ``RuntimeError``) If ARPACK or power iteration did not converge
         within ``MAX_PRODUCTS`` channel applications.
@@ -828,10 +836,11 @@ def fixed_point(
     -----
     The iterative methods solve twice, from ``v0`` and from a second fixed start vector. For a
     simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
-    result depends on the start, which is how the degeneracy is detected. A peripheral
-    eigenvalue of the same modulus but another phase (a periodic channel) can only be ruled
-    out with ``method="dense"``; the iterative methods stop with
-    :class:`FixedPointConvergenceError` there.
+    result depends on the start, which is how the degeneracy is detected. ARPACK is asked for
+    the eigenvalue of largest real part (``which="LR"``), ``"dense"`` sorts by real part: an
+    eigenvalue ``r exp(i theta)`` of a periodic channel has real part below ``r``. Power
+    iteration cannot find a fixed point that attracts nothing: on a periodic channel it stops
+    with :class:`FixedPointConvergenceError`.
 
     BLAS threads are left to the caller. On a machine where a core is busy, more threads are
     slower: at ``n = 256`` two threads took about four times as long as one while another
