@@ -356,3 +356,11 @@ def test_results_are_new_arrays():
     assert not np.shares_memory(out, kraus_op)
     u = scipy.linalg.expm(1j * np.diag([0.0, 0.3]))
     assert not np.shares_memory(normalize_trace_preserving(u[None]), u)
+
+
+@pytest.mark.parametrize("entry", [2.22507386e-311, 5e-324, 2.2e-308])
+def test_normalize_subnormal_kraus_operators(entry):
+    """Scaling by the largest entry must not overflow when that entry is subnormal."""
+    kraus = np.array([[[entry, 0.0], [0.0, entry]]], dtype=complex)
+    out = check_contract(normalize_trace_preserving, {"kraus": kraus}).result
+    assert is_trace_preserving(out)

@@ -107,10 +107,11 @@ def test_new_chapter_needs_only_its_own_files(tmp_path: Path):
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
-    # The landing page lists it without being edited, and the book builds with it.
+    # The landing page and the introduction list it without being edited; the book builds.
     page = (
         "from booktools.execute import execute_pair\nfrom booktools.pairs import Pair\n"
-        "from pathlib import Path\nexecute_pair(Pair(Path('index.md'), Path('index.ipynb')))\n"
+        "from pathlib import Path\nfor page in ('index', 'front/introduction'):\n"
+        "    execute_pair(Pair(Path(page + '.md'), Path(page + '.ipynb')))\n"
     )
     executed = subprocess.run([sys.executable, "-c", page], **run)
     assert executed.returncode == 0, executed.stderr

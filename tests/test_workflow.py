@@ -339,7 +339,7 @@ def test_nbval_compares_hidden_glued_values(tmp_path: Path):
     shutil.copy(ROOT / "front" / "verification.ipynb", nb_path)
     assert _nbval(nb_path).returncode == 0
     text = nb_path.read_text(encoding="utf-8")
-    planted = text.replace('/text/plain": "0.33335"', '/text/plain": "0.5"')
+    planted = text.replace('/text/plain": "\'0.33335\'"', '/text/plain": "\'0.5\'"')
     assert planted != text
     nb_path.write_text(planted, encoding="utf-8")
     result = _nbval(nb_path)

@@ -152,7 +152,12 @@ def _scaled(k: np.ndarray) -> tuple[np.ndarray, float]:
         raise ValueError(
             f"kraus must not be all zero (shape {k.shape}): the zero map sends every matrix to 0"
         )
-    return k / s, s
+    # Divide in two exact steps: by the power of two 2**e (exact, even for subnormal entries),
+    # then by the mantissa m in [0.5, 1). Dividing by a subnormal s directly overflows in
+    # complex division, which forms 1/s on the way.
+    m, e = np.frexp(s)
+    k = np.ldexp(k.real, -e) + 1j * np.ldexp(k.imag, -e) if np.iscomplexobj(k) else np.ldexp(k, -e)
+    return k / m, s
 
 
 def _times_scale(x: np.ndarray, *factors: float, what: str) -> np.ndarray:
