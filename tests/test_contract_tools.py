@@ -69,3 +69,14 @@ def test_odd_arraylikes_valid_flags():
 
 def test_a_nan_argument_is_not_a_mutation():
     check_contract(lambda x: 1.0, {"x": float("nan")})
+
+
+def test_catches_a_call_that_spins():
+    def spin(x):
+        t0 = time.process_time()
+        while time.process_time() - t0 < 0.3:
+            pass
+        return 1.0
+
+    with pytest.raises(AssertionError, match="CPU time"):
+        check_contract(spin, {"x": 1}, seconds=0.1)
