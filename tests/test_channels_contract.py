@@ -364,3 +364,12 @@ def test_normalize_subnormal_kraus_operators(entry):
     kraus = np.array([[[entry, 0.0], [0.0, entry]]], dtype=complex)
     out = check_contract(normalize_trace_preserving, {"kraus": kraus}).result
     assert is_trace_preserving(out)
+
+
+@pytest.mark.parametrize("entry", [2.22507386e-313, 5e-324])
+def test_apply_channel_to_a_subnormal_state(entry):
+    """Scaling rho by its largest entry must not overflow when that entry is subnormal."""
+    out = check_contract(
+        apply_channel, {"kraus": np.array([[[1.0]]]), "rho": np.array([[entry]])}
+    ).result
+    np.testing.assert_array_equal(out, [[entry]])

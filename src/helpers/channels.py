@@ -152,12 +152,18 @@ def _scaled(k: np.ndarray) -> tuple[np.ndarray, float]:
         raise ValueError(
             f"kraus must not be all zero (shape {k.shape}): the zero map sends every matrix to 0"
         )
-    # Divide in two exact steps: by the power of two 2**e (exact, even for subnormal entries),
-    # then by the mantissa m in [0.5, 1). Dividing by a subnormal s directly overflows in
-    # complex division, which forms 1/s on the way.
+    return _divided(k, s), s
+
+
+def _divided(x: np.ndarray, s: float) -> np.ndarray:
+    """``x / s`` for a complex ``x`` and a positive ``s`` anywhere in float64's range.
+
+    Divides in two steps: by the power of two ``2**e`` (exact), then by the mantissa ``m`` in
+    ``[0.5, 1)``. A complex array divided by a subnormal ``s`` directly overflows, because
+    complex division forms ``1 / s`` on the way.
+    """
     m, e = np.frexp(s)
-    k = np.ldexp(k.real, -e) + 1j * np.ldexp(k.imag, -e) if np.iscomplexobj(k) else np.ldexp(k, -e)
-    return k / m, s
+    return (np.ldexp(x.real, -e) + 1j * np.ldexp(x.imag, -e)) / m
 
 
 def _times_scale(x: np.ndarray, *factors: float, what: str) -> np.ndarray:
@@ -440,7 +446,7 @@ def apply_channel(kraus: Any, rho: Any) -> np.ndarray:
         return np.zeros(r.shape, dtype=np.complex128)
     k, s = _scaled(k)
     r_scale = float(np.max(np.abs(r)))
-    out = _apply(k, r / r_scale)
+    out = _apply(k, _divided(r, r_scale))
     return _times_scale(out, s, s, r_scale, what="apply_channel(kraus, rho)")
 
 
