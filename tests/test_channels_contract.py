@@ -223,7 +223,12 @@ def test_apply_and_superoperator_over_the_whole_float64_range(kraus, data):
         k = kraus.astype(complex)
         s, r = max(np.max(np.abs(k)), 1e-300), max(np.max(np.abs(rho)), 1e-300)
         expected = sum(kj @ (rho / r) @ kj.conj().T for kj in k / s)
-        np.testing.assert_allclose(result / s / s / r, expected, rtol=1e-9, atol=1e-12)
+        # The result's scale s^2 r, as a power of ten (the product itself may under/overflow).
+        if 2 * np.log10(s) + np.log10(r) > -280:  # far above underflow: compare it, scaled
+            np.testing.assert_allclose(result / s / s / r, expected, rtol=1e-9, atol=1e-12)
+        else:  # the exact result underflows: it must come out as (almost) zero, not garbage
+            d, n = k.shape[0], k.shape[1]
+            assert np.max(np.abs(result)) <= d * n * n * s * s * r + 1e-300
 
     check_contract(apply_channel, {"kraus": kraus, "rho": rho}, result_check=check_apply)
     check_contract(superoperator, {"kraus": kraus}, result_check=lambda s: np.isfinite(s).all())
@@ -373,3 +378,11 @@ def test_apply_channel_to_a_subnormal_state(entry):
         apply_channel, {"kraus": np.array([[[1.0]]]), "rho": np.array([[entry]])}
     ).result
     np.testing.assert_array_equal(out, [[entry]])
+
+
+def test_apply_channel_whose_exact_result_underflows():
+    """K rho K^H below the smallest double comes out as 0, not as garbage or an error."""
+    out = check_contract(
+        apply_channel, {"kraus": np.array([[[1.07585801e-301]]]), "rho": np.array([[1.0]])}
+    ).result
+    np.testing.assert_array_equal(out, [[0.0]])
