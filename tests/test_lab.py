@@ -227,7 +227,8 @@ def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
                 + "; ".join(f"cell {i}: {shown[i]['errors']}" for i in with_errors)
             )
             images = [ok for c in shown for ok in c["images"]]
-            assert len(images) == n_figures, f"{len(images)} figures on screen, {n_figures} glued"
+            # Each glued figure is on screen (a cell that draws a figure may show it too).
+            assert len(images) >= n_figures, f"{len(images)} figures on screen, {n_figures} glued"
             assert all(images), "a figure did not load"
             page.screenshot(path=str(tmp_path / "lab.png"))
 
