@@ -58,10 +58,15 @@ def stored_volatile_outputs(pair: Pair) -> dict[str, tuple[str, list]]:
 
 def build_notebook(pair: Pair) -> nbformat.NotebookNode:
     """The notebook of ``pair.md``, with cell ids taken over from an existing ``pair.ipynb``."""
-    nb = read_md(pair.md)
+    nb = source = read_md(pair.md)
     if pair.ipynb.exists():
         old = nbformat.read(pair.ipynb, as_version=4)
         nb = combine_inputs_with_outputs(nb, old, fmt="md:myst")
+        # The .md's header is the source of truth for the notebook's own metadata (the chapter
+        # registry block among it): combining keeps the old notebook's values for keys it had.
+        for key, value in source.metadata.items():
+            if key != "jupytext":
+                nb.metadata[key] = value
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
