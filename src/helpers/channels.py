@@ -81,9 +81,10 @@ NILPOTENT_TOL = 1e-12
 #: eigenspace a solver returns a complex combination of eigenvectors (ARPACK: about the
 #: projection of its start vector onto the eigenspace). A convex mixture of fixed states is
 #: again a fixed state; other combinations, normalised by their trace, are in general not
-#: Hermitian or have negative eigenvalues, which this check and the Hermitian one catch. A pure fixed point (rank 1,
-#: e.g. a channel with one Kraus operator) sits right at the boundary: its zero eigenvalues come
-#: out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap of ``0.03``.
+#: Hermitian or have negative eigenvalues, which this check and the Hermitian one catch. A pure
+#: fixed point (rank 1, e.g. a channel with one Kraus operator) sits right at the boundary: its
+#: zero eigenvalues come out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap
+#: of ``0.03``.
 PSD_TOL = 1e-6
 
 
