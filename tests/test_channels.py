@@ -331,8 +331,9 @@ def test_identity_channel_raises(method):
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_two_invariant_blocks_raise(method):
-    # amplitude damping inside {0, 1} and inside {2, 3}: eigenvalue 1 four times (|0><0|, |2><2|,
-    # and the coherences |0><2|, |2><0|)
+    # I_2 (x) A, A amplitude damping into level 0 (the same operators on {0, 1} and on {2, 3}):
+    # its fixed states are the density matrices supported on span{|0>, |2>}, eigenvalue 1 four
+    # times
     a = amplitude_damping_kraus(2, 0.5)
     k = np.zeros((2, 4, 4), dtype=complex)
     k[:, :2, :2] = a
@@ -384,11 +385,17 @@ def test_two_blocks_fixed_space_is_four_dimensional():
     k = np.zeros((2, 4, 4), dtype=complex)
     k[:, :2, :2] = a
     k[:, 2:, 2:] = a
+    np.testing.assert_allclose(k, [np.kron(np.eye(2), a_j) for a_j in a])  # I_2 (x) A_j
     w = np.linalg.eigvals(superoperator(k))
     assert np.sum(np.abs(w - 1) < 1e-12) == 4  # |0><0|, |2><2|, |0><2|, |2><0|
     coherence = np.zeros((4, 4))
     coherence[0, 2] = 1.0
     np.testing.assert_allclose(apply_channel(k, coherence), coherence)
+    # every density matrix supported on span{|0>, |2>} is fixed: sigma (x) |0><0|
+    g = np.random.default_rng(0).standard_normal((2, 2, 2)) @ [1, 1j]
+    sigma = g @ g.conj().T / np.trace(g @ g.conj().T)
+    state = np.kron(sigma, np.diag([1.0, 0.0]))
+    np.testing.assert_allclose(apply_channel(k, state), state, atol=1e-15)
 
 
 def test_arpack_failure_is_reported(monkeypatch):

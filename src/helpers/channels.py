@@ -78,11 +78,13 @@ NILPOTENT_TOL = 1e-12
 #: computed ``rho`` differs from the exact fixed point by about ``tol / sep`` (the residual that
 #: ``tol`` bounds, divided by the separation of ``r`` from the rest of the spectrum), at most
 #: ``1e-10 / 1e-4 = 1e-6`` for the default ``tol`` and ``sep`` above ``1e-4``. In a degenerate
-#: eigenspace a solver returns an arbitrary complex combination of fixed points; normalised by
-#: its trace it is Hermitian and positive only by accident (convex mixtures are valid states,
-#: other combinations generally are not), which this check catches. A pure fixed point (rank 1,
-#: e.g. a channel with one Kraus operator) sits right at the boundary: its zero eigenvalues come
-#: out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap of ``0.03``.
+#: eigenspace a solver returns a complex combination of eigenvectors (ARPACK: about the
+#: projection of its start vector onto the eigenspace). A convex mixture of fixed states is
+#: again a fixed state; other combinations, normalised by their trace, are in general not
+#: Hermitian or have negative eigenvalues, which this check and the Hermitian one catch. A pure
+#: fixed point (rank 1, e.g. a channel with one Kraus operator) sits right at the boundary: its
+#: zero eigenvalues come out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap
+#: of ``0.03``.
 PSD_TOL = 1e-6
 
 
@@ -249,7 +251,9 @@ def is_trace_preserving(kraus: Any, *, atol: float = 1e-12) -> bool:
 def normalize_trace_preserving(kraus: Any) -> np.ndarray:
     """Make a channel trace preserving: ``K_j <- K_j M^(-1/2)`` with ``M = sum_j K_j^H K_j``.
 
-    Afterwards ``sum_j K_j^H K_j = M^(-1/2) M M^(-1/2) = I``.
+    Afterwards ``sum_j K_j^H K_j = M^(-1/2) M M^(-1/2) = I``. This is a different channel,
+    not a rescaled copy: unless ``M`` is a multiple of ``I``, its fixed point differs from that
+    of the original map.
 
     Parameters
     ----------
@@ -833,7 +837,7 @@ def fixed_point(
     ------
     NonUniqueFixedPointError
         (a ``ValueError``) If the eigenvalue ``r`` is degenerate, e.g. the identity or any
-        unitary channel (detected at once) or a channel with two invariant blocks, or if the
+        unitary channel (detected at once) or ``I_2 (x) A`` for a channel ``A``, or if the
         map is nilpotent. Other eigenvalues of modulus ``r`` (a periodic channel) are no
         obstacle: ``r`` is found as the eigenvalue of largest real part, which only ``r`` has.
     FixedPointConvergenceError
@@ -847,15 +851,17 @@ def fixed_point(
     -----
     The iterative methods solve twice, from ``v0`` and from a second fixed start vector. For a
     simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
-    result depends on the start, which is how the degeneracy is detected. ARPACK is asked for
+    result depends on the start (every Krylov vector ``p(S) v0`` has the component ``p(r) P v0``
+    in the eigenspace, ``P`` the spectral projection onto it, so ARPACK returns about
+    ``P v0``), which is how the degeneracy is detected. ARPACK is asked for
     the eigenvalue of largest real part (``which="LR"``), ``"dense"`` sorts by real part: an
     eigenvalue ``r exp(i theta)`` of a periodic channel has real part below ``r``. Power
     iteration cannot find a fixed point that attracts nothing: on a periodic channel it stops
     with :class:`FixedPointConvergenceError`.
 
-    BLAS threads are left to the caller. On a machine where a core is busy, more threads are
-    slower: at ``n = 256`` two threads took about four times as long as one while another
-    process kept one of two cores busy (``benchmarks/bench_channels.py``); pin them with
+    BLAS threads are left to the caller. On a machine where a core is busy, more threads can be
+    slower: at ``n = 256`` two threads took several times as long as one while another process
+    kept one of two cores busy (``benchmarks/bench_channels.py``); pin them with
     ``threadpoolctl.threadpool_limits(1)`` there.
 
     Examples
