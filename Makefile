@@ -122,14 +122,19 @@ unit: setup ## unit, property, contract and workflow tests, and every docstring 
 
 NBVAL := -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg $(PAGES)
+# Matplotlib builds its font cache on first use and says so on stderr, which a strict nbval run
+# would read as an output of the page's first plotting cell: build it before the kernels start.
+FONT_CACHE := $(PY) -c "import matplotlib.font_manager"
 
 nbval: setup ## strict nbval over every page
+	@$(FONT_CACHE)
 	$(PY) $(NBVAL)
 
 # Strict nbval again under a second numerical profile that any machine can produce: NumPy at its
 # compiled SIMD baseline and one BLAS thread (booktools/profile.py). A stored output that encodes
 # one CPU's rounding fails here rather than on a reader's machine.
 portability: setup ## strict nbval again under the baseline profile (NumPy baseline SIMD, 1 thread)
+	@$(FONT_CACHE)
 	$(PY) -m booktools.profile $(PY) $(NBVAL)
 
 chromium: ## Debian's Chromium for the browser checks and the PDF (or CHROMIUM=/path)
