@@ -19,7 +19,8 @@ temporary. Every contender is checked against the helpers before it is timed. BL
 one thread; the contenders run in interleaved rounds (each round times each once, after one
 untimed call of the same contender), so that they share the machine's background load, and
 both the best and the median round are kept. The quartiles of the per-round ratios (ours / hand,
-ours / floor, hand / floor) are saved as the measure of scatter. The 1-minute load average is recorded at the start and the end.
+ours / floor, hand / floor) are saved as the measure of scatter. The 1-minute load average is
+recorded at the start and the end.
 """
 
 from __future__ import annotations
