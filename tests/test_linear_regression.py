@@ -535,8 +535,16 @@ def test_train_rejects_a_gradient_rule_of_the_wrong_shape(good):
     def wrong_keys(info, weights):
         return {"w": np.zeros((3, 1))}
 
+    def summed_away_axis(info, weights):  # the question's np.sum(..., axis=0): shape (1,)
+        g = loss_gradients(info, weights)
+        return {"W": g["W"], "B": g["B"].sum(axis=0)}
+
     args = {"lr": 0.1, "epochs": 1, "batch_size": 5, "rng": np.random.default_rng(0)}
     with pytest.raises(ValueError, match=r"gradients returned 'W' of shape \(2, 1\); .*\(3, 1\)"):
         train(X, y, gradients=wrong_shape, **args)
     with pytest.raises(ValueError, match=r"gradients must return a dict with keys 'W' and 'B'"):
         train(X, y, gradients=wrong_keys, **args)
+    with pytest.raises(
+        ValueError, match=r"gradients returned 'B' of shape \(1,\); .*\(1, 1\).*keepdims=True"
+    ):
+        train(X, y, gradients=summed_away_axis, **args)

@@ -546,9 +546,9 @@ def train(
     weights : dict, optional
         Starting point ``{"W": (D, 1), "B": (1, 1)}``; zeros by default. Not modified.
     gradients : callable, optional
-        ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}`` (a bias gradient of
-        shape (1,) is accepted); defaults to :func:`loss_gradients`. Exists so that other
-        gradient rules can be compared.
+        ``gradients(forward_info, weights) -> {"W": (D, 1), "B": (1, 1)}``, each of exactly its
+        parameter's shape (a bias gradient of shape (1,) is refused); defaults to
+        :func:`loss_gradients`. Exists so that other gradient rules can be compared.
     last_batch : {"mean", "nominal"}, optional
         The divisor of a short last batch's gradient: its own length (``"mean"``, the default)
         or ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
@@ -650,11 +650,13 @@ def _gradient_step(
     steps = {}
     for k in ("W", "B"):
         g = as_real_array(f"the {k!r} returned by gradients", grads[k], check_finite=False)
-        if g.size != w[k].size:  # a (1,) bias gradient is accepted for a (1, 1) bias
+        if g.shape != w[k].shape:  # exact: a (1,) bias gradient would hide a summed-away axis
             raise ValueError(
-                f"gradients returned {k!r} of shape {g.shape}; the parameter has shape {w[k].shape}"
+                f"gradients returned {k!r} of shape {g.shape}; the parameter has shape "
+                f"{w[k].shape}, and the gradient must have the same shape"
+                + (" (sum with keepdims=True to keep the axis)" if g.size == w[k].size else "")
             )
-        steps[k] = g.reshape(w[k].shape)
+        steps[k] = g
     if not all(np.isfinite(g).all() for g in steps.values()):
         _blame_non_finite_gradients(steps, info, w)
     with np.errstate(over="ignore", invalid="ignore"):
