@@ -58,3 +58,4 @@ def test_regenerated_octave_run_matches_the_committed_file(tmp_path):
     np.testing.assert_allclose(theta, theta_new, rtol=1e-12, atol=0)
     np.testing.assert_allclose(J, J_new, rtol=1e-12, atol=0)
     assert data["scalar_times_matrix_shape"] == [2, 4]  # Octave's '*' scaled X', no error
+    assert data["scalar_times_matrix_disp"] == load(COMMITTED)[2]["scalar_times_matrix_disp"]
