@@ -325,8 +325,24 @@ def test_single_level_system():
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_identity_channel_raises(method):
-    with pytest.raises(NonUniqueFixedPointError, match="without a unique fixed point"):
+    with pytest.raises(NonUniqueFixedPointError, match="leading eigenvalue r is not simple"):
         fixed_point(np.eye(4)[None], method=method)
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+def test_degenerate_r_with_one_fixed_state_names_the_degeneracy(method):
+    # K = [[1, 1], [0, 1]], not trace preserving: r = 1 has the eigenvectors |0><0| and
+    # |0><1| - |1><0|, but |0><0| is the only fixed density matrix. The error must say that r is
+    # degenerate, not that no unique fixed state exists.
+    k = np.array([[[1.0, 1.0], [0.0, 1.0]]])
+    s = superoperator(k)
+    for x in (np.array([[1, 0], [0, 0]]), np.array([[0, 1], [-1, 0]])):
+        np.testing.assert_allclose(s @ x.reshape(-1), x.reshape(-1))
+    assert scipy.linalg.null_space(s - np.eye(4)).shape[1] == 2
+    with pytest.raises(NonUniqueFixedPointError) as err:
+        fixed_point(k, method=method)
+    assert "leading eigenvalue r is not simple" in str(err.value)
+    assert "unique" not in str(err.value)
 
 
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])

@@ -89,17 +89,21 @@ PSD_TOL = 1e-6
 
 
 class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue ``r`` (the spectral radius) is not simple: there is no unique fixed point.
+    """The eigenvalue ``r`` (the spectral radius) is not simple, so its eigenvector is not unique.
 
-    ``reason`` says why in words that do not depend on the machine; ``evidence`` gives the
-    numbers behind it (in a degenerate eigenspace these depend on rounding and start vectors).
+    For a trace-preserving channel this means more than one fixed state. A map that is not trace
+    preserving can have a degenerate ``r`` and still one fixed density matrix (one Kraus operator
+    ``[[1, 1], [0, 1]]``: eigenvectors ``|0><0|`` and ``|0><1| - |1><0|``), which the eigenvector
+    alone does not single out. ``reason`` says why in words that do not depend on the machine;
+    ``evidence`` gives the numbers behind it (in a degenerate eigenspace these depend on rounding
+    and start vectors).
     ``str(err)`` is ``reason`` followed by the evidence in parentheses.
     """
 
     def __init__(self, reason: str, evidence: str = "") -> None:
         self.reason, self.evidence = reason, evidence
         detail = f" ({evidence})" if evidence else ""
-        super().__init__(f"kraus defines a map without a unique fixed point: {reason}{detail}")
+        super().__init__(f"kraus: the leading eigenvalue r is not simple: {reason}{detail}")
 
 
 class FixedPointConvergenceError(ValueError, RuntimeError):
@@ -599,13 +603,12 @@ def _to_density(
     if abs(trace) <= gap_tol * scale:
         raise NonUniqueFixedPointError(
             "the eigenvector for the eigenvalue r has (almost) zero trace: it is not a multiple "
-            "of a density matrix, so r is degenerate",
+            "of a density matrix",
             f"eigenvalue {lam:.6g}, |trace| / norm {abs(trace) / scale:.2e}",
         )
     if abs(lam.imag) > gap_tol * abs(lam):
         raise NonUniqueFixedPointError(
-            "the eigenvalue found is not real, so the solver did not settle on r: the "
-            "channel has no unique fixed point",
+            "the eigenvalue found is not real, so the solver did not settle on r",
             f"eigenvalue {lam:.6g}",
         )
     rho = rho / trace
@@ -613,7 +616,7 @@ def _to_density(
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
             "the trace-normalised eigenvector is not Hermitian: for a simple leading eigenvalue "
-            "it would be, so r is degenerate and the channel has no unique fixed point",
+            "it would be",
             f"relative anti-Hermitian part {herm_err:.2e}",
         )
     rho = (rho + rho.conj().T) / 2
@@ -621,7 +624,7 @@ def _to_density(
     if lowest < -PSD_TOL:
         raise NonUniqueFixedPointError(
             "the trace-normalised eigenvector is not positive semidefinite: it mixes "
-            "eigenvectors of a degenerate leading eigenvalue, so there is no unique fixed point",
+            "eigenvectors of a degenerate leading eigenvalue",
             f"lowest eigenvalue {lowest:.3e} < -PSD_TOL = -{PSD_TOL:.0e}",
         )
     return float(lam.real), rho
@@ -715,7 +718,7 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
         )
     raise NonUniqueFixedPointError(
         "the channel has one Kraus operator K (up to a factor) and two eigenvalues of K share "
-        "the largest modulus, so the leading eigenvalue of the channel is not simple",
+        "the largest modulus",
         f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}",
     )
 
@@ -737,7 +740,7 @@ def _unscale(lam: float, s: float) -> float:
 def _nilpotent(evidence: str) -> NonUniqueFixedPointError:
     return NonUniqueFixedPointError(
         "every eigenvalue of the map is zero (it is nilpotent): nothing is left after a few "
-        "applications, so there is no fixed point",
+        "applications, so there is no fixed state",
         evidence,
     )
 
@@ -756,7 +759,7 @@ def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.n
     w, vecs = w[order], vecs[:, order]
     if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
-            "the eigenvalue r = spectral radius is degenerate (two eigenvalues at r)",
+            "two eigenvalues at r = spectral radius",
             f"{w[0]:.6g} and {w[1]:.6g}",
         )
     return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
@@ -788,8 +791,7 @@ def _iterative_solve(
     spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
     if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
         raise NonUniqueFixedPointError(
-            "two solves from different start vectors reached different eigenpairs: the "
-            "eigenvalue r is degenerate",
+            "two solves from different start vectors reached different eigenpairs",
             f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
         )
     return lam_a, rho_a
@@ -838,8 +840,10 @@ def fixed_point(
     NonUniqueFixedPointError
         (a ``ValueError``) If the eigenvalue ``r`` is degenerate, e.g. the identity or any
         unitary channel (detected at once) or ``I_2 (x) A`` for a channel ``A``, or if the
-        map is nilpotent. Other eigenvalues of modulus ``r`` (a periodic channel) are no
-        obstacle: ``r`` is found as the eigenvalue of largest real part, which only ``r`` has.
+        map is nilpotent. For a trace-preserving channel a degenerate ``r`` means several fixed
+        states; for other maps it need not (see the class). Other eigenvalues of modulus ``r``
+        (a periodic channel) are no obstacle: ``r`` is found as the eigenvalue of largest real
+        part, which only ``r`` has.
     FixedPointConvergenceError
         (a ``ValueError`` and a ``RuntimeError``) If ARPACK or power iteration did not converge
         within ``MAX_PRODUCTS`` channel applications.
