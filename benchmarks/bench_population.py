@@ -22,6 +22,8 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import newton
 
 from booktools.support import best_time, blas_threads, save_results, table
+from helpers.population import _f as _model_f
+from helpers.population import _f_df as _model_f_df
 from helpers.population import (
     create_population,
     phenotype_rhs,
@@ -96,14 +98,11 @@ def _vs_newton(n: int = 100_000, rounds: int = 9) -> dict[str, float]:
     of alternating rounds, so that load hits all three alike."""
     alpha, beta = _population(n)
 
-    def f(y, a, b):
-        with np.errstate(all="ignore"):
-            yb = y**b
-            return 0.123 - y + a * yb / (1 + yb)
+    def f(y, a, b):  # the safe switch (0 for y <= 0), the arithmetic steady_state_roots uses
+        return _model_f(y, a, b)
 
-    def fprime(y, a, b):
-        with np.errstate(all="ignore"):
-            return -1.0 + a * b * y ** (b - 1) / (1 + y**b) ** 2
+    def fprime(y, a, b):  # its analytic derivative, the diagonal of phenotype_jac
+        return _model_f_df(y, a, b)[1]
 
     x0 = np.zeros(n)
     calls = {

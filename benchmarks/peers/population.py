@@ -5,7 +5,9 @@ A reader with a population of scalar steady-state problems would reach for
 ``fprime``). Newton finds *a* root near its start; the flow started at ``y0`` reaches the *first*
 root in its direction, which is what ``steady_state_roots`` returns. This script measures both
 for the question's population (``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)``, ``n = 10**5``) from
-``y0 = 0`` and from ``y0 = 1``:
+``y0 = 0`` and from ``y0 = 1``. Newton gets the same safe right-hand side (the switch is 0 for
+``y <= 0``, so no NaN) and its analytic derivative, through the module's unvalidated kernels, so
+that the times compare the algorithms, not input checks:
 
 1. agreement: every contender's answer is checked against an independent reference on a
    subsample: per individual, a sign scan of ``f`` on a fine grid from ``y0`` in the direction of
@@ -27,6 +29,9 @@ Results go to ``benchmarks/results/peers_population.json``, keys:
     steady state (off the reference by more than ``1e-8 * max(1, |ref|)``, NaN included);
     ``nan``: per contender, NaN answers over the whole population;
     ``nan_flagged_converged``: for newton, NaN answers its ``converged`` array calls converged;
+    ``wrong_converged``, ``wrong_not_converged``: for newton, the wrong answers of the subsample
+    that its ``converged`` array calls converged (a root the flow does not reach) or not;
+    ``not_converged``: for newton, individuals of the population it reports as not converged;
     ``wrong_fraction``: ``wrong / subsample`` per contender.
 
 Run: ``python benchmarks/peers/population.py`` (seconds; not part of ``make test``).
@@ -45,6 +50,8 @@ from scipy.optimize import brentq, newton
 
 from booktools.support import blas_threads, save_results, table
 from helpers.population import BASAL, create_population, phenotype_rhs, steady_state_roots
+from helpers.population import _f as _model_f
+from helpers.population import _f_df as _model_f_df
 
 N = 100_000
 SUBSAMPLE = 2_000
@@ -53,16 +60,13 @@ GRID = 20_001
 
 
 def _f(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The model as a reader writes it for newton (NaN for y < 0, as y**b gives)."""
-    with np.errstate(all="ignore"):
-        yb = y**b
-        return BASAL - y + a * yb / (1 + yb)
+    """The model with the safe switch (0 for y <= 0), the arithmetic steady_state_roots uses."""
+    return _model_f(y, a, b)
 
 
 def _fprime(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        yb = y**b
-        return -1.0 + a * b * y ** (b - 1) / (1 + yb) ** 2
+    """Its analytic derivative, -1 + a h'(y), the diagonal of phenotype_jac."""
+    return _model_f_df(y, a, b)[1]
 
 
 def reference(a: float, b: float, y0: float) -> float:
@@ -102,6 +106,7 @@ def measure(a: np.ndarray, b: np.ndarray, y0: float, sample: np.ndarray) -> dict
     answers = {name: call() for name, call in calls.items()}
     ref = np.array([reference(a[i], b[i], y0) for i in sample])
     wrong, nan, flagged = {}, {}, {}
+    wrong_conv, wrong_stuck, stuck = {}, {}, {}
     for name, out in answers.items():
         y = _answer(out)
         off = np.abs(y[sample] - ref) > 1e-8 * np.maximum(1.0, np.abs(ref))
@@ -109,6 +114,10 @@ def measure(a: np.ndarray, b: np.ndarray, y0: float, sample: np.ndarray) -> dict
         nan[name] = int(np.count_nonzero(np.isnan(y)))
         if not isinstance(out, np.ndarray):
             flagged[name] = int(np.count_nonzero(np.isnan(y) & out.converged))
+            bad = off | np.isnan(y[sample])
+            wrong_conv[name] = int(np.count_nonzero(bad & out.converged[sample]))
+            wrong_stuck[name] = int(np.count_nonzero(bad & ~out.converged[sample]))
+            stuck[name] = int(np.count_nonzero(~out.converged))
     assert wrong["steady_state_roots"] == 0, "the helper disagrees with the reference"
     times: dict[str, list[float]] = {name: [] for name in calls}
     with blas_threads(1):
@@ -126,6 +135,9 @@ def measure(a: np.ndarray, b: np.ndarray, y0: float, sample: np.ndarray) -> dict
         "wrong_fraction": {k: v / sample.size for k, v in wrong.items()},
         "nan": nan,
         "nan_flagged_converged": flagged,
+        "wrong_converged": wrong_conv,
+        "wrong_not_converged": wrong_stuck,
+        "not_converged": stuck,
     }
 
 
@@ -142,6 +154,7 @@ def main() -> int:
             "median time [ms]": f"{1e3 * r['time_s'][name]:.1f}",
             f"wrong of {SUBSAMPLE}": r["wrong"][name],
             f"NaN of {N}": r["nan"][name],
+            f"not converged of {N}": r["not_converged"].get(name, "-"),
         }
         for y0, r in starts.items()
         for name in r["time_s"]
