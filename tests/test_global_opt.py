@@ -532,6 +532,11 @@ def test_bounds_object_is_accepted():
             r"jac must return .* shape \(2,\), got .*\(3,\)",
         ),
         ({"local_options": [("ftol", 1e-9)]}, TypeError, r"local_options must be a mapping"),
+        (
+            {"local_options": lambda de: [("ftol", 1e-9)]},
+            TypeError,
+            r"local_options, called with DE's result, must return a mapping of options, got list",
+        ),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, error, match):
@@ -550,3 +555,21 @@ def test_vector_valued_fun_is_rejected_in_the_local_phase():
             rng=0,
             maxiter=2,
         )
+
+
+def test_local_options_may_be_a_callable_of_the_de_result():
+    seen = []
+
+    def from_spread(de):
+        seen.append(de)
+        return {"rhobeg": float(np.ptp(de.population, axis=0).max()), "tol": 1e-14}
+
+    kw = {"maxiter": 60, "tol": 0, "vectorized": True, "rng": 5}
+    bounds = [(-20.0, 20.0)] * 4
+    tuned = de_then_polish(ackley, bounds, local_method="COBYLA", local_options=from_spread, **kw)
+    fixed = de_then_polish(ackley, bounds, local_method="COBYLA", **kw)
+    assert len(seen) == 1
+    assert seen[0] is tuned.de
+    assert tuned.polished
+    assert tuned.fun < 1e-12
+    assert fixed.fun > 1e-6  # rhobeg = 1, tol = 1e-4: far less

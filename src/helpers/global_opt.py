@@ -522,7 +522,7 @@ class _Problem:
     box: np.ndarray  # (d, 2) finite (low, high) pairs
     constraints: list[NonlinearConstraint | LinearConstraint | Bounds]
     method: str  # as SciPy spells it
-    local_options: dict[str, Any]
+    local_options: dict[str, Any] | Callable[[OptimizeResult], Any]
     vectorized: bool
     de_options: dict[str, Any]
 
@@ -574,8 +574,11 @@ def _checked_problem(
     box = _as_bounds(bounds)
     cons = as_constraint_list(constraints)
     method = _check_method(local_method, cons, jac)
-    if local_options is not None and not isinstance(local_options, Mapping):
-        raise TypeError(f"local_options must be a mapping, got {type(local_options).__name__}")
+    if not (local_options is None or isinstance(local_options, Mapping) or callable(local_options)):
+        raise TypeError(
+            "local_options must be a mapping or a callable of DE's result returning one, got "
+            f"{type(local_options).__name__}"
+        )
     if not isinstance(vectorized, bool | np.bool_):
         raise TypeError(f"vectorized must be True or False, got {type(vectorized).__name__}")
     args = de_kwargs.pop("args", ())
@@ -598,7 +601,7 @@ def _checked_problem(
         box=box,
         constraints=cons,
         method=method,
-        local_options=dict(local_options or {}),
+        local_options=local_options if callable(local_options) else dict(local_options or {}),
         vectorized=vectorized,
         de_options=de_options,
     )
@@ -659,7 +662,20 @@ def _run_de(problem: _Problem) -> OptimizeResult:
         raise
 
 
-def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
+def _local_options(problem: _Problem, de: OptimizeResult) -> dict[str, Any]:
+    """The ``options`` for the local method: the mapping given, or the callable's answer."""
+    if not callable(problem.local_options):
+        return dict(problem.local_options)
+    options = problem.local_options(de)
+    if not isinstance(options, Mapping):
+        raise TypeError(
+            "local_options, called with DE's result, must return a mapping of options, got "
+            f"{type(options).__name__}"
+        )
+    return dict(options)
+
+
+def _run_local(problem: _Problem, x_start: np.ndarray, options: dict[str, Any]) -> OptimizeResult:
     """Stage 2: ``minimize`` from ``x_start``, with the same bounds and constraints."""
     fun = problem.fun
     if problem.vectorized:
@@ -667,7 +683,7 @@ def _run_local(problem: _Problem, x_start: np.ndarray) -> OptimizeResult:
         def fun(x: np.ndarray) -> float:  # the local method passes one point (d,)
             return _scalar_value(problem.fun, np.asarray(x, dtype=np.float64), True)
 
-    kwargs: dict[str, Any] = {"options": dict(problem.local_options)}
+    kwargs: dict[str, Any] = {"options": options}
     if problem.method in _BOUNDS_METHODS:
         kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
     if problem.constraints:  # minimize takes Bounds only as bounds, not as a constraint
@@ -765,7 +781,7 @@ def de_then_polish(
     constraints: Any = (),
     local_method: str = "SLSQP",
     jac: Callable[[np.ndarray], np.ndarray] | None = None,
-    local_options: Mapping[str, Any] | None = None,
+    local_options: Mapping[str, Any] | Callable[[OptimizeResult], Mapping[str, Any]] | None = None,
     rng: int | np.random.Generator | None = None,
     vectorized: bool = False,
     **de_kwargs: Any,
@@ -800,8 +816,11 @@ def de_then_polish(
     jac : callable, optional
         ``jac(x) -> (d,)`` gradient for a gradient-based local method (e.g.
         :func:`ackley_gradient`); default: the method's finite differences.
-    local_options : mapping, optional
-        ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP).
+    local_options : mapping or callable, optional
+        ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP), or a
+        callable ``local_options(de) -> mapping`` called with DE's ``OptimizeResult`` before the
+        local stage, for options that depend on DE's outcome, such as COBYLA's ``rhobeg`` from
+        the spread of ``de.population``.
     rng : None, int >= 0 or numpy.random.Generator, optional
         Seed or generator for DE; the same seed gives the same result.
     vectorized : bool, optional
@@ -826,9 +845,10 @@ def de_then_polish(
     ------
     TypeError
         If ``fun`` or ``jac`` is not callable; ``bounds``, ``constraints``, ``local_options``,
-        ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a checked DE keyword
-        (``maxiter``, ``popsize``, ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``,
-        ``polish``) has the wrong type.
+        ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a callable
+        ``local_options`` returns no mapping; a checked DE keyword (``maxiter``, ``popsize``,
+        ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``, ``polish``) has the wrong
+        type.
     ValueError
         If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
         float64's range; the method is not spelled as SciPy spells it or cannot handle the given
@@ -850,7 +870,7 @@ def de_then_polish(
     f_de = float(de.fun)
     maxcv_de = constraint_violation(problem.constraints, x_de)
 
-    local = _run_local(problem, x_de)
+    local = _run_local(problem, x_de, _local_options(problem, de))
     x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
     evaluated = bool(np.isfinite(x_loc).all())
     f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
