@@ -17,7 +17,7 @@ import pytest
 from booktools import ROOT, find_pairs
 from booktools.drift import check_pair
 from booktools.drift import main as drift_main
-from booktools.execute import ExecutionFailed, execute_pair
+from booktools.execute import ExecutionFailed, execute_pair, merge_streams
 from booktools.pairs import Pair
 
 pytestmark = pytest.mark.slow
@@ -395,3 +395,15 @@ def test_failure_names_the_failing_cell_not_an_intended_error(tmp_path: Path):
     )
     with pytest.raises(ExecutionFailed, match=r"cell 3 .*NameError"):
         execute_pair(pair)
+
+
+def test_merge_streams_joins_a_print_split_by_the_kernel():
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+
+    result = {"output_type": "execute_result", "data": {"text/plain": "1"}}
+    outputs = [stream("stdout", "alpha_max ="), stream("stdout", " 0.108586\n"), result,
+               stream("stdout", "a\n"), stream("stderr", "w\n"), stream("stdout", "b\n")]
+    merged = merge_streams(outputs)
+    assert merged == [stream("stdout", "alpha_max = 0.108586\n"), result,
+                      stream("stdout", "a\n"), stream("stderr", "w\n"), stream("stdout", "b\n")]

@@ -118,7 +118,32 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
                     f"{name}: {_cell_label(nb, i)} wrote to stderr: {text[0] if text else ''!r} "
                     "(fix the warning, or tag the cell allow-stderr if it is the point)"
                 )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """Join neighbouring stream outputs of the same name into one.
+
+    The kernel flushes a long print in pieces on a timer, so one ``print`` can arrive as two
+    stream outputs, split anywhere; stored as they came, the page would show a broken line that
+    depends on the machine's load. One output per run of the same stream is what was printed.
+    """
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and out.get("output_type") == "stream"
+            and last.get("output_type") == "stream"
+            and last.get("name") == out.get("name")
+        ):
+            last["text"] += out["text"]
+        else:
+            merged.append(out)
+    return merged
 
 
 def execute_pair(pair: Pair, *, refresh_volatile: bool = False) -> bool:
