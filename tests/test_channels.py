@@ -232,6 +232,26 @@ def test_operator_and_fixed_point_memory_is_order_n_squared():
     assert peak_solve < 60 * 16 * n * n  # ARPACK's 20 Krylov vectors and work arrays; S: 16 n^4
 
 
+def test_operator_builds_the_dual_only_when_asked():
+    # the forward operator keeps three (d n, n) blocks: K_j scaled to a largest entry 1, the
+    # same times the scale ([K_1; ...; K_d]) and K_cat^H; the dual's come with the adjoint
+    n, d = 64, 3
+    k = random_kraus(n, d, rng=np.random.default_rng(8))
+    block_bytes = 16 * d * n * n
+    tracemalloc.start()
+    op = channel_operator(k)
+    kept, _ = tracemalloc.get_traced_memory()
+    adjoint = op.H
+    v = random_matrix(np.random.default_rng(9), n * n)
+    out = adjoint @ v
+    kept_with_dual, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert kept < 3.5 * block_bytes
+    assert kept_with_dual > kept + 1.5 * block_bytes
+    np.testing.assert_allclose(out, superoperator(k).conj().T @ v, atol=1e-12)
+    np.testing.assert_allclose(adjoint.H @ v, op @ v, atol=1e-12)
+
+
 # ------------------------------------------------------------------ fixed points
 
 

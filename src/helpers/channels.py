@@ -534,21 +534,26 @@ def _product(stacked: np.ndarray, kcat_h: np.ndarray, scale: float):
 class _ChannelOperator(LinearOperator):
     """``scale`` times a channel as a ``LinearOperator`` (see :func:`channel_operator`).
 
-    The stacked Kraus operators of the channel and of its dual are formed once, here: a
-    product is then two BLAS calls and a copy, the bare NumPy expression.
+    The stacked Kraus operators of the channel are formed once, here: a product is then two
+    BLAS calls and a copy, the bare NumPy expression. Those of the dual channel are formed on
+    the first adjoint product (:func:`fixed_point` never needs them).
     """
 
-    def __init__(self, k: np.ndarray, scale: float = 1.0, *, _dual_of=None) -> None:
+    def __init__(self, k: np.ndarray, scale: float = 1.0, *, _products=None) -> None:
         n = k.shape[1]
         super().__init__(dtype=np.complex128, shape=(n * n, n * n))
-        if _dual_of is None:
-            dual = np.ascontiguousarray(k.conj().transpose(0, 2, 1))
-            self._fwd = _product(*_kraus_blocks(k), scale)
-            self._bwd = _product(*_kraus_blocks(dual), scale)
-        else:  # the adjoint of an existing operator: swap its products, copy nothing
-            self._fwd, self._bwd = _dual_of._bwd, _dual_of._fwd
         self._k, self._scale = k, scale
+        if _products is None:
+            self._fwd, self._bwd = _product(*_kraus_blocks(k), scale), None
+        else:  # the adjoint of an existing operator: its products swapped, nothing copied
+            self._fwd, self._bwd = _products
         self._vector_shape = (n * n,)
+
+    def _dual(self):
+        """The dual channel's products, built on first use."""
+        if self._bwd is None:
+            self._bwd = _product(*_kraus_blocks(self._k.conj().transpose(0, 2, 1)), self._scale)
+        return self._bwd
 
     def matvec(self, x: Any) -> np.ndarray:
         """``S @ x``; a 1-d complex or real vector goes straight to the product (ARPACK's call)."""
@@ -563,13 +568,14 @@ class _ChannelOperator(LinearOperator):
         return self._fwd[1](np.asarray(x))
 
     def _rmatvec(self, v: np.ndarray) -> np.ndarray:
-        return self._bwd[0](v)
+        return self._dual()[0](v)
 
     def _rmatmat(self, x: np.ndarray) -> np.ndarray:
-        return self._bwd[1](np.asarray(x))
+        return self._dual()[1](np.asarray(x))
 
     def _adjoint(self) -> LinearOperator:
-        return _ChannelOperator(self._k, self._scale, _dual_of=self)
+        dual_k = self._k.conj().transpose(0, 2, 1)
+        return _ChannelOperator(dual_k, self._scale, _products=(self._dual(), self._fwd))
 
 
 def _operator(k: np.ndarray, scale: float = 1.0) -> LinearOperator:
