@@ -892,6 +892,7 @@ def de_then_polish(
         local=local,
         polished=accept,
         maxcv=maxcv,
+        # DE counts calls when vectorized, the local method points: a mixed sum
         nfev=int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated),
         success=bool(feasible and (de.success or (accept and local.success))),
         message=message,
