@@ -244,9 +244,9 @@ def _descend(
     scale = alpha / m
     J_history = np.empty(num_iters, dtype=np.float64)
     ta = ta.copy()
-    r = _residual(Xa, ya, ta)  # (m,) residual at the current theta
-    if not math.isfinite(_half_mean_square(r)):
-        raise _too_large("the cost at the starting theta")
+    r = _residual(Xa, ya, ta)  # X theta - y, (m,); a ValueError if it overflows float64
+    if not math.isfinite(_half_mean_square(r)):  # |r|^2 / (2m), rescaled so as not to overflow
+        raise _too_large("the cost at the starting theta")  # ValueError: the supported range
     two_m = 2 * m
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(num_iters):
@@ -256,7 +256,7 @@ def _descend(
             if not math.isfinite(cost):  # rare: rescale the sum of squares, or give up
                 cost = _half_mean_square(r)
                 if not math.isfinite(cost):
-                    raise _diverged(k + 1, alpha, Xa)
+                    raise _diverged(k + 1, alpha, Xa)  # ValueError giving max_stable_step
             J_history[k] = cost
             if path is not None:
                 path[k] = ta
