@@ -402,8 +402,19 @@ def test_merge_streams_joins_a_print_split_by_the_kernel():
         return {"output_type": "stream", "name": name, "text": text}
 
     result = {"output_type": "execute_result", "data": {"text/plain": "1"}}
-    outputs = [stream("stdout", "alpha_max ="), stream("stdout", " 0.108586\n"), result,
-               stream("stdout", "a\n"), stream("stderr", "w\n"), stream("stdout", "b\n")]
+    outputs = [
+        stream("stdout", "alpha_max ="),
+        stream("stdout", " 0.108586\n"),
+        result,
+        stream("stdout", "a\n"),
+        stream("stderr", "w\n"),
+        stream("stdout", "b\n"),
+    ]
     merged = merge_streams(outputs)
-    assert merged == [stream("stdout", "alpha_max = 0.108586\n"), result,
-                      stream("stdout", "a\n"), stream("stderr", "w\n"), stream("stdout", "b\n")]
+    assert merged == [
+        stream("stdout", "alpha_max = 0.108586\n"),
+        result,
+        stream("stdout", "a\n"),
+        stream("stderr", "w\n"),
+        stream("stdout", "b\n"),
+    ]
