@@ -645,11 +645,23 @@ def _checked_de_options(de_kwargs: Mapping[str, Any], d: int) -> dict[str, Any]:
     return options
 
 
-def _run_de(problem: _Problem) -> OptimizeResult:
-    """Stage 1: differential evolution over the box, with the constraints."""
+def _run_de(problem: _Problem) -> tuple[OptimizeResult, int]:
+    """Stage 1: differential evolution over the box, with the constraints.
+
+    Returns DE's result and the number of points it evaluated: vectorized DE's ``nfev`` counts
+    calls, so the points are counted on the columns each call receives.
+    """
+    fun, points = problem.fun, [0]
+    counting = problem.vectorized and problem.de_options.get("workers", 1) == 1
+    if counting:
+
+        def fun(x: np.ndarray) -> Any:  # one (d, S) array of S points per call
+            points[0] += np.shape(x)[1] if np.ndim(x) == 2 else 1
+            return problem.fun(x)
+
     try:
-        return differential_evolution(
-            problem.fun,
+        de = differential_evolution(
+            fun,
             problem.box,
             constraints=problem.constraints,
             vectorized=problem.vectorized,
@@ -660,6 +672,7 @@ def _run_de(problem: _Problem) -> OptimizeResult:
         # fault, say so by name (one evaluation, at the centre of the box)
         _scalar_value(problem.fun, problem.box.mean(axis=1), problem.vectorized)
         raise
+    return de, points[0] if counting else int(de.nfev)
 
 
 def _local_options(problem: _Problem, de: OptimizeResult) -> dict[str, Any]:
@@ -836,8 +849,9 @@ def de_then_polish(
         ``x`` : (d,) array, the returned point; ``fun`` : float, its value;
         ``de`` : DE's own ``OptimizeResult``; ``local`` : the local method's ``OptimizeResult``;
         ``polished`` : bool, whether the local point was accepted; ``maxcv`` : float, the
-        constraint violation at ``x``; ``nfev`` : int, DE's plus the local method's count plus
-        the re-evaluation (with ``vectorized=True`` DE counts *calls*, not points);
+        constraint violation at ``x``; ``nfev`` : int, the points evaluated by DE (counted
+        point by point, also with ``vectorized=True``, where ``de.nfev`` counts *calls*), by the
+        local method, and by the re-evaluation;
         ``success`` : bool, ``x`` is feasible and DE or the accepted local method succeeded;
         ``message`` : str, which point was kept and why (no numbers).
 
@@ -865,7 +879,7 @@ def de_then_polish(
     problem = _checked_problem(
         fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
     )
-    de = _run_de(problem)
+    de, points_de = _run_de(problem)
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
     maxcv_de = constraint_violation(problem.constraints, x_de)
@@ -892,8 +906,7 @@ def de_then_polish(
         local=local,
         polished=accept,
         maxcv=maxcv,
-        # DE counts calls when vectorized, the local method points: a mixed sum
-        nfev=int(de.nfev) + int(getattr(local, "nfev", 0)) + int(evaluated),
+        nfev=points_de + int(getattr(local, "nfev", 0)) + int(evaluated),  # points, not calls
         success=bool(feasible and (de.success or (accept and local.success))),
         message=message,
     )
