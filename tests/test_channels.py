@@ -518,3 +518,14 @@ def test_bad_constructor_arguments():
         amplitude_damping_kraus(3, 0.5, ground=3)
     with pytest.raises(ValueError, match="n must be an integer >= 2, got 1"):
         amplitude_damping_kraus(1, 0.5)
+
+
+@pytest.mark.parametrize("eps", [1e-6, 1e-8])
+def test_tiny_gap_from_identity_mixing_is_not_called_degenerate(eps):
+    """(1 - eps) I + eps S has a simple eigenvalue 1; ARPACK's tol alone hid it (review)."""
+    base = random_kraus(16, 3, rng=np.random.default_rng(17))
+    slow = np.concatenate([np.sqrt(1 - eps) * np.eye(16)[None], np.sqrt(eps) * base])
+    _, rho_base = fixed_point(base, method="dense")
+    lam, rho = fixed_point(slow)
+    assert abs(lam - 1) < 1e-10
+    np.testing.assert_allclose(rho, rho_base, atol=1e-7)

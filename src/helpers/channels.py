@@ -774,6 +774,23 @@ def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.n
 def _iterative_solve(
     k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
 ) -> tuple[float, np.ndarray]:
+    try:
+        return _iterative_once(k, method, starts, tol, gap_tol, user_v0)
+    except NonUniqueFixedPointError as err:
+        if method != "arpack":
+            raise
+        # ARPACK's tol bounds the residual relative to r, and a shift hides in it: for
+        # (1 - eps) I + eps S the residual of S is 1 / eps times larger, so a simple r with a tiny
+        # gap can look degenerate. Confirm at machine precision before raising.
+        try:
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)
+        except (NonUniqueFixedPointError, FixedPointConvergenceError):
+            raise err from None
+
+
+def _iterative_once(
+    k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
+) -> tuple[float, np.ndarray]:
     n = k.shape[1]
     op = _operator(k) if method == "arpack" else None
     pairs: list[tuple[complex, np.ndarray] | None] = []
@@ -863,7 +880,10 @@ def fixed_point(
     simple leading eigenvalue both runs reach the same ``rho``; in a degenerate eigenspace the
     result depends on the start (every Krylov vector ``p(S) v0`` has the component ``p(r) P v0``
     in the eigenspace, ``P`` the spectral projection onto it, so ARPACK returns about
-    ``P v0``), which is how the degeneracy is detected. ARPACK is asked for
+    ``P v0``), which is how the degeneracy is detected. Before ARPACK's answer is called
+    degenerate it is solved again at machine precision: ``tol`` bounds the residual relative to
+    ``r``, and a tiny gap (``(1 - eps) I + eps S`` loses about ``log10(1 / eps)`` digits) can
+    make a simple ``r`` look degenerate at ``tol``. ARPACK is asked for
     the eigenvalue of largest real part (``which="LR"``), ``"dense"`` sorts by real part: an
     eigenvalue ``r exp(i theta)`` of a periodic channel has real part below ``r``. Power
     iteration cannot find a fixed point that attracts nothing: on a periodic channel it stops
