@@ -876,7 +876,7 @@ def de_then_polish(
     >>> bool(res.fun <= res.de.fun)
     True
     """
-    # the validated arguments: fun, box (a (d, 2) array of (low, high)), constraints, method, ...
+    # the validated arguments: fun, box ((d, 2) lows and highs), constraints, ...
     problem = _checked_problem(
         fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
     )
