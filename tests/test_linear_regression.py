@@ -548,3 +548,10 @@ def test_train_rejects_a_gradient_rule_of_the_wrong_shape(good):
         ValueError, match=r"gradients returned 'B' of shape \(1,\); .*\(1, 1\).*keepdims=True"
     ):
         train(X, y, gradients=summed_away_axis, **args)
+
+
+def test_gradcheck_names_the_key_of_a_misshapen_gradient():
+    w = {"W": np.ones((2, 1)), "B": np.ones((1, 1))}
+    g = {"W": np.ones((2, 1)), "B": np.ones(1)}
+    with pytest.raises(ValueError, match=r"grad\['B'\] has shape \(1,\).*\(1, 1\)"):
+        gradcheck(lambda p: float(np.sum(p["W"]) + np.sum(p["B"])), g, w)

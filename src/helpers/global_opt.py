@@ -876,17 +876,21 @@ def de_then_polish(
     >>> bool(res.fun <= res.de.fun)
     True
     """
+    # the validated arguments: fun, box ((d, 2) lows and highs), constraints, ...
     problem = _checked_problem(
         fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
     )
-    de, points_de = _run_de(problem)
+    de, points_de = _run_de(problem)  # DE's result, and the number of points it evaluated
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
     maxcv_de = constraint_violation(problem.constraints, x_de)
 
+    # _local_options: the options dict (local_options, or its value at DE's result);
+    # _run_local: minimize's result from x_de, with the same bounds and constraints
     local = _run_local(problem, x_de, _local_options(problem, de))
     x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
     evaluated = bool(np.isfinite(x_loc).all())
+    # fun at x_loc re-evaluated as a float (one (d, 1) column if problem.vectorized)
     f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
     in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
     maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf

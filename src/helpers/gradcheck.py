@@ -169,8 +169,7 @@ def _compare(
     a = as_real_array(what, analytic, check_finite=False, allow_empty=True)
     if a.shape != numerical.shape:
         raise ValueError(
-            # (the wording "grad<key>" is kept: other chapters store this message)
-            f"grad{name} has shape {a.shape}, but the parameter it differentiates has shape "
+            f"{what} has shape {a.shape}, but the parameter it differentiates has shape "
             f"{numerical.shape}"
         )
     if not np.all(np.isfinite(a)):
