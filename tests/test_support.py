@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import booktools.support as support
 from booktools.support import (
     best_time,
     bound,
@@ -16,6 +17,7 @@ from booktools.support import (
     load_results,
     peak_bytes,
     rounded,
+    save_results,
     sig,
     table,
 )
@@ -62,6 +64,17 @@ def test_table_and_results():
     assert text.splitlines()[0].split() == ["a", "bb"]
     with pytest.raises(FileNotFoundError, match="make bench"):
         load_results("no-such-benchmark")
+
+
+def test_save_results_records_the_machine(tmp_path, monkeypatch):
+    monkeypatch.setattr(support, "RESULTS", tmp_path)
+    save_results("probe", {"ratio": 2.5})
+    stored = load_results("probe")
+    assert stored["ratio"] == 2.5
+    machine = stored["machine"]
+    assert machine["numpy"] == np.__version__
+    assert isinstance(machine["cores"], int)
+    assert machine["cores"] >= 1
 
 
 def test_as_scalar_accepts_real_numbers_and_refuses_the_rest():

@@ -30,6 +30,7 @@ assert a bound on it and print the bound (``bound``).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 import tracemalloc
@@ -219,6 +220,13 @@ def load_results(name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _usable_cores() -> int:
+    """How many cores this process may run on (its affinity mask, else ``os.cpu_count()``)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def save_results(name: str, payload: dict[str, Any]) -> Path:
     """Write ``payload`` with the machine's description to ``benchmarks/results/<name>.json``."""
     RESULTS.mkdir(exist_ok=True)
@@ -227,6 +235,7 @@ def save_results(name: str, payload: dict[str, Any]) -> Path:
             "python": platform.python_version(),
             "numpy": np.__version__,
             "processor": platform.machine(),
+            "cores": _usable_cores(),
         },
         **payload,
     }
