@@ -295,3 +295,47 @@ def test_create_population_rejects_bad_arguments():
         create_population(0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"y0 must be a scalar or have shape \(3,\)"):
         create_population(3, rng=np.random.default_rng(0), y0=[0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "lo", "hi", "x0"),
+    [
+        # Bistable individuals whose Newton iterates stall a few ulps above the root, where f is
+        # rounding noise; halving-step bisection used to take 50-55 iterations to finish them.
+        (
+            1.964749816824481,
+            4.746961851849324,
+            1.3764134603624267,
+            2.087749816824481,
+            1.7341579074097404,
+        ),
+        (
+            1.803076073861653,
+            3.632141101270429,
+            1.3058308243075623,
+            1.926076073861653,
+            1.4301575711395975,
+        ),
+    ],
+)
+def test_newton_stalled_at_the_noise_floor_closes_the_bracket_in_a_few_steps(a, b, lo, hi, x0):
+    from helpers.population import _bracketed_newton, _f_df_pos
+
+    calls = []
+
+    def g(x, idx):
+        calls.append(x.copy())
+        return _f_df_pos(x, np.full(x.size, a), np.full(x.size, b))
+
+    root = _bracketed_newton(g, np.array([lo]), np.array([hi]), np.array([x0]))[0]
+    assert len(calls) <= 15
+    assert brentq(naive_f, lo, hi, args=(a, b), xtol=1e-300, rtol=4 * np.finfo(float).eps) == (
+        pytest.approx(root, rel=1e-14)
+    )
+    below, above = np.nextafter(root, 0), np.nextafter(root, 9)
+    for _ in range(3):
+        below, above = np.nextafter(below, 0), np.nextafter(above, 9)
+    f_below, f_above = (
+        _f_df_pos(np.array([v]), np.array([a]), np.array([b]))[0][0] for v in (below, above)
+    )
+    assert f_below >= 0 >= f_above  # a sign change within four ulps either side

@@ -295,15 +295,19 @@ def _bracketed_newton(
 
     ``g(x, idx)`` returns ``(g, g')`` at the points ``x`` of the individuals ``idx`` (indices
     into ``lo``). A Newton step is taken when it lands strictly inside the current bracket and
-    is at most half the previous step (it may land on an end: the root may be there to
-    rounding); otherwise the bracket is bisected (Numerical Recipes'
+    is at most half the previous step; otherwise the bracket is bisected (Numerical Recipes'
     ``rtsafe``, vectorized). A non-finite ``g'`` (an overflow) always means bisection, so a step
     of ``g / inf = 0`` is never mistaken for convergence. Individuals drop out of the arrays as
-    they converge: ``g == 0`` or a bracket of a few ulps (subnormal roots included); once
-    Newton's correction is below two ulps, the next point probes just beyond it, so that the
-    bracket closes around the root: every root returned has a sign change within a few ulps.
-    Bisection halves the bracket at least every two iterations, so about 2200 iterations reach
-    any double; ``max_iter`` is only a safety cap.
+    they converge: ``g == 0`` or a bracket of a few ulps (subnormal roots included).
+
+    Near the root ``g`` is rounding noise, and Newton can stall a few ulps short of the sign
+    change on one side, with corrections that no longer halve. Bisecting then would cost one
+    iteration per bit of the (possibly wide) bracket. Instead, a correction of at most 16 ulps
+    is taken as a *probe* a little beyond Newton's point, in Newton's direction; consecutive
+    probes reach twice as far each time (2, 4, 8, ... ulps), so one lands across the root
+    within a few iterations and closes the bracket. Every root returned therefore has a sign
+    change within a few ulps. Bisection halves the bracket at least every two iterations, so
+    about 2200 iterations reach any double; ``max_iter`` is only a safety cap.
     """
     lo = np.array(lo, dtype=np.float64)
     hi = np.array(hi, dtype=np.float64)
@@ -311,7 +315,7 @@ def _bracketed_newton(
     x = out.copy()
     idx = np.arange(lo.size)
     step_old = hi - lo
-    probed = np.zeros(lo.size, dtype=bool)
+    reach = np.full(lo.size, 2.0)  # how far beyond Newton's point the next probe goes, in ulps
     for _ in range(max_iter):
         if idx.size == 0:
             return out
@@ -321,25 +325,26 @@ def _bracketed_newton(
         width = hi - lo  # 0 <= lo <= hi: the bracket's ulps are those of hi
         mid = lo + 0.5 * width
         done = (gx == 0) | (width <= 4 * _EPS * hi) | (width <= 2 * _SUBNORMAL)
-        # A Newton correction below two ulps is not trusted on its own (f may bend within an
-        # ulp where it is very steep): the next point probes two ulps beyond it, and a sign
-        # change there closes the bracket to a few ulps. One probe, then rtsafe's rules again.
+        # A correction of at most 16 ulps is at g's noise floor: probe `reach` ulps beyond
+        # Newton's point instead (reach doubles while the probes stay on one side of the root),
+        # so that a sign change closes the bracket in a few iterations.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = gx / dg
             newton = x - step
             size = np.abs(step)
             finite = np.isfinite(dg)
-            small = finite & (size <= 2 * _EPS * x) & ~probed
-            beyond = np.maximum(2 * _EPS * newton, 2 * _SUBNORMAL)
+            small = finite & (size <= 16 * _EPS * x)
+            beyond = np.maximum(reach * _EPS * newton, 2 * _SUBNORMAL)
             cand = np.where(small, newton - np.copysign(beyond, step), newton)
         ok = finite & (cand > lo) & (cand < hi) & (small | (size <= 0.5 * np.abs(step_old)))
         x_new = np.where(ok, cand, mid)
+        reach = np.where(small & ok, 2 * reach, 2.0)
         out[idx[done]] = np.where(gx == 0, x, mid)[done]
         keep = ~done
         if keep.all():
-            step_old, x, probed = x_new - x, x_new, small & ok
+            step_old, x = x_new - x, x_new
         else:
-            step_old, probed = (x_new - x)[keep], (small & ok)[keep]
+            step_old, reach = (x_new - x)[keep], reach[keep]
             idx, x, lo, hi = idx[keep], x_new[keep], lo[keep], hi[keep]
     raise RuntimeError(  # pragma: no cover - bisection reaches any double well before this
         f"bracketed Newton did not converge for {idx.size} individuals"
