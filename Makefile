@@ -108,9 +108,10 @@ drift: setup ## check every .md/.ipynb pair (and that each .ipynb is one top-to-
 	$(PY) -m booktools.drift
 
 # The pages' code is linted with the same rules as src/ (not reformatted: the .md is the source).
-lint: setup ## ruff check (code and pages) + format check (code)
+lint: setup ## ruff check (code and pages) + format check (code) + names visible cells use
 	$(PY) -m ruff check $(LINT_PATHS) $(PAGES)
 	$(PY) -m ruff format --check $(LINT_PATHS)
+	$(PY) -m booktools.visible_names
 
 format: setup ## ruff fix + format
 	$(PY) -m ruff check --fix $(LINT_PATHS)

@@ -418,3 +418,50 @@ def test_merge_streams_joins_a_print_split_by_the_kernel():
         stream("stderr", "w\n"),
         stream("stdout", "b\n"),
     ]
+
+
+# --- names a reader can see ------------------------------------------------------------------
+
+HIDDEN = (
+    HEADER
+    + """
+# Hidden
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+secret = 3
+```
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+folded = 4
+```
+
+```{code-cell} ipython3
+print(folded + len([secret]))
+```
+"""
+)
+
+
+def test_visible_names_catches_a_name_only_a_removed_cell_defines(tmp_path: Path, capsys):
+    from booktools.visible_names import hidden_names
+    from booktools.visible_names import main as names_main
+
+    clean = _write_page(
+        tmp_path / "clean", "chapters/01_clean.md", HIDDEN.replace("secret", "folded")
+    )
+    assert hidden_names(clean.md) == []
+    assert names_main([str(tmp_path / "clean")]) == 0
+    bad = _write_page(tmp_path / "bad", "chapters/01_bad.md", HIDDEN)
+    assert [names for _, _, names in hidden_names(bad.md)] == [["secret"]]
+    assert names_main([str(tmp_path / "bad")]) == 1
+    assert "secret" in capsys.readouterr().out
+
+
+def test_visible_names_pass_on_the_real_book():
+    from booktools.visible_names import main as names_main
+
+    assert names_main([str(ROOT)]) == 0
