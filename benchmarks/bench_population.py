@@ -1,16 +1,22 @@
 """Steady states of a population: a loop of scalar solves, coupled BDF (dense and sparse
-Jacobian) and the vectorized root finder, across the population size n.
+Jacobian), a loop of scalar ``brentq`` root finds and the vectorized root finder, across the
+population size n.
 
 Targets: 10**6 individuals with ``steady_state_roots`` in under 5 s; BDF with the sparse analytic
 Jacobian at least 20x faster than BDF with its default dense finite-difference Jacobian at
 n = 1000; ``steady_state_roots`` at least as fast as ``scipy.optimize.newton`` (array ``x0``, with
 ``fprime``) from y0 = 0 at n = 10**5 (the secant variant is measured too; correctness against
-both is in ``benchmarks/peers/population.py``). BLAS threads are pinned to one; every time is
+both is in ``benchmarks/peers/population.py``). The ``brentq`` loop uses a plain-``math`` scalar f
+(no NumPy call per evaluation) on the bracket [0, c + max(alpha, 0)], which is cheaper than the
+flow's bracket and right only for individuals with one root: it is the fairest scalar baseline
+for the cost of vectorizing, measured against the root finder in alternating rounds at several n.
+BLAS threads are pinned to one; every time is
 the best of several repeats, or the median of alternating rounds for head-to-head ratios.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -19,26 +25,29 @@ import warnings
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.optimize import newton
+from scipy.optimize import brentq, newton
 
-from booktools.support import best_time, blas_threads, save_results, table
-from helpers.population import _f as _model_f
-from helpers.population import _f_df as _model_f_df
+from booktools.support import best_time, blas_threads, interleaved_times, save_results, table
 from helpers.population import (
+    BASAL,
     create_population,
     phenotype_rhs,
     residual,
     steady_state_ivp,
     steady_state_roots,
 )
+from helpers.population import _f as _model_f
+from helpers.population import _f_df as _model_f_df
 
 T_END, RTOL, ATOL = 1e6, 1e-8, 1e-10
 SIZES = {
     "loop of scalar BDF": [1, 3, 10, 30],
     "BDF, dense FD Jacobian": [10, 30, 100, 300, 1000],
     "BDF, sparse Jacobian": [10, 100, 1000, 10_000, 100_000],
+    "loop of brentq": [10, 100, 1000, 10_000, 100_000],
     "vectorized roots": [10, 100, 1000, 10_000, 100_000, 1_000_000],
 }
+BRENTQ_SIZES = (300, 1000, 10_000, 100_000)
 TARGET_ROOTS_S = 5.0
 TARGET_SPARSE_RATIO = 20.0
 TARGET_VS_NEWTON = 1.0
@@ -71,10 +80,28 @@ def _dense(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return sol.y[:, -1]
 
 
+def _f_math(v: float, a: float, b: float) -> float:
+    """f for one individual in plain ``math``: c - v + a h(v), with h = 0 for v <= 0."""
+    if v <= 0.0:
+        return BASAL - v
+    return BASAL - v + a / (1.0 + math.exp(-b * math.log(v)))
+
+
+def _brentq_loop(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """One scalar brentq per individual on [0, c + max(alpha, 0)] (right for a unique root)."""
+    return np.array(
+        [
+            brentq(_f_math, 0.0, BASAL + max(a, 0.0), args=(a, b), xtol=1e-15)
+            for a, b in zip(alpha.tolist(), beta.tolist(), strict=True)
+        ]
+    )
+
+
 METHODS = {
     "loop of scalar BDF": _loop,
     "BDF, dense FD Jacobian": _dense,
     "BDF, sparse Jacobian": lambda a, b: steady_state_ivp(a, b, 0.0, rtol=RTOL, atol=ATOL),
+    "loop of brentq": _brentq_loop,
     "vectorized roots": lambda a, b: steady_state_roots(a, b, 0.0),
 }
 
@@ -91,6 +118,26 @@ def _head_to_head(n: int, rounds: int = 5) -> float:
             )
     print(f"  head to head at n={n}: dense {dense:.4g} s, sparse {sparse:.4g} s", flush=True)
     return dense / sparse
+
+
+def _vs_brentq_loop(rounds: int = 5) -> dict[str, float]:
+    """Loop-of-brentq time over vectorized-roots time at each n of ``BRENTQ_SIZES``: medians of
+    alternating rounds, so that load hits both alike."""
+    out = {}
+    with blas_threads(1):
+        for n in BRENTQ_SIZES:
+            alpha, beta = _population(n)
+            times = interleaved_times(
+                {
+                    "loop": lambda a=alpha, b=beta: _brentq_loop(a, b),
+                    "roots": lambda a=alpha, b=beta: steady_state_roots(a, b, 0.0),
+                },
+                rounds=rounds,
+            )
+            med = {k: statistics.median(v) for k, v in times.items()}
+            out[str(n)] = med["loop"] / med["roots"]
+            print(f"  brentq loop vs roots at n={n}: {med['loop']:.4g} s, {med['roots']:.4g} s")
+    return out
 
 
 def _vs_newton(n: int = 100_000, rounds: int = 9) -> dict[str, float]:
@@ -136,7 +183,7 @@ def measure() -> dict:
                 alpha, beta = _population(n)
                 y = METHODS[name](alpha, beta)
                 worst = float(residual(alpha, beta, y).max())
-                repeat = 3 if n * (100 if "loop" in name else 1) >= 1000 else 5
+                repeat = 3 if n * (100 if "BDF" in name and "loop" in name else 1) >= 1000 else 5
                 t = best_time(lambda f=METHODS[name], a=alpha, b=beta: f(a, b), repeat=repeat)
                 times[name][str(n)] = t
                 rows.append(
@@ -150,6 +197,7 @@ def measure() -> dict:
                 )
                 print(f"  {name:24s} n={n:<8d} {t:.4g} s", flush=True)
     ratio = _head_to_head(1000)
+    vs_brentq = _vs_brentq_loop()
     vs_newton = _vs_newton()
     loop_per = times["loop of scalar BDF"]["30"] / 30
     return {
@@ -158,6 +206,8 @@ def measure() -> dict:
         "sparse_vs_dense_at_1000": ratio,
         "roots_1e6_s": times["vectorized roots"]["1000000"],
         "roots_vs_loop_at_1000": loop_per * 1000 / times["vectorized roots"]["1000"],
+        "brentq_loop_vs_roots": vs_brentq,
+        "brentq_rounds": 5,
         "roots_vs_newton_fprime_1e5": vs_newton["fprime"],
         "roots_vs_newton_secant_1e5": vs_newton["secant"],
         "load_average": list(os.getloadavg()),
@@ -192,6 +242,10 @@ def report(result: dict) -> None:
         f"steady_state_roots / scipy.optimize.newton time, n = 10**5, y0 = 0: "
         f"{result['roots_vs_newton_fprime_1e5']:.2f} (with fprime; target <= "
         f"{TARGET_VS_NEWTON:g}), {result['roots_vs_newton_secant_1e5']:.2f} (secant)"
+    )
+    print(
+        "loop of brentq / vectorized roots (median of alternating rounds): "
+        + ", ".join(f"n = {n}: {r:.3g}x" for n, r in result["brentq_loop_vs_roots"].items())
     )
     load = result["load_average"]
     print(f"load average while measuring: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)")
