@@ -75,6 +75,8 @@ def test_save_results_records_the_machine(tmp_path, monkeypatch):
     assert machine["numpy"] == np.__version__
     assert isinstance(machine["cores"], int)
     assert machine["cores"] >= 1
+    assert isinstance(machine["cpu"], str)
+    assert machine["cpu"]
 
 
 def test_as_scalar_accepts_real_numbers_and_refuses_the_rest():

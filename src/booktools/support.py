@@ -227,6 +227,16 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux), else ``platform.processor()``."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def save_results(name: str, payload: dict[str, Any]) -> Path:
     """Write ``payload`` with the machine's description to ``benchmarks/results/<name>.json``."""
     RESULTS.mkdir(exist_ok=True)
@@ -236,6 +246,7 @@ def save_results(name: str, payload: dict[str, Any]) -> Path:
             "numpy": np.__version__,
             "processor": platform.machine(),
             "cores": _usable_cores(),
+            "cpu": _cpu_model(),
         },
         **payload,
     }
