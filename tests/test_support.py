@@ -14,6 +14,7 @@ from booktools.support import (
     bound,
     fixed,
     interleaved_times,
+    load_octave,
     load_results,
     peak_bytes,
     rounded,
@@ -64,6 +65,14 @@ def test_table_and_results():
     assert text.splitlines()[0].split() == ["a", "bb"]
     with pytest.raises(FileNotFoundError, match="make bench"):
         load_results("no-such-benchmark")
+
+
+def test_load_octave_reads_the_committed_run():
+    run = load_octave()
+    assert run["octave_version"]
+    assert len(run["J_history"]) == 1000
+    with pytest.raises(FileNotFoundError, match="make octave-run"):
+        load_octave("no-such-run")
 
 
 def test_save_results_records_the_machine(tmp_path, monkeypatch):

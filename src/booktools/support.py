@@ -16,6 +16,7 @@ thing:
 ``peak_bytes(fn)``        peak memory Python allocates during ``fn()``
 ``blas_threads(n)``       a context manager limiting BLAS/OpenMP to ``n`` threads
 ``load_results(name)``    the committed ``benchmarks/results/<name>.json``
+``load_octave(name)``     the committed GNU Octave run ``octave/<name>.json``
 ``save_results(name, d)`` write it, with the machine's description (benchmarks only)
 ``table(rows)``           rows of dicts as a plain-text table
 ========================  ==================================================================
@@ -59,6 +60,7 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
+OCTAVE = ROOT / "octave"
 
 
 # -- glue ---------------------------------------------------------------------------------------
@@ -217,6 +219,14 @@ def load_results(name: str) -> dict[str, Any]:
     path = RESULTS / f"{name}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no benchmark results for {name!r}: run make bench ({path})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_octave(name: str = "reference_run") -> dict[str, Any]:
+    """The committed GNU Octave run ``octave/<name>.json`` (``make octave-run`` regenerates it)."""
+    path = OCTAVE / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no Octave run named {name!r}: run make octave-run ({path})")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
