@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from booktools.support import best_time, blas_threads, save_results, table
-from helpers.linear_regression import forward_linear_regression, loss_gradients
+from helpers import linear_regression as linreg
 
 D = 50
 N_TARGET = 1_000_000
@@ -53,8 +53,8 @@ def make_problem(n: int, rng: np.random.Generator):
 
 
 def ours(X, y, weights):
-    loss, info = forward_linear_regression(X, y, weights)
-    return loss, loss_gradients(info, weights)
+    loss, info = linreg.forward_linear_regression(X, y, weights)
+    return loss, linreg.loss_gradients(info, weights)
 
 
 def hand(X, y, weights):

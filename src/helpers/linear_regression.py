@@ -282,7 +282,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
     w = _check_weights(weights, d)
 
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
         dL_dP = P - y  # (N, 1)
         dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
         # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
