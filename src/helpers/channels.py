@@ -32,6 +32,7 @@ from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator
 from helpers._validation import as_rng, as_scalar
 
 __all__ = [
+    "DefectiveFixedPointError",
     "FixedPointConvergenceError",
     "NonUniqueFixedPointError",
     "amplitude_damping_kraus",
@@ -73,6 +74,11 @@ DENSE_MAX_N = 64
 #: With the Kraus operators scaled to a largest entry of 1, a leading eigenvalue below this is
 #: zero at working precision: the map is (numerically) nilpotent and has no fixed point.
 NILPOTENT_TOL = 1e-12
+#: ARPACK's ``tol`` bounds the residual, and the error of ``rho`` is about ``tol / gap``. The two
+#: solves of ``fixed_point`` differ by about that error: on random channels by at most ``tol``,
+#: on ``(1 - eps) I + eps S`` by about ``tol / eps``. When they differ by more than
+#: ``ACCURACY_RATIO * tol``, ARPACK solves again at machine precision.
+ACCURACY_RATIO = 1e3
 #: How far below zero an eigenvalue of a returned density matrix may lie. ``rho`` has trace 1,
 #: so its eigenvalues lie in ``[0, 1]`` and this is an absolute and a relative bound at once. The
 #: computed ``rho`` differs from the exact fixed point by about ``tol / sep`` (the residual that
@@ -89,14 +95,13 @@ PSD_TOL = 1e-6
 
 
 class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue ``r`` (the spectral radius) is not simple, so its eigenvector is not unique.
+    """The eigenvalue ``r`` (the spectral radius) is not simple: its eigenvector cannot be trusted.
 
-    For a trace-preserving channel this means more than one fixed state. A map that is not trace
-    preserving can have a degenerate ``r`` and still one fixed density matrix (one Kraus operator
-    ``[[1, 1], [0, 1]]``: eigenvectors ``|0><0|`` and ``|0><1| - |1><0|``), which the eigenvector
-    alone does not single out. ``reason`` says why in words that do not depend on the machine;
-    ``evidence`` gives the numbers behind it (in a degenerate eigenspace these depend on rounding
-    and start vectors).
+    Usually ``r`` is degenerate: for a trace-preserving channel this means more than one fixed
+    state. ``r`` can also be *defective* (a Jordan block) with one fixed state: that case raises
+    the subclass :class:`DefectiveFixedPointError`. ``reason`` says why in words that do not
+    depend on the machine; ``evidence`` gives the numbers behind it (in a degenerate eigenspace
+    these depend on rounding and start vectors).
     ``str(err)`` is ``reason`` followed by the evidence in parentheses.
     """
 
@@ -104,6 +109,17 @@ class NonUniqueFixedPointError(ValueError):
         self.reason, self.evidence = reason, evidence
         detail = f" ({evidence})" if evidence else ""
         super().__init__(f"kraus: the leading eigenvalue r is not simple: {reason}{detail}")
+
+
+class DefectiveFixedPointError(NonUniqueFixedPointError):
+    """The fixed state is unique, but ``r`` is a defective eigenvalue of ``S`` (a Jordan block).
+
+    One Kraus operator ``[[1, 1], [0, 1]]``: ``|0><0|`` is the only fixed density matrix, but
+    ``S`` has a Jordan block of size 3 at ``r = 1``. A perturbation of size ``delta`` moves such an
+    eigenvalue and its eigenvector by about ``delta ** (1 / 3)``, so an eigensolver finds the
+    state only to about ``1e-5`` at machine precision, not to ``tol``. A subclass of
+    :class:`NonUniqueFixedPointError`, which earlier versions raised here.
+    """
 
 
 class FixedPointConvergenceError(ValueError, RuntimeError):
@@ -722,10 +738,30 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
             "factor): every matrix that commutes with U is fixed",
             f"n = {n}",
         )
+    # Every eigenvector v of K for an eigenvalue of the largest modulus gives a fixed state
+    # |v><v|. Several independent ones: several fixed states. Only one: a Jordan block of K there.
+    mu = np.linalg.eigvals(single)
+    top = mu[np.abs(mu) >= moduli[0] * (1 - gap_tol)]
+    distinct = [
+        z for i, z in enumerate(top) if all(abs(z - y) > gap_tol * moduli[0] for y in top[:i])
+    ]
+    vectors = sum(
+        int(np.sum(np.linalg.svd(single - z * np.eye(n), compute_uv=False) <= gap_tol * moduli[0]))
+        for z in distinct
+    )
+    evidence = f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}, {vectors} eigenvector(s)"
+    if vectors == 1:
+        raise DefectiveFixedPointError(
+            "the channel has one Kraus operator K (up to a factor) with a Jordan block at its "
+            "eigenvalue of largest modulus: the fixed state |v><v|, v that eigenvector, is unique, "
+            "but r is a defective eigenvalue of S, which an eigensolver finds only to about "
+            "1e-5 or worse, not to tol",
+            evidence,
+        )
     raise NonUniqueFixedPointError(
         "the channel has one Kraus operator K (up to a factor) and two eigenvalues of K share "
         "the largest modulus",
-        f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}",
+        evidence,
     )
 
 
@@ -775,7 +811,7 @@ def _iterative_solve(
     k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
 ) -> tuple[float, np.ndarray]:
     try:
-        return _iterative_once(k, method, starts, tol, gap_tol, user_v0)
+        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0)
     except NonUniqueFixedPointError as err:
         if method != "arpack":
             raise
@@ -783,14 +819,22 @@ def _iterative_solve(
         # (1 - eps) I + eps S the residual of S is 1 / eps times larger, so a simple r with a tiny
         # gap can look degenerate. Confirm at machine precision before raising.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError):
             raise err from None
+    if method == "arpack" and spread > ACCURACY_RATIO * tol:
+        # The two solves agree only to about their error, tol / gap: a small gap. Solve again at
+        # machine precision; keep the first answer if that does not converge.
+        try:
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)[:2]
+        except (NonUniqueFixedPointError, FixedPointConvergenceError):
+            pass
+    return lam, rho
 
 
 def _iterative_once(
     k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
-) -> tuple[float, np.ndarray]:
+) -> tuple[float, np.ndarray, float]:
     n = k.shape[1]
     op = _operator(k) if method == "arpack" else None
     pairs: list[tuple[complex, np.ndarray] | None] = []
@@ -817,7 +861,7 @@ def _iterative_once(
             "two solves from different start vectors reached different eigenpairs",
             f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
         )
-    return lam_a, rho_a
+    return lam_a, rho_a, spread
 
 
 def fixed_point(
@@ -864,7 +908,9 @@ def fixed_point(
         (a ``ValueError``) If the eigenvalue ``r`` is degenerate, e.g. the identity or any
         unitary channel (detected at once) or ``I_2 (x) A`` for a channel ``A``, or if the
         map is nilpotent. For a trace-preserving channel a degenerate ``r`` means several fixed
-        states; for other maps it need not (see the class). Other eigenvalues of modulus ``r``
+        states; for other maps it need not: :class:`DefectiveFixedPointError`, a subclass, for
+        one Kraus operator whose eigenvalue of largest modulus has a Jordan block (one fixed
+        state, found only to about ``1e-5``). Other eigenvalues of modulus ``r``
         (a periodic channel) are no obstacle: ``r`` is found as the eigenvalue of largest real
         part, which only ``r`` has.
     FixedPointConvergenceError
@@ -883,7 +929,9 @@ def fixed_point(
     ``P v0``), which is how the degeneracy is detected. Before ARPACK's answer is called
     degenerate it is solved again at machine precision: ``tol`` bounds the residual relative to
     ``r``, and a tiny gap (``(1 - eps) I + eps S`` loses about ``log10(1 / eps)`` digits) can
-    make a simple ``r`` look degenerate at ``tol``. ARPACK is asked for
+    make a simple ``r`` look degenerate at ``tol``. The same happens when the two solves differ
+    by more than ``ACCURACY_RATIO * tol``: the error of ``rho`` is about ``tol / gap``, and the
+    two solves differ by about that error, so a small gap shows in their spread. ARPACK is asked for
     the eigenvalue of largest real part (``which="LR"``), ``"dense"`` sorts by real part: an
     eigenvalue ``r exp(i theta)`` of a periodic channel has real part below ``r``. Power
     iteration cannot find a fixed point that attracts nothing: on a periodic channel it stops
