@@ -730,8 +730,8 @@ def polish_acceptance(
     The local point is accepted only if its value ``f_local`` (``fun`` re-evaluated there, not
     the value the local method reports) is finite, it lies inside the bounds, and either it
     violates no constraint by more than :data:`FEASIBILITY_ATOL` and (DE's point is infeasible
-    or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``, the
-    order by which DE itself ranks infeasible points. SciPy's own polish
+    or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
+    DE, which ranks infeasible points by their violations alone. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
@@ -782,7 +782,7 @@ def polish_acceptance(
     if not local_in_box:
         return False, "the local point leaves the bounds"
     if maxcv_local > FEASIBILITY_ATOL:
-        if maxcv_local < maxcv_de:  # both infeasible: DE's own order
+        if maxcv_local < maxcv_de:  # both infeasible: the less infeasible point wins
             return True, "both points are infeasible and the local point violates less"
         return False, "the local point violates a constraint"
     if maxcv_de > FEASIBILITY_ATOL:
