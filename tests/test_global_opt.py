@@ -450,8 +450,13 @@ def test_infeasible_de_point_is_replaced_by_a_feasible_local_point():
 
 @pytest.mark.parametrize(
     ("maxcv_de", "maxcv_local", "accept"),
-    [(1e-3, 1e-6, True), (1e-6, 1e-3, False), (1e-3, 1e-3, False), (np.inf, 1.0, True),
-     (0.0, 1e-6, False)],
+    [
+        (1e-3, 1e-6, True),
+        (1e-6, 1e-3, False),
+        (1e-3, 1e-3, False),
+        (np.inf, 1.0, True),
+        (0.0, 1e-6, False),
+    ],
 )
 def test_of_two_infeasible_points_the_smaller_violation_wins(maxcv_de, maxcv_local, accept):
     # whatever the values: DE ranks infeasible points by their violation alone
