@@ -27,6 +27,7 @@ from helpers.global_opt import (
     as_constraint_list,
     constraint_violation,
     de_then_polish,
+    polish_acceptance,
 )
 
 finite = st.floats(-30.0, 30.0, allow_nan=False, allow_infinity=False)
@@ -445,6 +446,23 @@ def test_infeasible_de_point_is_replaced_by_a_feasible_local_point():
     assert "infeasible" in res.message
     np.testing.assert_allclose(np.sum(res.x), 1.0, atol=1e-9)
     assert res.success
+
+
+@pytest.mark.parametrize(
+    ("maxcv_de", "maxcv_local", "accept"),
+    [
+        (1e-3, 1e-6, True),
+        (1e-6, 1e-3, False),
+        (1e-3, 1e-3, False),
+        (np.inf, 1.0, True),
+        (0.0, 1e-6, False),
+    ],
+)
+def test_of_two_infeasible_points_the_smaller_violation_wins(maxcv_de, maxcv_local, accept):
+    # whatever the values: DE ranks infeasible points by their violation alone
+    result, why = polish_acceptance(1.0, maxcv_de, 2.0, True, maxcv_local)
+    assert result is accept
+    assert ("violates less" in why) is accept
 
 
 def _fake_minimize(x, fun):

@@ -728,11 +728,12 @@ def polish_acceptance(
     """The rule by which :func:`de_then_polish` keeps the local point or DE's.
 
     The local point is accepted only if its value ``f_local`` (``fun`` re-evaluated there, not
-    the value the local method reports) is finite, it lies inside the bounds, it violates no
-    constraint by more than :data:`FEASIBILITY_ATOL`, and either DE's point is infeasible or
-    ``f_local < f_de``. SciPy's own polish (``differential_evolution(polish=...)``) instead
-    compares the *reported* value, requires ``result.success``, and checks the bounds but not
-    the constraints.
+    the value the local method reports) is finite, it lies inside the bounds, and either it
+    violates no constraint by more than :data:`FEASIBILITY_ATOL` and (DE's point is infeasible
+    or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
+    DE, which ranks infeasible points by their violations alone. SciPy's own polish
+    (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
+    ``result.success``, and checks the bounds but not the constraints.
 
     Parameters
     ----------
@@ -767,6 +768,8 @@ def polish_acceptance(
     (True, 'the local point has a lower value')
     >>> polish_acceptance(0.0, 0.0, 1e-9, True, 0.0)
     (False, 'the local point is not lower than the DE point')
+    >>> polish_acceptance(1.0, 1e-3, 2.0, True, 1e-6)
+    (True, 'both points are infeasible and the local point violates less')
     """
     f_de = _real_or_inf("f_de", f_de)
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
@@ -779,6 +782,8 @@ def polish_acceptance(
     if not local_in_box:
         return False, "the local point leaves the bounds"
     if maxcv_local > FEASIBILITY_ATOL:
+        if maxcv_local < maxcv_de:  # both infeasible: the less infeasible point wins
+            return True, "both points are infeasible and the local point violates less"
         return False, "the local point violates a constraint"
     if maxcv_de > FEASIBILITY_ATOL:
         return True, "the DE point is infeasible and the local point is feasible"
@@ -805,8 +810,9 @@ def de_then_polish(
     ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
     same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
     local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
-    to :data:`FEASIBILITY_ATOL`, and strictly lower than DE's (or DE's point is infeasible). So
-    ``result.fun <= result.de.fun`` whenever DE's point is feasible.
+    to :data:`FEASIBILITY_ATOL`, and strictly lower than DE's (or DE's point is infeasible); if
+    both are infeasible, the one with the smaller violation. So ``result.fun <= result.de.fun``
+    whenever DE's point is feasible.
 
     Parameters
     ----------
