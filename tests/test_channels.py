@@ -553,3 +553,25 @@ def test_tiny_gap_from_identity_mixing_is_not_called_degenerate(eps):
     lam, rho = fixed_point(slow)
     assert abs(lam - 1) < 1e-10
     np.testing.assert_allclose(rho, rho_base, atol=1e-8)
+
+
+def test_failed_machine_precision_resolve_warns(monkeypatch):
+    """The re-solve at machine precision may fail; the less accurate answer then comes with a
+    RuntimeWarning naming its accuracy, never silently."""
+    import helpers.channels as ch
+
+    kraus = random_kraus(4, 2, rng=np.random.default_rng(0))
+    lam0, rho0 = fixed_point(kraus)
+    calls = []
+
+    def fake_once(k, method, starts, tol, gap_tol, user_v0):
+        calls.append(tol)
+        if tol == 0.0:
+            raise FixedPointConvergenceError("no convergence at machine precision")
+        return lam0, rho0, 3e-6  # a spread far above ACCURACY_RATIO * tol
+
+    monkeypatch.setattr(ch, "_iterative_once", fake_once)
+    with pytest.warns(RuntimeWarning, match=r"accurate only to about 3\.0e-06"):
+        _, rho = fixed_point(kraus)
+    assert calls == [1e-10, 0.0]
+    np.testing.assert_array_equal(rho, rho0)

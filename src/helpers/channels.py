@@ -23,6 +23,7 @@ refused with a ``ValueError`` that says so. String options (``method``) ignore c
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -824,11 +825,17 @@ def _iterative_solve(
             raise err from None
     if method == "arpack" and spread > ACCURACY_RATIO * tol:
         # The two solves agree only to about their error, tol / gap: a small gap. Solve again at
-        # machine precision; keep the first answer if that does not converge.
+        # machine precision; if that fails, keep the first answer and say how accurate it is.
         try:
             return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)[:2]
-        except (NonUniqueFixedPointError, FixedPointConvergenceError):
-            pass
+        except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
+            warnings.warn(
+                f"fixed_point: rho is accurate only to about {spread:.1e} (relative), not to "
+                f"tol={tol:.1e}: two solves differ by that much (a small spectral gap), and the "
+                f"re-solve at machine precision failed ({type(err).__name__})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     return lam, rho
 
 
@@ -919,6 +926,13 @@ def fixed_point(
     ValueError, TypeError
         For invalid ``kraus``, ``method``, ``tol`` or ``v0``; for a ``v0`` from which the
         iteration cannot reach the fixed point; for an eigenvalue beyond float64's range.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the two ARPACK solves differ by more than ``ACCURACY_RATIO * tol`` (a small gap) and
+        the re-solve at machine precision fails: ``rho`` is then the first answer, and the
+        warning gives its accuracy, about the spread of the two solves.
 
     Notes
     -----
