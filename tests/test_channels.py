@@ -369,6 +369,7 @@ def test_defective_r_with_one_fixed_state_says_it_is_unique(method):
     assert isinstance(err.value, NonUniqueFixedPointError)
     assert "leading eigenvalue r is not simple" in str(err.value)
     assert "is unique" in str(err.value)
+    assert "|v><v|, with v the eigenvector of K" in str(err.value)
     assert "defective" in str(err.value)
 
 

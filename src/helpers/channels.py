@@ -754,9 +754,9 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
     if vectors == 1:
         raise DefectiveFixedPointError(
             "the channel has one Kraus operator K (up to a factor) with a Jordan block at its "
-            "eigenvalue of largest modulus: the fixed state |v><v|, v that eigenvector, is unique, "
-            "but r is a defective eigenvalue of S, which an eigensolver finds only to about "
-            "1e-5 or worse, not to tol",
+            "eigenvalue of largest modulus. The fixed state is |v><v|, with v the eigenvector of "
+            "K for that eigenvalue; it is unique, but r is a defective eigenvalue of S, which an "
+            "eigensolver finds only to about 1e-5 or worse, not to tol",
             evidence,
         )
     raise NonUniqueFixedPointError(
