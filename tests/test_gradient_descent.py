@@ -31,7 +31,7 @@ from helpers.gradient_descent import (
 #   [theta, J_hist] = gradientDescent([1 5; 1 2; 1 4; 1 5], [1 6 4 2]', [0 0]', 0.01, 1000)
 X_REF = np.array([[1, 5], [1, 2], [1, 4], [1, 5]])
 Y_REF = np.array([1, 6, 4, 2])
-THETA_OCTAVE = np.array([5.2148, -0.5733])  # printed to 4 decimals: half a unit is 5e-5
+THETA_EXPECTED_4DP = np.array([5.2148, -0.5733])  # printed to 4 decimals: half a unit is 5e-5
 
 
 def loop_gradient_descent(X, y, theta, alpha, num_iters):
@@ -72,7 +72,7 @@ problems = st.tuples(
 
 def test_reference_run_matches_octave():
     theta, J = gradient_descent(X_REF, Y_REF, np.zeros(2), 0.01, 1000)
-    np.testing.assert_allclose(theta, THETA_OCTAVE, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(theta, THETA_EXPECTED_4DP, rtol=0, atol=5e-5)
     assert J.shape == (1000,)
     assert J.dtype == np.float64
 
@@ -80,7 +80,7 @@ def test_reference_run_matches_octave():
 def test_reference_run_with_octave_column_shapes():
     theta, J = gradient_descent(X_REF, Y_REF.reshape(4, 1), np.zeros((2, 1)), 0.01, 1000)
     assert theta.shape == (2, 1)
-    np.testing.assert_allclose(theta.ravel(), THETA_OCTAVE, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(theta.ravel(), THETA_EXPECTED_4DP, rtol=0, atol=5e-5)
     assert J.shape == (1000,)
 
 
@@ -267,7 +267,8 @@ def test_max_stable_step_is_the_threshold():
     assert alpha_max == pytest.approx(2 / lam[-1], rel=1e-12)
     theta_star = least_squares(X_REF, Y_REF)
     below = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.99 * alpha_max, 2000)
-    above = gradient_descent_path(X_REF, Y_REF, [0, 0], 1.01 * alpha_max, 2000)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        above = gradient_descent_path(X_REF, Y_REF, [0, 0], 1.01 * alpha_max, 2000)
     assert np.linalg.norm(below[-1] - theta_star) < 1e-6 * np.linalg.norm(theta_star)
     assert np.linalg.norm(above[-1] - theta_star) > 1e6 * np.linalg.norm(theta_star)
 
@@ -397,9 +398,21 @@ def test_divergence_raises_instead_of_returning_nan():
             gradient_descent_path(X_REF, Y_REF, [0, 0], 10.0, 1000)
 
 
-def test_mild_divergence_is_reported_in_the_history():
-    _, J = gradient_descent(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
+def test_mild_divergence_warns_and_is_visible_in_the_history():
+    alpha = 1.01 * max_stable_step(X_REF)
+    with pytest.warns(RuntimeWarning, match=r"diverged.*max_stable_step\(X\) = 0\.108586"):
+        _, J = gradient_descent(X_REF, Y_REF, [0, 0], alpha, 1500)
     assert J[-1] > 1e3 * J[0]
+    with pytest.warns(RuntimeWarning, match="the cost rose"):
+        gradient_descent_path(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
+
+
+def test_no_warning_when_converging_or_when_rounding_lifts_the_cost_at_the_optimum():
+    theta_star = least_squares(X_REF, Y_REF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradient_descent(X_REF, Y_REF, [0, 0], 0.99 * max_stable_step(X_REF), 1500)
+        gradient_descent(X_REF, X_REF @ theta_star, theta_star, 0.1, 100)  # J* = 0: rounding
 
 
 # ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from the whole finite float64 range; the reproducers of the reliability review c
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -227,12 +228,20 @@ def test_descent_over_the_whole_range(problem, alpha, num_iters):
         assert np.isfinite(J).all()
 
     kwargs = {"X": X, "y": y, "theta": t, "alpha": alpha, "num_iters": num_iters}
-    check_contract(gradient_descent, kwargs, result_check=finite_run)
-    check_contract(
-        gradient_descent_path,
-        kwargs,
-        result_check=lambda path: np.testing.assert_array_equal(np.isfinite(path), True),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        check_contract(gradient_descent, kwargs, result_check=finite_run)
+        check_contract(
+            gradient_descent_path,
+            kwargs,
+            result_check=lambda path: np.testing.assert_array_equal(np.isfinite(path), True),
+        )
+    # the only warning is the helper's own, for a step at or above the stability bound
+    for w in caught:
+        assert w.category is RuntimeWarning
+        assert "diverged" in str(w.message)
+        assert "max_stable_step(X)" in str(w.message)
+        assert alpha >= max_stable_step(X)
     check_contract(
         iterations_to_converge,
         {"X": X, "y": y, "theta": t, "alpha": alpha, "rtol": 0.5, "max_iters": 50},

@@ -18,6 +18,7 @@ shape of the ``theta`` (or ``y``) that was given. Inputs are never modified.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,20 +233,23 @@ def _descend(
     alpha: float,
     num_iters: int,
     path: np.ndarray | None = None,
+    warn: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``num_iters`` steps of ``theta <- theta - alpha/m X^T (X theta - y)`` from ``ta``.
 
     The one place the update is written. Each step is two matrix-vector products: the residual
     that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
     array, never ``ta`` itself) and the cost after every step; row ``k`` of ``path``, if given,
-    receives ``theta`` after step ``k + 1``.
+    receives ``theta`` after step ``k + 1``. With ``warn``, a run whose cost ends above where it
+    started, with ``alpha >= max_stable_step``, gives a ``RuntimeWarning``.
     """
     m = Xa.shape[0]
     scale = alpha / m
     J_history = np.empty(num_iters, dtype=np.float64)
     ta = ta.copy()
     r = _residual(Xa, ya, ta)  # X theta - y, (m,); a ValueError if it overflows float64
-    if not math.isfinite(_half_mean_square(r)):  # |r|^2 / (2m), rescaled so as not to overflow
+    J_start = _half_mean_square(r)  # |r|^2 / (2m), rescaled so as not to overflow
+    if not math.isfinite(J_start):
         raise _too_large("the cost at the starting theta")  # ValueError: the supported range
     two_m = 2 * m
     with np.errstate(over="ignore", invalid="ignore"):
@@ -260,6 +264,16 @@ def _descend(
             J_history[k] = cost
             if path is not None:
                 path[k] = ta
+    if warn and num_iters and J_history[-1] > J_start:  # below max_stable_step J never rises
+        bound = max_stable_step(Xa)
+        if alpha >= bound:  # a rise below it can only be rounding, at theta*
+            warnings.warn(
+                f"alpha={alpha:.6g} is too large: gradient descent diverged (the cost rose from "
+                f"{J_start:.3g} to {J_history[-1]:.3g} in {num_iters} steps); it converges only "
+                f"for alpha < max_stable_step(X) = {bound:.6g}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     return ta, J_history
 
 
@@ -312,6 +326,13 @@ def gradient_descent(
     TypeError
         On non-numeric arrays, a non-real ``alpha`` or a non-integer ``num_iters``.
 
+    Warns
+    -----
+    RuntimeWarning
+        When ``alpha >= max_stable_step(X)`` and the last cost is above the starting one: the
+        run diverged without overflowing, and ``theta`` is no minimiser (the message gives the
+        bound).
+
     Examples
     --------
     >>> theta, J = gradient_descent([[1, 5], [1, 2], [1, 4], [1, 5]], [1, 6, 4, 2],
@@ -350,6 +371,11 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
     Raises
     ------
     ValueError, TypeError
+        As for :func:`gradient_descent`.
+
+    Warns
+    -----
+    RuntimeWarning
         As for :func:`gradient_descent`.
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
@@ -596,7 +622,7 @@ def iterations_to_converge(
     done, reached = 0, 1.0
     while done < max_iters:  # in chunks, so that the errors are measured in one pass each
         chunk = np.empty((min(_CHUNK, max_iters - done), Xa.shape[1]))
-        ta, _ = _descend(Xa, ya, ta, alpha, chunk.shape[0], path=chunk)
+        ta, _ = _descend(Xa, ya, ta, alpha, chunk.shape[0], path=chunk, warn=False)
         err = _row_norms(chunk - theta_star)
         hit = np.flatnonzero(err <= target)
         if hit.size:
