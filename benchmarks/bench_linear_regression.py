@@ -67,7 +67,7 @@ def hand(X, y, weights):
 
 
 def naive_loop(X, y, weights):
-    """dL/dW as an explicit sum over samples of outer products x_i (dL/dP_i)."""
+    """dL/dW as an explicit sum over samples of x_i dL/dP_i, each a (D, 1) np.outer."""
     n = X.shape[0]
     P = X @ weights["W"] + weights["B"]
     dL_dP = 2.0 / n * (P - y)
