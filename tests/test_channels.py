@@ -15,6 +15,7 @@ from helpers.channels import (
     PSD_TOL,
     DefectiveFixedPointError,
     FixedPointConvergenceError,
+    FixedPointError,
     NonUniqueFixedPointError,
     amplitude_damping_kraus,
     apply_channel,
@@ -355,7 +356,7 @@ def test_defective_r_with_one_fixed_state_says_it_is_unique(method):
     # K = [[1, 1], [0, 1]], not trace preserving: r = 1 has the eigenvectors |0><0| and
     # |0><1| - |1><0|, but |0><0| is the only fixed density matrix, and S has a Jordan block of
     # size 3 at r = 1 ((S - I)^2 = 2 N (x) N != 0). The error must say the state is unique and
-    # r defective; it stays a NonUniqueFixedPointError for old handlers.
+    # r defective; it is not a NonUniqueFixedPointError, both are FixedPointErrors.
     k = np.array([[[1.0, 1.0], [0.0, 1.0]]])
     s = superoperator(k)
     for x in (np.array([[1, 0], [0, 0]]), np.array([[0, 1], [-1, 0]])):
@@ -366,11 +367,58 @@ def test_defective_r_with_one_fixed_state_says_it_is_unique(method):
     assert not np.any(m @ m @ m)
     with pytest.raises(DefectiveFixedPointError) as err:
         fixed_point(k, method=method)
-    assert isinstance(err.value, NonUniqueFixedPointError)
-    assert "leading eigenvalue r is not simple" in str(err.value)
+    assert not isinstance(err.value, NonUniqueFixedPointError)
+    assert isinstance(err.value, FixedPointError)
+    assert "not simple" not in str(err.value)
     assert "is unique" in str(err.value)
     assert "|v><v|, with v the eigenvector of K" in str(err.value)
     assert "defective" in str(err.value)
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+@pytest.mark.parametrize("size", [2, 4])
+def test_defective_r_with_several_kraus_operators_raises_the_same_error(method, size):
+    # K_1 = I + N (a Jordan block), K_2 = I: the same Jordan block at r as K_1 alone, unique
+    # fixed state |0><0|, but two independent Kraus operators, so the single-operator check does
+    # not apply. Every method must refuse it with DefectiveFixedPointError, not return a state
+    # off by 1e-5 (ARPACK), call it degenerate (dense) or fail to converge (power).
+    j = np.eye(size) + np.eye(size, k=1)
+    k = np.array([j, np.eye(size)]) / np.sqrt(2)
+    s = superoperator(k)
+    m = s - np.eye(size * size)
+    assert np.any(m @ m)  # (S - I)^2 != 0: a Jordan block of size >= 3 at r = 1
+    with pytest.raises(DefectiveFixedPointError, match="defective") as err:
+        fixed_point(k, method=method)
+    assert isinstance(err.value, FixedPointError)
+    assert isinstance(err.value, ValueError)
+    assert "condition number of r" in err.value.evidence
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+def test_maps_that_are_not_trace_preserving_pass_the_dual_check(method):
+    # random maps that are not trace preserving, and amplitude damping with a rescaled jump:
+    # the dual solve finds a well-conditioned r, and the three methods agree
+    for k in (
+        random_kraus(5, 3, rng=11, trace_preserving=False),
+        amplitude_damping_kraus(3, 0.3) * np.array([1.0, 2.0, 1.0])[:, None, None],
+    ):
+        assert not is_trace_preserving(k)
+        lam, rho = fixed_point(k, method=method)
+        lam_d, rho_d = fixed_point(k, method="dense")
+        np.testing.assert_allclose(lam, lam_d, rtol=1e-8)
+        np.testing.assert_allclose(rho, rho_d, atol=1e-7)
+
+
+def test_error_classes_share_a_base():
+    assert issubclass(NonUniqueFixedPointError, FixedPointError)
+    assert issubclass(DefectiveFixedPointError, FixedPointError)
+    assert not issubclass(DefectiveFixedPointError, NonUniqueFixedPointError)
+    assert issubclass(FixedPointConvergenceError, FixedPointError)
+    assert issubclass(FixedPointConvergenceError, RuntimeError)
+    assert issubclass(FixedPointError, ValueError)
+    err = NonUniqueFixedPointError("why", "numbers")
+    assert str(err) == "kraus: the leading eigenvalue r is not simple: why (numbers)"
+    assert str(FixedPointConvergenceError("kraus: slow")) == "kraus: slow"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from helpers._validation import as_rng, as_scalar
 __all__ = [
     "DefectiveFixedPointError",
     "FixedPointConvergenceError",
+    "FixedPointError",
     "NonUniqueFixedPointError",
     "amplitude_damping_kraus",
     "apply_channel",
@@ -93,42 +94,66 @@ ACCURACY_RATIO = 1e3
 #: zero eigenvalues come out as ``-1e-9`` after an ARPACK solve to ``tol = 1e-10`` with a gap
 #: of ``0.03``.
 PSD_TOL = 1e-6
+#: A map with ``sum_j K_j^H K_j = c I`` (trace preserving up to the factor ``c``, to this relative
+#: tolerance) has the positive definite dual eigenvector ``I``, which makes ``r`` semisimple: no
+#: Jordan block. Other maps get a second, dual solve, whose eigenvector ``w`` gives the condition
+#: number ``|w| |v| / |<w, v>|`` of ``r``; above ``1 / sqrt(tol)`` it counts as defective.
+TP_TOL = 1e-10
 
 
-class NonUniqueFixedPointError(ValueError):
-    """The eigenvalue ``r`` (the spectral radius) is not simple: its eigenvector cannot be trusted.
+class FixedPointError(ValueError):
+    """Base of the errors :func:`fixed_point` raises about the channel itself (a ``ValueError``).
 
-    Usually ``r`` is degenerate: for a trace-preserving channel this means more than one fixed
-    state. ``r`` can also be *defective* (a Jordan block) with one fixed state: that case raises
-    the subclass :class:`DefectiveFixedPointError`. ``reason`` says why in words that do not
-    depend on the machine; ``evidence`` gives the numbers behind it (in a degenerate eigenspace
-    these depend on rounding and start vectors).
+    Catch this to handle every way a channel can lack a computable fixed point; catch a subclass
+    to tell them apart. ``reason`` says why in words that do not depend on the machine;
+    ``evidence`` gives the numbers behind it (these may depend on rounding and start vectors).
     ``str(err)`` is ``reason`` followed by the evidence in parentheses.
+    """
+
+    _prefix = "kraus: "
+
+    def __init__(self, reason: str, evidence: str = "") -> None:
+        self.reason, self.evidence = reason, evidence
+        detail = f" ({evidence})" if evidence else ""
+        super().__init__(f"{self._prefix}{reason}{detail}")
+
+
+class NonUniqueFixedPointError(FixedPointError):
+    """The eigenvalue ``r`` (the spectral radius) is degenerate: its eigenvector is not unique.
+
+    For a trace-preserving channel this means more than one fixed state, e.g. a unitary channel.
+    Also raised for a nilpotent map, which has no fixed state at all. A ``ValueError``.
+    """
+
+    _prefix = "kraus: the leading eigenvalue r is not simple: "
+
+
+class DefectiveFixedPointError(FixedPointError):
+    """``r`` is a *defective* eigenvalue of ``S`` (a Jordan block): no solver finds it to ``tol``.
+
+    The left and right eigenvectors of a defective eigenvalue are orthogonal, so its condition
+    number ``|w| |v| / |<w, v>|`` is infinite; a computed one above ``1 / sqrt(tol)`` raises
+    this error. A perturbation of size ``delta`` moves the eigenvector of a Jordan block of size
+    ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision for ``m = 3``. The
+    fixed state may well be unique: with one Kraus operator ``[[1, 1], [0, 1]]`` it is
+    ``|0><0|``. Only maps that are not trace preserving (up to a factor) can have a defective
+    ``r``. Not a subclass of :class:`NonUniqueFixedPointError`.
+    """
+
+    _prefix = "kraus: the leading eigenvalue r is defective (a Jordan block): "
+
+
+class FixedPointConvergenceError(FixedPointError, RuntimeError):
+    """The eigensolver (ARPACK or power iteration) did not reach ``tol`` within its budget.
+
+    A property of the channel (a tiny or zero spectral gap), hence a ``ValueError`` about
+    ``kraus``; also a ``RuntimeError``, as before. ``str(err)`` is the message.
     """
 
     def __init__(self, reason: str, evidence: str = "") -> None:
         self.reason, self.evidence = reason, evidence
         detail = f" ({evidence})" if evidence else ""
-        super().__init__(f"kraus: the leading eigenvalue r is not simple: {reason}{detail}")
-
-
-class DefectiveFixedPointError(NonUniqueFixedPointError):
-    """The fixed state is unique, but ``r`` is a defective eigenvalue of ``S`` (a Jordan block).
-
-    One Kraus operator ``[[1, 1], [0, 1]]``: ``|0><0|`` is the only fixed density matrix, but
-    ``S`` has a Jordan block of size 3 at ``r = 1``. A perturbation of size ``delta`` moves such an
-    eigenvalue and its eigenvector by about ``delta ** (1 / 3)``, so an eigensolver finds the
-    state only to about ``1e-5`` at machine precision, not to ``tol``. A subclass of
-    :class:`NonUniqueFixedPointError`, which earlier versions raised here.
-    """
-
-
-class FixedPointConvergenceError(ValueError, RuntimeError):
-    """The eigensolver (ARPACK or power iteration) did not reach ``tol`` within its budget.
-
-    A property of the channel (a tiny or zero spectral gap), hence a ``ValueError`` about
-    ``kraus``; also a ``RuntimeError``, as before.
-    """
+        ValueError.__init__(self, f"{reason}{detail}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -754,9 +779,9 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
     if vectors == 1:
         raise DefectiveFixedPointError(
             "the channel has one Kraus operator K (up to a factor) with a Jordan block at its "
-            "eigenvalue of largest modulus. The fixed state is |v><v|, with v the eigenvector of "
-            "K for that eigenvalue; it is unique, but r is a defective eigenvalue of S, which an "
-            "eigensolver finds only to about 1e-5 or worse, not to tol",
+            "eigenvalue of largest modulus. The fixed state is unique: |v><v|, with v the "
+            "eigenvector of K for that eigenvalue; an eigensolver finds it only to about 1e-5 "
+            "or worse, not to tol",
             evidence,
         )
     raise NonUniqueFixedPointError(
@@ -788,10 +813,68 @@ def _nilpotent(evidence: str) -> NonUniqueFixedPointError:
     )
 
 
-def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.ndarray]:
+def _trace_preserving_up_to_factor(k: np.ndarray) -> bool:
+    """Whether ``sum_j K_j^H K_j = c I`` to ``TP_TOL`` (then ``r`` cannot be defective)."""
+    gram = np.einsum("jba,jbc->ac", k.conj(), k)
+    c = np.trace(gram).real / k.shape[1]
+    return bool(np.max(np.abs(gram - c * np.eye(k.shape[1]))) <= TP_TOL * c)
+
+
+def _raise_if_defective(kappa: float, gap_tol: float) -> None:
+    """Raise :class:`DefectiveFixedPointError` if the condition number of ``r`` is too large."""
+    if kappa > 1.0 / gap_tol:
+        raise DefectiveFixedPointError(
+            "its left and right eigenvectors are (nearly) orthogonal, so no eigensolver finds "
+            "its eigenvector to tol; the fixed state may still be unique",
+            f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}",
+        )
+
+
+def _condition(v: np.ndarray, w: np.ndarray) -> float:
+    """The condition number ``|w| |v| / |<w, v>|`` of an eigenvalue with right and left vectors."""
+    overlap = abs(np.vdot(w.reshape(-1), v.reshape(-1)))
+    size = np.linalg.norm(v) * np.linalg.norm(w)
+    return float(size / overlap) if overlap > 0 else np.inf
+
+
+def _dual_check(
+    k: np.ndarray, method: str, rho: np.ndarray, start: np.ndarray, tol: float, gap_tol: float
+) -> None:
+    """Solve the dual map for its leading eigenvector ``w`` and check the condition of ``r``."""
+    dual = k.conj().transpose(0, 2, 1)
+    try:
+        if method == "power":
+            _, w = _power_pair(dual, start, tol)
+        else:
+            _, w = _arpack_pair(_operator(dual), start, tol)
+    except _Collapsed:
+        return
+    _raise_if_defective(_condition(rho, w), gap_tol)
+
+
+def _diagnose(k: np.ndarray, starts: list[np.ndarray], tol: float, gap_tol: float) -> None:
+    """After an iterative method failed on a map that is not trace preserving: raise
+    :class:`DefectiveFixedPointError` if ARPACK finds a defective ``r``, else return."""
+    try:
+        lam, v = _arpack_pair(_operator(k), starts[1], tol)
+        _, w = _arpack_pair(_operator(k.conj().transpose(0, 2, 1)), starts[1], tol)
+    except (_Collapsed, FixedPointConvergenceError):
+        return
+    if abs(lam) <= NILPOTENT_TOL:  # a nilpotent map: the error already says so
+        return
+    _raise_if_defective(_condition(v, w), gap_tol)
+
+
+def _dense_solve(
+    k: np.ndarray, gap_tol: float, tol: float, tp: bool = True
+) -> tuple[float, np.ndarray]:
     n = k.shape[1]
     s_matrix = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
-    w, vecs = scipy.linalg.eig(s_matrix)
+    if tp:
+        w, vecs = scipy.linalg.eig(s_matrix)
+        left = None
+    else:
+        w, left, vecs = scipy.linalg.eig(s_matrix, left=True)
     radius = float(np.max(np.abs(w)))
     if radius <= NILPOTENT_TOL:
         raise _nilpotent(f"largest modulus {radius:.2e}")
@@ -800,6 +883,11 @@ def _dense_solve(k: np.ndarray, gap_tol: float, tol: float) -> tuple[float, np.n
     # modulus, which a periodic channel shares between r and r exp(2 pi i k / p).
     order = np.argsort(-w.real, kind="stable")
     w, vecs = w[order], vecs[:, order]
+    if left is not None:  # the cluster at r: its left and right vectors (unit columns)
+        cluster = np.abs(w - w[0]) <= gap_tol * radius
+        overlap = left[:, order][:, cluster].conj().T @ vecs[:, cluster]
+        smallest = np.linalg.svd(overlap, compute_uv=False)[-1]
+        _raise_if_defective(1.0 / smallest if smallest > 0 else np.inf, gap_tol)
     if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
             "two eigenvalues at r = spectral radius",
@@ -911,17 +999,22 @@ def fixed_point(
 
     Raises
     ------
+    FixedPointError
+        (a ``ValueError``) The base of the next three, for a channel without a computable fixed
+        point.
     NonUniqueFixedPointError
-        (a ``ValueError``) If the eigenvalue ``r`` is degenerate, e.g. the identity or any
-        unitary channel (detected at once) or ``I_2 (x) A`` for a channel ``A``, or if the
-        map is nilpotent. For a trace-preserving channel a degenerate ``r`` means several fixed
-        states; for other maps it need not: :class:`DefectiveFixedPointError`, a subclass, for
-        one Kraus operator whose eigenvalue of largest modulus has a Jordan block (one fixed
-        state, found only to about ``1e-5``). Other eigenvalues of modulus ``r``
-        (a periodic channel) are no obstacle: ``r`` is found as the eigenvalue of largest real
-        part, which only ``r`` has.
+        If the eigenvalue ``r`` is degenerate, e.g. the identity or any unitary channel (detected
+        at once) or ``I_2 (x) A`` for a channel ``A``, or if the map is nilpotent. For a
+        trace-preserving channel a degenerate ``r`` means several fixed states. Other eigenvalues
+        of modulus ``r`` (a periodic channel) are no obstacle: ``r`` is found as the eigenvalue of
+        largest real part, which only ``r`` has.
+    DefectiveFixedPointError
+        If ``r`` is defective (a Jordan block), which only a map that is not trace preserving
+        (up to a factor) can have: its condition number, from a second solve of the dual map
+        (``method="dense"``: from ``eig``'s left eigenvectors), exceeds ``1 / sqrt(tol)``. The
+        fixed state may be unique, but no solver finds it to ``tol``. All three methods raise it.
     FixedPointConvergenceError
-        (a ``ValueError`` and a ``RuntimeError``) If ARPACK or power iteration did not converge
+        (also a ``RuntimeError``) If ARPACK or power iteration did not converge
         within ``MAX_PRODUCTS`` channel applications.
     ValueError, TypeError
         For invalid ``kraus``, ``method``, ``tol`` or ``v0``; for a ``v0`` from which the
@@ -986,10 +1079,22 @@ def fixed_point(
         )
     k, s = _scaled(k)
     _check_single_operator(k, gap_tol)
+    tp = n == 1 or _trace_preserving_up_to_factor(k)
 
-    # Solve, normalise by the trace, check uniqueness.
+    # Solve, normalise by the trace, check uniqueness; then, unless the map is trace preserving
+    # (up to a factor), check that r is not defective.
     if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
-        lam, rho = _dense_solve(k, gap_tol, tol)
-    else:
+        lam, rho = _dense_solve(k, gap_tol, tol, tp)
+        return _unscale(lam, s), rho
+    try:
         lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, user_v0=v0 is not None)
+    except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
+        if not tp:
+            try:
+                _diagnose(k, starts, tol, gap_tol)
+            except DefectiveFixedPointError as defect:
+                raise defect from err
+        raise
+    if not tp:
+        _dual_check(k, method, rho, starts[1], tol, gap_tol)
     return _unscale(lam, s), rho  # end of fixed_point
