@@ -159,6 +159,17 @@ def test_ivp_agrees_with_roots(method):
     np.testing.assert_allclose(y, steady_state_roots(alpha, beta, y0), rtol=1e-7, atol=1e-9)
 
 
+def test_ivp_refuses_to_end_on_an_unstable_steady_state():
+    # alpha = 2, beta = 5 is bistable; from 1e-10 below its middle root, BDF's long implicit
+    # steps settle on that unstable root, where f = 0 too (a residual check cannot see it).
+    alpha, beta = np.array([2.0]), np.array([5.0])
+    y0 = equilibria(alpha, beta)[0][0, 1] - 1e-10
+    with pytest.raises(RuntimeError, match=r"unstable steady state .* first y\[0\] = 0\.922"):
+        steady_state_ivp(alpha, beta, y0, method="BDF")
+    y = steady_state_ivp(alpha, beta, y0, method="LSODA")  # LSODA falls into the low basin
+    np.testing.assert_allclose(y, steady_state_roots(alpha, beta, y0), rtol=1e-7)
+
+
 def test_residual_is_tiny_for_a_million_sized_draw_sample():
     alpha, beta = params(20_000, 11)
     for y0 in (0.0, 1.0, 2.5):

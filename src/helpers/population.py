@@ -717,8 +717,10 @@ def steady_state_ivp(
         state at ``t = 1e6`` would cost them on the order of a million stability-limited steps.
     rtol, atol : float, optional
         Tolerances. The solver controls the root-mean-square of the scaled error over all ``n``
-        individuals, so one individual's error can be up to ``sqrt(n)`` times larger: check
-        :func:`residual` at the result.
+        individuals, so one individual's error can be up to ``sqrt(n)`` times larger, and a
+        start near an unstable steady state can end in the wrong basin. A wrong *stable* state
+        has a tiny :func:`residual` too: compare with :func:`steady_state_roots` from the same
+        ``y0``.
 
     Returns
     -------
@@ -731,7 +733,8 @@ def steady_state_ivp(
         For invalid inputs (as :func:`steady_state_roots`), a non-positive ``t_end``, ``rtol``
         or ``atol``, or a method that is not implicit.
     RuntimeError
-        If ``solve_ivp`` reports a failure.
+        If ``solve_ivp`` reports a failure, or ends on an unstable steady state (``f' > 0``),
+        which its long implicit steps can make attracting.
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
@@ -765,7 +768,19 @@ def steady_state_ivp(
     )
     if not sol.success:
         raise RuntimeError(f"solve_ivp ({method}) failed: {sol.message}")
-    return sol.y[:, -1]
+    y_end = sol.y[:, -1]
+    # Long implicit steps make an unstable steady state attracting (backward Euler's factor
+    # 1 / (1 - h f') has modulus below 1 once h f' > 2), and f = 0 there: refuse such an end.
+    unstable = np.flatnonzero(_f_df(y_end, al, be)[1] > 0)
+    if unstable.size:
+        i = int(unstable[0])
+        raise RuntimeError(
+            f"solve_ivp ({method}) ended on an unstable steady state (f' > 0) for "
+            f"{unstable.size} individual(s), first y[{i}] = {y_end[i]:.3g}, which no flow from "
+            "another start reaches; tighten rtol and atol, use method='LSODA', or use "
+            "steady_state_roots"
+        )
+    return y_end
 
 
 def create_population(n: int, *, rng: np.random.Generator, y0: Any = 0.0) -> np.ndarray:
