@@ -827,8 +827,8 @@ def _raise_if_defective(kappa: float, gap_tol: float) -> None:
     """Raise :class:`DefectiveFixedPointError` if the condition number of ``r`` is too large."""
     if kappa > 1.0 / gap_tol:
         raise DefectiveFixedPointError(
-            "its left and right eigenvectors are (nearly) orthogonal, so no eigensolver finds "
-            "its eigenvector to tol; the fixed state may still be unique",
+            "the left and right eigenvectors the solvers reach are (nearly) orthogonal, so no "
+            "eigensolver finds its eigenvector to tol; the fixed state may still be unique",
             f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}",
         )
 
