@@ -394,6 +394,31 @@ def test_defective_r_with_several_kraus_operators_raises_the_same_error(method, 
     assert "condition number of r" in err.value.evidence
 
 
+def _dephased_chain(size, b, seed):
+    """Full dephasing plus b |i><i+1|, conjugated by a random invertible A: the populations
+    follow one Jordan block of the given size at r = 1, every coherence decays."""
+    phases = np.exp(2j * np.pi * np.arange(size) / size)
+    ks = [np.diag(phases ** (m * np.arange(size))) / np.sqrt(size) for m in range(size)]
+    ks.append(b * np.diag(np.ones(size - 1), 1))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((size, size)) + 1j * rng.standard_normal((size, size))
+    a += 2 * np.eye(size)
+    return np.array([a @ k @ np.linalg.inv(a) for k in ks])
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+@pytest.mark.parametrize("tol", [1e-8, 1e-12])
+@pytest.mark.parametrize("size", [2, 3])
+def test_defective_detection_does_not_depend_on_tol_or_start(method, tol, size):
+    # power iteration at tol = 1e-8 on a block of size 2 once stopped with each vector off by
+    # about sqrt(tol), a condition number near the threshold 1 / sqrt(tol): the map was returned
+    for seed in range(3):
+        k = _dephased_chain(size, 0.5 + seed, seed)
+        v0 = np.random.default_rng(seed).standard_normal(size * size)
+        with pytest.raises(DefectiveFixedPointError):
+            fixed_point(k, method=method, tol=tol, v0=v0)
+
+
 @pytest.mark.parametrize("method", ["arpack", "dense", "power"])
 def test_maps_that_are_not_trace_preserving_pass_the_dual_check(method):
     # random maps that are not trace preserving, and amplitude damping with a rescaled jump:

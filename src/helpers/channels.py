@@ -131,10 +131,13 @@ class NonUniqueFixedPointError(FixedPointError):
 class DefectiveFixedPointError(FixedPointError):
     """``r`` is a *defective* eigenvalue of ``S`` (a Jordan block): no solver finds it to ``tol``.
 
-    The left and right eigenvectors of a defective eigenvalue are orthogonal, so its condition
-    number ``|w| |v| / |<w, v>|`` is infinite; a computed one above ``1 / sqrt(tol)`` raises
-    this error. A perturbation of size ``delta`` moves the eigenvector of a Jordan block of size
-    ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision for ``m = 3``. The
+    Power iteration and ARPACK, from a generic start, approach the eigenvector ``v`` at the end of
+    the largest Jordan block at ``r``, and the dual solve the left eigenvector ``w`` of that
+    block; the two are orthogonal, so the condition number ``|w| |v| / |<w, v>|`` is infinite.
+    (With blocks of several sizes at ``r``, other pairs of left and right eigenvectors need not
+    be orthogonal.) Computed from both vectors at machine precision, above ``1 / sqrt(tol)`` it
+    raises this error. A perturbation of size ``delta`` moves the eigenvector of a Jordan block of
+    size ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision for ``m = 3``. The
     fixed state may well be unique: with one Kraus operator ``[[1, 1], [0, 1]]`` it is
     ``|0><0|``. Only maps that are not trace preserving (up to a factor) can have a defective
     ``r``. Not a subclass of :class:`NonUniqueFixedPointError`.
@@ -824,8 +827,8 @@ def _raise_if_defective(kappa: float, gap_tol: float) -> None:
     """Raise :class:`DefectiveFixedPointError` if the condition number of ``r`` is too large."""
     if kappa > 1.0 / gap_tol:
         raise DefectiveFixedPointError(
-            "its left and right eigenvectors are (nearly) orthogonal, so no eigensolver finds "
-            "its eigenvector to tol; the fixed state may still be unique",
+            "the left and right eigenvectors the solvers reach are (nearly) orthogonal, so no "
+            "eigensolver finds its eigenvector to tol; the fixed state may still be unique",
             f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}",
         )
 
@@ -837,32 +840,60 @@ def _condition(v: np.ndarray, w: np.ndarray) -> float:
     return float(size / overlap) if overlap > 0 else np.inf
 
 
+def _defect_pair(k: np.ndarray, start: np.ndarray) -> float | None:
+    """The condition number of ``r`` from ARPACK's right and dual pairs at machine precision.
+
+    Both solves run at ``tol=0``, whatever the caller's ``tol`` and method. At a Jordan block of
+    size ``m >= 2`` ARPACK returns vectors whose overlap is about ``eps ** ((m - 1) / m)``, so the
+    condition number comes out near ``1e7`` or above (``m = 2``), ten times the largest threshold
+    ``1 / sqrt(tol) = 1e6`` (tested on similarity-transformed blocks of size 2 to 4). Vectors
+    solved only to ``tol`` would not do: power iteration on a block of size 2 stops with an error
+    of about ``sqrt(tol)`` in each vector, a condition number of about ``1 / sqrt(tol)``, right at
+    the threshold. ``None`` if ARPACK fails.
+    """
+    try:
+        _, v = _arpack_pair(_operator(k), start, 0.0)
+        _, w = _arpack_pair(_operator(k.conj().transpose(0, 2, 1)), start, 0.0)
+    except (_Collapsed, FixedPointConvergenceError):
+        return None
+    return _condition(v, w)
+
+
 def _dual_check(
     k: np.ndarray, method: str, rho: np.ndarray, start: np.ndarray, tol: float, gap_tol: float
 ) -> None:
-    """Solve the dual map for its leading eigenvector ``w`` and check the condition of ``r``."""
-    dual = k.conj().transpose(0, 2, 1)
-    try:
-        if method == "power":
-            _, w = _power_pair(dual, start, tol)
-        else:
-            _, w = _arpack_pair(_operator(dual), start, tol)
-    except _Collapsed:
-        return
-    _raise_if_defective(_condition(rho, w), gap_tol)
+    """Check the condition of ``r`` (see :func:`_defect_pair`); if ARPACK fails at machine
+    precision, solve the dual map with ``method`` at ``tol`` and use ``rho`` instead."""
+    kappa = _defect_pair(k, start)
+    if kappa is None:
+        dual = k.conj().transpose(0, 2, 1)
+        try:
+            if method == "power":
+                _, w = _power_pair(dual, start, tol)
+            else:
+                _, w = _arpack_pair(_operator(dual), start, tol)
+        except (_Collapsed, FixedPointConvergenceError):
+            return
+        kappa = _condition(rho, w)
+    _raise_if_defective(kappa, gap_tol)
 
 
-def _diagnose(k: np.ndarray, starts: list[np.ndarray], tol: float, gap_tol: float) -> None:
+def _diagnose(k: np.ndarray, starts: list[np.ndarray], gap_tol: float) -> None:
     """After an iterative method failed on a map that is not trace preserving: raise
     :class:`DefectiveFixedPointError` if ARPACK finds a defective ``r``, else return."""
     try:
-        lam, v = _arpack_pair(_operator(k), starts[1], tol)
-        _, w = _arpack_pair(_operator(k.conj().transpose(0, 2, 1)), starts[1], tol)
+        lam, _ = _arpack_pair(_operator(k), starts[1], 0.0)
     except (_Collapsed, FixedPointConvergenceError):
         return
     if abs(lam) <= NILPOTENT_TOL:  # a nilpotent map: the error already says so
         return
-    _raise_if_defective(_condition(v, w), gap_tol)
+    kappa = _defect_pair(k, starts[1])
+    if kappa is not None:
+        _raise_if_defective(kappa, gap_tol)
+
+
+class _BadStart(ValueError):
+    """``v0`` reaches a smaller eigenvalue than a generic start (a ``ValueError``)."""
 
 
 def _dense_solve(
@@ -943,7 +974,7 @@ def _iterative_once(
     moduli = [abs(p[0]) if p else 0.0 for p in pairs]
     if user_v0 and moduli[0] < moduli[1] * (1 - gap_tol):
         reached = f"an eigenvalue of modulus {moduli[0]:.6g}" if pairs[0] else "the zero matrix"
-        raise ValueError(
+        raise _BadStart(
             f"v0 has no component along the fixed point: from v0 the iteration reaches "
             f"{reached}, from a generic start an eigenvalue of modulus {moduli[1]:.6g}. For a "
             "trace-preserving channel this is any v0 with zero trace as an (n, n) matrix; pass "
@@ -1088,10 +1119,10 @@ def fixed_point(
         return _unscale(lam, s), rho
     try:
         lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, user_v0=v0 is not None)
-    except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
+    except (NonUniqueFixedPointError, FixedPointConvergenceError, _BadStart) as err:
         if not tp:
             try:
-                _diagnose(k, starts, tol, gap_tol)
+                _diagnose(k, starts, gap_tol)
             except DefectiveFixedPointError as defect:
                 raise defect from err
         raise
