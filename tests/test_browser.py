@@ -79,6 +79,14 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
     assert str(failures[0]).startswith("broken.html: ")
 
 
+def test_the_article_may_cite_code_on_a_code_host(tmp_path: Path):
+    site = _site(
+        tmp_path,
+        {"index.html": '<article><a href="https://github.com/o/r">their code</a></article>'},
+    )
+    assert bc.check_site(site, None, timeout_s=20, repository_url="") == []
+
+
 def test_repository_links_are_allowed_once_a_repository_is_configured(tmp_path: Path):
     site = _site(tmp_path, {"index.html": '<a href="https://github.com/o/r">repository</a>'})
     assert bc.check_site(site, None, timeout_s=20, repository_url="https://github.com/o/r") == []

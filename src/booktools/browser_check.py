@@ -11,8 +11,9 @@ HTML page, checks that
 * every internal link and cross-reference resolves: the target page exists (no 404) and, for a
   ``#fragment``, the target element exists;
 * the page settles (MathJax finished) within the timeout;
-* no link goes to a code host (GitHub, GitLab, Bitbucket) while ``repository.url`` in
-  ``_config.yml`` is empty: a repository button or link with no repository is a link to nowhere;
+* no link outside the article's text (the theme's buttons and sidebars) goes to a code host
+  (GitHub, GitLab, Bitbucket) while ``repository.url`` in ``_config.yml`` is empty: a repository
+  button with no repository is a link to nowhere (the text may cite other people's code);
 
 and writes a full-page screenshot to ``_build/screenshots/<page>.png``. Each failure names the
 page and what failed. Chromium comes from Debian's package (``/usr/bin/chromium``), driven by
@@ -75,8 +76,11 @@ _INSPECT_JS = """
     loaded: img.complete && img.naturalWidth > 0,
     alt: (img.getAttribute('alt') || '').trim(),
   }));
-  const links = Array.from(document.querySelectorAll('a[href]')).map(a => a.href);
-  return {mathSource: mathSource.length, mathOut: mathOut.length, raw, images, links};
+  const anchors = Array.from(document.querySelectorAll('a[href]'));
+  const links = anchors.map(a => a.href);
+  // Links in the page's chrome (header buttons, sidebars), not in the article's text.
+  const chromeLinks = anchors.filter(a => !a.closest('article')).map(a => a.href);
+  return {mathSource: mathSource.length, mathOut: mathOut.length, raw, images, links, chromeLinks};
 }
 """
 
@@ -233,12 +237,14 @@ def _judge(info: dict, site: _Site) -> list[str]:
             problems.append(f"image did not load: {img['src']}")
         if not img["alt"]:
             problems.append(f"image has no alt text: {img['src']}")
+    chrome = set(info["chromeLinks"])
     for url in sorted(set(info["links"])):
-        why = (
-            _target_ok(site.root, site.base, url, site.link_cache)
-            if url.startswith(site.base)
-            else _repository_link(url, site.repository_url)
-        )
+        if url.startswith(site.base):
+            why = _target_ok(site.root, site.base, url, site.link_cache)
+        elif url in chrome:  # a repository button; the article may cite other code freely
+            why = _repository_link(url, site.repository_url)
+        else:
+            why = None
         if why:
             problems.append(why)
     return problems
