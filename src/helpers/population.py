@@ -750,7 +750,7 @@ def steady_state_ivp(
         return _f(yy, al, be)
 
     # [jacobian-start]
-    kwargs: dict[str, Any] = {}
+    kwargs = {}
     if method == "LSODA":
         kwargs.update(lband=0, uband=0, jac=lambda t, yy: _f_df(yy, al, be)[1][None, :])
     else:
