@@ -380,7 +380,7 @@ _VJP_SAFE = {"d": 2.0**970, "f": 2.0**103}
 
 
 def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
-    """``s * (g - <g, s>)`` for ``g`` near the float range, without overflow or cancellation.
+    """``s * (g - <g, s>)`` for ``g`` near the float range, without overflow.
 
     Each row of ``g`` is divided by a power of two near its maximum (exact), then shifted by its
     entry at the row's most probable class (softmax ignores a common shift), so that
