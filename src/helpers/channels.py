@@ -691,8 +691,8 @@ def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[comple
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
             f"kraus: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
-            "applications: the spectral gap is tiny; try method='dense' for small n, or a looser "
-            "tol"
+            "applications: eigenvalues too close to r for 20 Krylov vectors; try method='dense' "
+            "for small n, or eigs(channel_operator(kraus), k=1, which='LR') with a larger ncv"
         ) from err
     except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
         raise _Collapsed(str(err)) from err
