@@ -715,8 +715,9 @@ def steady_state_ivp(
         An implicit method, ``"LSODA"`` by default; the name is matched ignoring case (``"bdf"``
         is ``"BDF"``), the one rule for every string option of this module. LSODA's error test
         is a weighted maximum norm, so every individual's error counts in full; BDF and Radau
-        test the root-mean-square over all ``n`` individuals (see ``rtol``). Explicit methods are refused: a steady
-        state at ``t = 1e6`` would cost them on the order of a million stability-limited steps.
+        test the root-mean-square over all ``n`` individuals (see ``rtol``). Explicit methods
+        are refused: a steady state at ``t = 1e6`` would cost them on the order of a million
+        stability-limited steps.
     rtol, atol : float, optional
         Tolerances. BDF and Radau control the root-mean-square of the scaled error over all
         ``n`` individuals, so one individual's error can be up to ``sqrt(n)`` times larger, and
