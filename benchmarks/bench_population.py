@@ -62,7 +62,9 @@ def _loop(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """The question's approach done right but one individual at a time."""
     out = np.empty(alpha.size)
     for i in range(alpha.size):  # the naive baseline: a Python loop over individuals
-        out[i] = steady_state_ivp(alpha[i : i + 1], beta[i : i + 1], 0.0, rtol=RTOL, atol=ATOL)[0]
+        out[i] = steady_state_ivp(
+            alpha[i : i + 1], beta[i : i + 1], 0.0, method="BDF", rtol=RTOL, atol=ATOL
+        )[0]
     return out
 
 
@@ -100,7 +102,9 @@ def _brentq_loop(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
 METHODS = {
     "loop of scalar BDF": _loop,
     "BDF, dense FD Jacobian": _dense,
-    "BDF, sparse Jacobian": lambda a, b: steady_state_ivp(a, b, 0.0, rtol=RTOL, atol=ATOL),
+    "BDF, sparse Jacobian": lambda a, b: steady_state_ivp(
+        a, b, 0.0, method="BDF", rtol=RTOL, atol=ATOL
+    ),
     "loop of brentq": _brentq_loop,
     "vectorized roots": lambda a, b: steady_state_roots(a, b, 0.0),
 }

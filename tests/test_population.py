@@ -166,8 +166,21 @@ def test_ivp_refuses_to_end_on_an_unstable_steady_state():
     y0 = equilibria(alpha, beta)[0][0, 1] - 1e-10
     with pytest.raises(RuntimeError, match=r"unstable steady state .* first y\[0\] = 0\.922"):
         steady_state_ivp(alpha, beta, y0, method="BDF")
-    y = steady_state_ivp(alpha, beta, y0, method="LSODA")  # LSODA falls into the low basin
+    y = steady_state_ivp(alpha, beta, y0)  # the default, LSODA, falls into the low basin
     np.testing.assert_allclose(y, steady_state_roots(alpha, beta, y0), rtol=1e-7)
+
+
+def test_ivp_default_keeps_a_busy_individual_in_its_basin():
+    # One bistable individual 0.03 below its unstable root among 9999 at their steady states:
+    # BDF's root-mean-square error test lets it cross into the high basin; LSODA's maximum
+    # norm (the default) does not.
+    pop = create_population(9999, rng=np.random.default_rng(11))
+    alpha = np.concatenate([[2.0], pop["alpha"]])
+    beta = np.concatenate([[5.0], pop["beta"]])
+    y0 = np.concatenate([[equilibria(alpha[:1], beta[:1])[0][0, 1] - 0.03], pop["phenotype"]])
+    np.testing.assert_allclose(
+        steady_state_ivp(alpha, beta, y0), steady_state_roots(alpha, beta, y0), rtol=1e-7
+    )
 
 
 def test_residual_is_tiny_for_a_million_sized_draw_sample():

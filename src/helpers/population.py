@@ -14,7 +14,7 @@ population is one vector of ``n`` scalar problems. This module solves them two w
   ``f``), and the root is found by a safeguarded Newton iteration on a bracket where ``f`` is
   monotone, for all individuals at once;
 * :func:`steady_state_ivp`: one coupled ``solve_ivp`` call over the population, with the analytic
-  Jacobian, which is diagonal and passed as a sparse matrix.
+  Jacobian, which is diagonal and passed as a banded (LSODA) or sparse (BDF, Radau) matrix.
 
 The Hill coefficient ``beta`` must be positive: the term ``y**beta / (1 + y**beta)`` is then a
 switch from 0 to 1, ``f(0) = c > 0`` and the flow from ``y0 >= 0`` never leaves ``y >= 0``.
@@ -690,7 +690,7 @@ def steady_state_ivp(
     y0: Any,
     *,
     t_end: float = 1e6,
-    method: str = "BDF",
+    method: str = "LSODA",
     rtol: float = 1e-8,
     atol: float = 1e-10,
 ) -> np.ndarray:
@@ -711,14 +711,17 @@ def steady_state_ivp(
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
         Final time; the state there is taken as the steady state.
-    method : {"BDF", "Radau", "LSODA"}, optional
-        An implicit method; the name is matched ignoring case (``"bdf"`` is ``"BDF"``), the one
-        rule for every string option of this module. Explicit methods are refused: a steady
-        state at ``t = 1e6`` would cost them on the order of a million stability-limited steps.
+    method : {"LSODA", "BDF", "Radau"}, optional
+        An implicit method, ``"LSODA"`` by default; the name is matched ignoring case (``"bdf"``
+        is ``"BDF"``), the one rule for every string option of this module. LSODA's error test
+        is a weighted maximum norm, so every individual's error counts in full; BDF and Radau
+        test the root-mean-square over all ``n`` individuals (see ``rtol``). Explicit methods
+        are refused: a steady state at ``t = 1e6`` would cost them on the order of a million
+        stability-limited steps.
     rtol, atol : float, optional
-        Tolerances. The solver controls the root-mean-square of the scaled error over all ``n``
-        individuals, so one individual's error can be up to ``sqrt(n)`` times larger, and a
-        start near an unstable steady state can end in the wrong basin. A wrong *stable* state
+        Tolerances. BDF and Radau control the root-mean-square of the scaled error over all
+        ``n`` individuals, so one individual's error can be up to ``sqrt(n)`` times larger, and
+        a start near an unstable steady state can end in the wrong basin. A wrong *stable* state
         has a tiny :func:`residual` too: compare with :func:`steady_state_roots` from the same
         ``y0``.
 
