@@ -705,7 +705,7 @@ def test_failed_machine_precision_resolve_warns(monkeypatch):
     lam0, rho0 = fixed_point(kraus)
     calls = []
 
-    def fake_once(k, method, starts, tol, gap_tol, user_v0):
+    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None):
         calls.append(tol)
         if tol == 0.0:
             raise FixedPointConvergenceError("no convergence at machine precision")

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 from scipy.sparse.linalg import (
     ArpackError,
     ArpackNoConvergence,
@@ -1171,8 +1172,8 @@ def fixed_point_of_operator(
     ----------
     op : (n**2, n**2) LinearOperator or array
         ``op @ vec(rho) = vec(Phi(rho))``, row-major ``vec(rho) = rho.reshape(-1)``, for a
-        positive map ``Phi`` (every completely positive one is). Anything
-        :func:`scipy.sparse.linalg.aslinearoperator` accepts. Its leading eigenvalue ``r`` must
+        positive map ``Phi`` (every completely positive one is): a ``LinearOperator``, a sparse
+        matrix or a dense array (validated like ``kraus``). Its leading eigenvalue ``r`` must
         lie between ``1e-12`` and ``1e300``: unlike ``fixed_point``, nothing rescales ``op``.
     n : int
         The number of levels, at least 2.
@@ -1194,9 +1195,11 @@ def fixed_point_of_operator(
         As in :func:`fixed_point`. The unitary and defective cases that ``fixed_point`` detects
         from the Kraus operators are not diagnosed here: they show as one of these two.
     TypeError
-        If ``op`` is not an operator or array, or ``n`` is not an integer.
+        If ``op`` is not a ``LinearOperator`` or a numeric array (bool, object and masked arrays
+        are refused, as for ``kraus``), or ``n`` is not an integer.
     ValueError
-        If ``op`` does not have shape ``(n**2, n**2)``, or for invalid ``tol`` or ``v0``.
+        If ``op`` does not have shape ``(n**2, n**2)``, is empty or not finite, or for invalid
+        ``tol`` or ``v0``.
 
     Examples
     --------
@@ -1206,12 +1209,16 @@ def fixed_point_of_operator(
            [0., 0.]]))
     """
     n = as_scalar("n", n, integer=True, low=2)
-    try:
-        op = aslinearoperator(op)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"op must be a LinearOperator or a 2-d array, got {type(op).__name__} ({err})"
-        ) from None
+    if scipy.sparse.issparse(op):
+        if op.dtype.kind not in "iufc" or not np.isfinite(op.data).all():
+            raise TypeError(
+                f"op must be a finite integer, real or complex sparse matrix, got dtype {op.dtype}"
+            )
+    elif not isinstance(op, LinearOperator):
+        op = _as_complex_array("op", op)
+        if op.ndim != 2:
+            raise ValueError(f"op must be a LinearOperator or a 2-d array, got shape {op.shape}")
+    op = aslinearoperator(op)
     if op.shape != (n * n, n * n):
         raise ValueError(f"op must have shape ({n * n}, {n * n}) for n = {n}, got {op.shape}")
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
