@@ -9,6 +9,7 @@ import pytest
 import scipy.linalg
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from scipy.sparse.linalg import LinearOperator
 from threadpoolctl import threadpool_limits
 
 from helpers.channels import (
@@ -22,6 +23,7 @@ from helpers.channels import (
     channel_operator,
     depolarizing_kraus,
     fixed_point,
+    fixed_point_of_operator,
     is_trace_preserving,
     kraus_from_question_layout,
     normalize_trace_preserving,
@@ -292,6 +294,71 @@ def test_fixed_point_non_trace_preserving(n, d, seed):
     assert lam > 0
     np.testing.assert_allclose(rho, rho_ref, atol=1e-6)
     assert_density_matrix(rho)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 5), d=st.integers(1, 3), seed=seeds, trace_preserving=st.booleans())
+def test_fixed_point_of_operator_matches_kraus_path_and_dense_eig(n, d, seed, trace_preserving):
+    rng = np.random.default_rng(seed)
+    if trace_preserving:
+        k = random_kraus(n, d, rng=rng)
+    else:
+        k = kraus_from_question_layout(random_matrix(rng, n, d, n))
+    try:
+        lam_k, rho_k = fixed_point(k, method="arpack")
+    except FixedPointError:  # the operator path must refuse it too
+        with pytest.raises((NonUniqueFixedPointError, FixedPointConvergenceError)):
+            fixed_point_of_operator(channel_operator(k), n)
+        return
+    for op in (channel_operator(k), superoperator(k)):  # a LinearOperator and a dense array
+        lam, rho = fixed_point_of_operator(op, n)
+        assert isinstance(lam, float)
+        np.testing.assert_allclose(lam, lam_k, rtol=1e-9)
+        np.testing.assert_allclose(rho, rho_k, atol=1e-7)
+        assert_density_matrix(rho)
+    lam_ref, rho_ref = dense_reference(k)
+    np.testing.assert_allclose(lam, abs(lam_ref), rtol=1e-9)
+    np.testing.assert_allclose(rho, rho_ref, atol=1e-6)
+
+
+def test_fixed_point_of_operator_question_tensordot_operator():
+    rng = np.random.default_rng(0)
+    n, d = 6, 3
+    kraus_op = 0.5 - rng.random((n, d, n)) + 1j * (0.5 - rng.random((n, d, n)))
+
+    def matvec(v):
+        x = np.tensordot(kraus_op, v.reshape(n, n), [[2], [0]])
+        return np.tensordot(x, kraus_op.conj(), [[1, 2], [1, 2]]).reshape(-1)
+
+    op = LinearOperator((n * n, n * n), matvec=matvec, dtype=complex)
+    lam, rho = fixed_point_of_operator(op, n)
+    lam_k, rho_k = fixed_point(kraus_from_question_layout(kraus_op), method="dense")
+    np.testing.assert_allclose(lam, lam_k, rtol=1e-9)
+    np.testing.assert_allclose(rho, rho_k, atol=1e-7)
+
+
+def test_fixed_point_of_operator_refuses_two_invariant_blocks():
+    b = random_kraus(3, 2, rng=np.random.default_rng(1))
+    two = np.array([np.kron(np.eye(2), b_j) for b_j in b])
+    with pytest.raises(NonUniqueFixedPointError, match=r"^op: "):
+        fixed_point_of_operator(channel_operator(two), 6)
+
+
+def test_fixed_point_of_operator_bad_arguments():
+    s = superoperator(random_kraus(3, 2, rng=np.random.default_rng(2)))
+    cases = [
+        (("not an operator", 3), {}, TypeError, "op"),
+        ((s, 4), {}, ValueError, "op must have shape"),
+        ((s, 3.0), {}, TypeError, "n"),
+        ((s, 1), {}, ValueError, "n"),
+        ((s, 3), {"tol": 1e-3}, ValueError, "tol"),
+        ((s, 3), {"v0": np.zeros(9)}, ValueError, "v0"),
+        ((s, 3), {"v0": np.ones(4)}, ValueError, "v0"),
+        ((s, 3), {"v0": np.ones(9, dtype=bool)}, TypeError, "v0"),
+    ]
+    for args, kwargs, error, word in cases:
+        with pytest.raises(error, match=word):
+            fixed_point_of_operator(*args, **kwargs)
 
 
 def test_fixed_point_question_size_uses_largest_modulus():
@@ -638,7 +705,7 @@ def test_failed_machine_precision_resolve_warns(monkeypatch):
     lam0, rho0 = fixed_point(kraus)
     calls = []
 
-    def fake_once(k, method, starts, tol, gap_tol, user_v0):
+    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None):
         calls.append(tol)
         if tol == 0.0:
             raise FixedPointConvergenceError("no convergence at machine precision")

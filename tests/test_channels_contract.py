@@ -30,6 +30,7 @@ from helpers.channels import (
     channel_operator,
     depolarizing_kraus,
     fixed_point,
+    fixed_point_of_operator,
     is_trace_preserving,
     kraus_from_question_layout,
     normalize_trace_preserving,
@@ -65,9 +66,17 @@ CALLS = {
     "superoperator": (superoperator, {"kraus": KRAUS}),
     "channel_operator": (channel_operator, {"kraus": KRAUS}),
     "fixed_point": (fixed_point, {"kraus": KRAUS, "method": "arpack", "tol": 1e-10, "v0": RHO}),
+    "fixed_point_of_operator": (
+        fixed_point_of_operator,
+        {"op": superoperator(KRAUS), "n": 3, "tol": 1e-10, "v0": RHO},
+    ),
 }
 # Odd values that are valid for one argument (documented): a fresh-entropy rng, the default v0.
-VALID_ODD = {("random_kraus", "rng"): (None,), ("fixed_point", "v0"): (None,)}
+VALID_ODD = {
+    ("random_kraus", "rng"): (None,),
+    ("fixed_point", "v0"): (None,),
+    ("fixed_point_of_operator", "v0"): (None,),
+}
 ARRAY_ARGS = [
     ("kraus_from_question_layout", "kraus_op"),
     ("is_trace_preserving", "kraus"),
@@ -78,6 +87,8 @@ ARRAY_ARGS = [
     ("channel_operator", "kraus"),
     ("fixed_point", "kraus"),
     ("fixed_point", "v0"),
+    ("fixed_point_of_operator", "op"),
+    ("fixed_point_of_operator", "v0"),
 ]
 
 
@@ -105,6 +116,8 @@ def _same_result(a, b):
     elif hasattr(a, "matvec"):
         v = np.arange(a.shape[1], dtype=complex)
         np.testing.assert_allclose(a @ v, b @ v, rtol=1e-12)
+    elif isinstance(a, float):  # an eigenvalue: another memory layout may round differently
+        np.testing.assert_allclose(a, b, rtol=1e-12)
     else:
         assert a == b
 

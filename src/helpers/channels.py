@@ -28,7 +28,14 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
+import scipy.sparse
+from scipy.sparse.linalg import (
+    ArpackError,
+    ArpackNoConvergence,
+    LinearOperator,
+    aslinearoperator,
+    eigs,
+)
 
 from helpers._validation import as_rng, as_scalar
 
@@ -42,6 +49,7 @@ __all__ = [
     "channel_operator",
     "depolarizing_kraus",
     "fixed_point",
+    "fixed_point_of_operator",
     "is_trace_preserving",
     "kraus_from_question_layout",
     "normalize_trace_preserving",
@@ -685,12 +693,14 @@ class _Collapsed(Exception):
     """An iteration reached the zero vector (internal: turned into a named error)."""
 
 
-def _arpack_pair(op: LinearOperator, v0: np.ndarray, tol: float) -> tuple[complex, np.ndarray]:
+def _arpack_pair(
+    op: LinearOperator, v0: np.ndarray, tol: float, name: str = "kraus"
+) -> tuple[complex, np.ndarray]:
     try:
         w, v = eigs(op, k=1, which="LR", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
-            f"kraus: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
+            f"{name}: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
             "applications: eigenvalues too close to r for 20 Krylov vectors; try method='dense' "
             "for small n, or eigs(channel_operator(kraus), k=1, which='LR') with a larger ncv"
         ) from err
@@ -928,10 +938,18 @@ def _dense_solve(
 
 
 def _iterative_solve(
-    k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
+    k: np.ndarray | None,
+    method: str,
+    starts: list[np.ndarray],
+    tol: float,
+    gap_tol: float,
+    user_v0: bool,
+    op: LinearOperator | None = None,
 ) -> tuple[float, np.ndarray]:
+    """Two solves, their checks and the re-solves at machine precision. ``op`` (ARPACK only)
+    replaces the operator built from ``k``: :func:`fixed_point_of_operator` passes ``k=None``."""
     try:
-        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0)
+        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0, op)
     except NonUniqueFixedPointError as err:
         if method != "arpack":
             raise
@@ -939,14 +957,14 @@ def _iterative_solve(
         # (1 - eps) I + eps S the residual of S is 1 / eps times larger, so a simple r with a tiny
         # gap can look degenerate. Confirm at machine precision before raising.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError):
             raise err from None
     if method == "arpack" and spread > ACCURACY_RATIO * tol:
         # The two solves agree only to about their error, tol / gap: a small gap. Solve again at
         # machine precision; if that fails, keep the first answer and say how accurate it is.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
             warnings.warn(
                 f"fixed_point: rho is accurate only to about {spread:.1e} (relative), not to "
@@ -959,14 +977,22 @@ def _iterative_solve(
 
 
 def _iterative_once(
-    k: np.ndarray, method: str, starts: list[np.ndarray], tol: float, gap_tol: float, user_v0: bool
+    k: np.ndarray | None,
+    method: str,
+    starts: list[np.ndarray],
+    tol: float,
+    gap_tol: float,
+    user_v0: bool,
+    op: LinearOperator | None = None,
 ) -> tuple[float, np.ndarray, float]:
-    n = k.shape[1]
-    op = _operator(k) if method == "arpack" else None
+    n = round(np.sqrt(starts[0].size))
+    name = "kraus" if op is None else "op"
+    if op is None and method == "arpack":
+        op = _operator(k)
     pairs: list[tuple[complex, np.ndarray] | None] = []
     for start in starts:
         try:
-            pairs.append(_arpack_pair(op, start, tol) if op else _power_pair(k, start, tol))
+            pairs.append(_arpack_pair(op, start, tol, name) if op else _power_pair(k, start, tol))
         except _Collapsed:
             pairs.append(None)
     if pairs[1] is None or all(abs(p[0]) <= NILPOTENT_TOL for p in pairs if p):
@@ -1129,3 +1155,84 @@ def fixed_point(
     if not tp:
         _dual_check(k, method, rho, starts[1], tol, gap_tol)
     return _unscale(lam, s), rho  # end of fixed_point
+
+
+def fixed_point_of_operator(
+    op: Any, n: Any, *, tol: float = 1e-10, v0: Any = None
+) -> tuple[float, np.ndarray]:
+    """:func:`fixed_point` for a positive map given only as an operator on ``vec(rho)``.
+
+    For a map with no Kraus form at hand, e.g. a ``LinearOperator`` built from ``tensordot``.
+    ARPACK (``k=1, which="LR"``) solves from two start vectors; each eigenvector is divided by
+    its trace and must be Hermitian and positive semidefinite, and the two must agree. The
+    checks, tolerances and re-solves at machine precision are those of ``fixed_point(kraus)``,
+    which runs the same solver on :func:`channel_operator`.
+
+    Parameters
+    ----------
+    op : (n**2, n**2) LinearOperator or array
+        ``op @ vec(rho) = vec(Phi(rho))``, row-major ``vec(rho) = rho.reshape(-1)``, for a
+        positive map ``Phi`` (every completely positive one is): a ``LinearOperator``, a sparse
+        matrix or a dense array (validated like ``kraus``). Its leading eigenvalue ``r`` must
+        lie between ``1e-12`` and ``1e300``: unlike ``fixed_point``, nothing rescales ``op``.
+    n : int
+        The number of levels, at least 2.
+    tol : float, optional
+        As in :func:`fixed_point`, in ``TOL_RANGE = [1e-12, 1e-8]``.
+    v0 : (n**2,) or (n, n) array, optional
+        As in :func:`fixed_point`.
+
+    Returns
+    -------
+    eigenvalue : float
+        ``r``, the spectral radius (1 for a trace-preserving map).
+    rho : (n, n) complex array
+        Hermitian, trace 1, no eigenvalue below ``-PSD_TOL``.
+
+    Raises
+    ------
+    NonUniqueFixedPointError, FixedPointConvergenceError
+        As in :func:`fixed_point`. The unitary and defective cases that ``fixed_point`` detects
+        from the Kraus operators are not diagnosed here: they show as one of these two.
+    TypeError
+        If ``op`` is not a ``LinearOperator`` or a numeric array (bool, object and masked arrays
+        are refused, as for ``kraus``), or ``n`` is not an integer.
+    ValueError
+        If ``op`` does not have shape ``(n**2, n**2)``, is empty or not finite, or for invalid
+        ``tol`` or ``v0``.
+
+    Examples
+    --------
+    >>> lam, rho = fixed_point_of_operator(channel_operator(amplitude_damping_kraus(2, 0.3)), 2)
+    >>> round(lam, 12), np.round(rho.real, 12) + 0.0
+    (1.0, array([[1., 0.],
+           [0., 0.]]))
+    """
+    n = as_scalar("n", n, integer=True, low=2)
+    if scipy.sparse.issparse(op):
+        if op.dtype.kind not in "iufc" or not np.isfinite(op.data).all():
+            raise TypeError(
+                f"op must be a finite integer, real or complex sparse matrix, got dtype {op.dtype}"
+            )
+    elif not isinstance(op, LinearOperator):
+        op = _as_complex_array("op", op)
+        if op.ndim != 2:
+            raise ValueError(f"op must be a LinearOperator or a 2-d array, got shape {op.shape}")
+    op = aslinearoperator(op)
+    if op.shape != (n * n, n * n):
+        raise ValueError(f"op must have shape ({n * n}, {n * n}) for n = {n}, got {op.shape}")
+    tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
+    starts = [_start_vector(n, s) for s in START_SEEDS]
+    if v0 is not None:
+        v = _as_complex_array("v0", v0)
+        if v.shape not in ((n * n,), (n, n)):
+            raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
+        if not np.any(v):
+            raise ValueError("v0 must not be the zero vector")
+        starts[0] = v.reshape(-1) / np.max(np.abs(v))
+    gap_tol = float(np.sqrt(tol))
+    try:
+        return _iterative_solve(None, "arpack", starts, tol, gap_tol, v0 is not None, op)
+    except FixedPointError as err:  # the messages name kraus: here the argument is op
+        err.args = (str(err).replace("kraus: ", "op: ", 1),)
+        raise
