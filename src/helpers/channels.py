@@ -63,8 +63,9 @@ START_SEEDS = (20260505, 20260506)
 #: The most channel applications one solve may use (power iteration: steps; ARPACK: about
 #: ``MAX_PRODUCTS / ncv`` restarts of its ``ncv`` Krylov vectors, 20 by default). Power
 #: iteration needs about ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps
-#: down to about ``1e-3``; ARPACK covers far smaller ones. Power iteration on a periodic channel (several eigenvalues on
-#: the circle of largest modulus) never converges and stops with a clear error.
+#: down to about ``1e-3``; ARPACK covers far smaller ones. Power iteration on a periodic
+#: channel (several eigenvalues on the circle of largest modulus) never converges and stops
+#: with a clear error.
 MAX_PRODUCTS = 20_000
 #: Power iteration's step cap (the same budget).
 POWER_MAXITER = MAX_PRODUCTS
