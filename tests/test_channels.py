@@ -705,7 +705,7 @@ def test_failed_machine_precision_resolve_warns(monkeypatch):
     lam0, rho0 = fixed_point(kraus)
     calls = []
 
-    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None):
+    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None, ncv=None):
         calls.append(tol)
         if tol == 0.0:
             raise FixedPointConvergenceError("no convergence at machine precision")
@@ -716,3 +716,16 @@ def test_failed_machine_precision_resolve_warns(monkeypatch):
         _, rho = fixed_point(kraus)
     assert calls == [1e-10, 0.0]
     np.testing.assert_array_equal(rho, rho0)
+
+
+def test_a_larger_ncv_solves_a_slowly_mixing_channel():
+    """A weakly noisy unitary channel: 20 Krylov vectors exhaust the budget, 80 converge."""
+    base = random_kraus(16, 3, rng=np.random.default_rng(17))
+    z = np.random.default_rng(19).standard_normal((2, 16, 16))
+    q, r = np.linalg.qr(z[0] + 1j * z[1])
+    unitary = q * (np.diag(r) / abs(np.diag(r)))
+    noisy = np.concatenate([np.sqrt(1 - 1e-3) * unitary[None], np.sqrt(1e-3) * base])
+    with pytest.raises(FixedPointConvergenceError, match="pass a larger ncv"):
+        fixed_point(noisy)
+    _, rho = fixed_point(noisy, ncv=80)
+    np.testing.assert_allclose(rho, fixed_point(noisy, method="dense")[1], atol=1e-8)

@@ -65,10 +65,13 @@ CALLS = {
     "apply_channel": (apply_channel, {"kraus": KRAUS, "rho": RHO}),
     "superoperator": (superoperator, {"kraus": KRAUS}),
     "channel_operator": (channel_operator, {"kraus": KRAUS}),
-    "fixed_point": (fixed_point, {"kraus": KRAUS, "method": "arpack", "tol": 1e-10, "v0": RHO}),
+    "fixed_point": (
+        fixed_point,
+        {"kraus": KRAUS, "method": "arpack", "tol": 1e-10, "v0": RHO, "ncv": 5},
+    ),
     "fixed_point_of_operator": (
         fixed_point_of_operator,
-        {"op": superoperator(KRAUS), "n": 3, "tol": 1e-10, "v0": RHO},
+        {"op": superoperator(KRAUS), "n": 3, "tol": 1e-10, "v0": RHO, "ncv": 5},
     ),
 }
 # Odd values that are valid for one argument (documented): a fresh-entropy rng, the default v0.
@@ -76,6 +79,8 @@ VALID_ODD = {
     ("random_kraus", "rng"): (None,),
     ("fixed_point", "v0"): (None,),
     ("fixed_point_of_operator", "v0"): (None,),
+    ("fixed_point", "ncv"): (None,),
+    ("fixed_point_of_operator", "ncv"): (None,),
 }
 ARRAY_ARGS = [
     ("kraus_from_question_layout", "kraus_op"),
@@ -330,6 +335,21 @@ def test_power_from_a_traceless_start_blames_v0_not_the_channel():
 @pytest.mark.parametrize("tol", [1e-300, 1e-13, 0.5, 1e-7])
 def test_tol_outside_its_range_is_refused(tol):
     check_contract(fixed_point, {"kraus": KRAUS, "tol": tol}, names=("tol",), must_raise=True)
+
+
+@pytest.mark.parametrize("ncv", [2, 10, -1, 2**70])
+@pytest.mark.parametrize("fn", ["fixed_point", "fixed_point_of_operator"])
+def test_ncv_outside_its_range_is_refused(fn, ncv):
+    function, kwargs = CALLS[fn]
+    check_contract(function, {**kwargs, "ncv": ncv}, names=("ncv",), must_raise=True)
+
+
+@pytest.mark.parametrize("ncv", [3, 6, 9])
+def test_ncv_in_range_gives_the_fixed_point(ncv):
+    reference = fixed_point(KRAUS, method="dense")[1]
+    np.testing.assert_allclose(fixed_point(KRAUS, ncv=ncv)[1], reference, atol=1e-8)
+    op = channel_operator(KRAUS)
+    np.testing.assert_allclose(fixed_point_of_operator(op, 3, ncv=ncv)[1], reference, atol=1e-8)
 
 
 def test_method_ignores_case_everywhere():

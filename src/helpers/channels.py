@@ -61,10 +61,11 @@ METHODS = ("arpack", "dense", "power")
 #: Seeds of the two fixed start vectors used when ``v0`` is not given (results reproduce exactly).
 START_SEEDS = (20260505, 20260506)
 #: The most channel applications one solve may use (power iteration: steps; ARPACK: about
-#: ``MAX_PRODUCTS / 20`` restarts of its 20 Krylov vectors). Power iteration needs about
-#: ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps down to about ``1e-3``;
-#: ARPACK covers far smaller ones. Power iteration on a periodic channel (several eigenvalues on
-#: the circle of largest modulus) never converges and stops with a clear error.
+#: ``MAX_PRODUCTS / ncv`` restarts of its ``ncv`` Krylov vectors, 20 by default). Power
+#: iteration needs about ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps
+#: down to about ``1e-3``; ARPACK covers far smaller ones. Power iteration on a periodic
+#: channel (several eigenvalues on the circle of largest modulus) never converges and stops
+#: with a clear error.
 MAX_PRODUCTS = 20_000
 #: Power iteration's step cap (the same budget).
 POWER_MAXITER = MAX_PRODUCTS
@@ -694,15 +695,18 @@ class _Collapsed(Exception):
 
 
 def _arpack_pair(
-    op: LinearOperator, v0: np.ndarray, tol: float, name: str = "kraus"
+    op: LinearOperator, v0: np.ndarray, tol: float, name: str = "kraus", ncv: int | None = None
 ) -> tuple[complex, np.ndarray]:
+    krylov = min(ncv or 20, op.shape[0])  # eigs' default for k=1: min(N, 20)
     try:
-        w, v = eigs(op, k=1, which="LR", v0=v0, tol=tol, maxiter=MAX_PRODUCTS // 20)
+        w, v = eigs(
+            op, k=1, which="LR", v0=v0, tol=tol, ncv=ncv, maxiter=max(MAX_PRODUCTS // krylov, 1)
+        )
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
             f"{name}: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
-            "applications: eigenvalues too close to r for 20 Krylov vectors; try method='dense' "
-            "for small n, or eigs(channel_operator(kraus), k=1, which='LR') with a larger ncv"
+            f"applications: eigenvalues too close to r for {krylov} Krylov vectors; pass a "
+            "larger ncv (e.g. 40 or 80), or method='dense' for small n"
         ) from err
     except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
         raise _Collapsed(str(err)) from err
@@ -734,6 +738,13 @@ def _power_pair(kraus: np.ndarray, v0: np.ndarray, tol: float) -> tuple[complex,
         "the ratio |lambda_2 / lambda_1| is close to 1, or equal to it with another phase (a "
         "periodic channel, whose fixed point attracts nothing); try method='arpack'"
     )
+
+
+def _as_ncv(ncv: Any, n: int) -> int | None:
+    """ARPACK's number of Krylov vectors for ``k=1``: ``None`` or an integer in ``[3, n**2]``."""
+    if ncv is None:
+        return None
+    return as_scalar("ncv", ncv, integer=True, low=3, high=max(n * n, 3))
 
 
 def _as_method(method: Any) -> str:
@@ -945,11 +956,12 @@ def _iterative_solve(
     gap_tol: float,
     user_v0: bool,
     op: LinearOperator | None = None,
+    ncv: int | None = None,
 ) -> tuple[float, np.ndarray]:
     """Two solves, their checks and the re-solves at machine precision. ``op`` (ARPACK only)
     replaces the operator built from ``k``: :func:`fixed_point_of_operator` passes ``k=None``."""
     try:
-        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0, op)
+        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0, op, ncv)
     except NonUniqueFixedPointError as err:
         if method != "arpack":
             raise
@@ -957,14 +969,14 @@ def _iterative_solve(
         # (1 - eps) I + eps S the residual of S is 1 / eps times larger, so a simple r with a tiny
         # gap can look degenerate. Confirm at machine precision before raising.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError):
             raise err from None
     if method == "arpack" and spread > ACCURACY_RATIO * tol:
         # The two solves agree only to about their error, tol / gap: a small gap. Solve again at
         # machine precision; if that fails, keep the first answer and say how accurate it is.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
             warnings.warn(
                 f"fixed_point: rho is accurate only to about {spread:.1e} (relative), not to "
@@ -984,6 +996,7 @@ def _iterative_once(
     gap_tol: float,
     user_v0: bool,
     op: LinearOperator | None = None,
+    ncv: int | None = None,
 ) -> tuple[float, np.ndarray, float]:
     n = round(np.sqrt(starts[0].size))
     name = "kraus" if op is None else "op"
@@ -992,7 +1005,9 @@ def _iterative_once(
     pairs: list[tuple[complex, np.ndarray] | None] = []
     for start in starts:
         try:
-            pairs.append(_arpack_pair(op, start, tol, name) if op else _power_pair(k, start, tol))
+            pairs.append(
+                _arpack_pair(op, start, tol, name, ncv) if op else _power_pair(k, start, tol)
+            )
         except _Collapsed:
             pairs.append(None)
     if pairs[1] is None or all(abs(p[0]) <= NILPOTENT_TOL for p in pairs if p):
@@ -1017,7 +1032,7 @@ def _iterative_once(
 
 
 def fixed_point(
-    kraus: Any, *, method: str = "arpack", tol: float = 1e-10, v0: Any = None
+    kraus: Any, *, method: str = "arpack", tol: float = 1e-10, v0: Any = None, ncv: Any = None
 ) -> tuple[float, np.ndarray]:
     """The spectral radius ``r`` of a channel (an eigenvalue) and its eigenvector as a state.
 
@@ -1044,6 +1059,11 @@ def fixed_point(
         Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
         seeded vector, so results reproduce exactly. Uniqueness is checked by a second solve
         from another fixed vector.
+    ncv : int, optional
+        Number of Krylov vectors ARPACK keeps (``method="arpack"`` only; ignored otherwise), from
+        3 to ``n**2``. By default SciPy's ``min(n**2, 20)``. A channel whose eigenvalues crowd
+        near ``r`` (a small gap) converges in fewer products with more vectors, e.g. 40 or 80,
+        at ``O(ncv n**2)`` memory. The budget stays ``MAX_PRODUCTS`` channel applications.
 
     Returns
     -------
@@ -1074,7 +1094,7 @@ def fixed_point(
         (also a ``RuntimeError``) If ARPACK or power iteration did not converge
         within ``MAX_PRODUCTS`` channel applications.
     ValueError, TypeError
-        For invalid ``kraus``, ``method``, ``tol`` or ``v0``; for a ``v0`` from which the
+        For invalid ``kraus``, ``method``, ``tol``, ``v0`` or ``ncv``; for a ``v0`` from which the
         iteration cannot reach the fixed point; for an eigenvalue beyond float64's range.
 
     Warns
@@ -1119,6 +1139,7 @@ def fixed_point(
     n = k.shape[1]
     method = _as_method(method)
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
+    ncv = _as_ncv(ncv, n)
     gap_tol = float(np.sqrt(tol))
     starts = [_start_vector(n, s) for s in START_SEEDS]
     if v0 is not None:
@@ -1144,7 +1165,7 @@ def fixed_point(
         lam, rho = _dense_solve(k, gap_tol, tol, tp)
         return _unscale(lam, s), rho
     try:
-        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, user_v0=v0 is not None)
+        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, v0 is not None, ncv=ncv)
     except (NonUniqueFixedPointError, FixedPointConvergenceError, _BadStart) as err:
         if not tp:
             try:
@@ -1158,7 +1179,7 @@ def fixed_point(
 
 
 def fixed_point_of_operator(
-    op: Any, n: Any, *, tol: float = 1e-10, v0: Any = None
+    op: Any, n: Any, *, tol: float = 1e-10, v0: Any = None, ncv: Any = None
 ) -> tuple[float, np.ndarray]:
     """:func:`fixed_point` for a positive map given only as an operator on ``vec(rho)``.
 
@@ -1181,6 +1202,8 @@ def fixed_point_of_operator(
         As in :func:`fixed_point`, in ``TOL_RANGE = [1e-12, 1e-8]``.
     v0 : (n**2,) or (n, n) array, optional
         As in :func:`fixed_point`.
+    ncv : int, optional
+        As in :func:`fixed_point`: ARPACK's number of Krylov vectors, from 3 to ``n**2``.
 
     Returns
     -------
@@ -1199,7 +1222,7 @@ def fixed_point_of_operator(
         are refused, as for ``kraus``), or ``n`` is not an integer.
     ValueError
         If ``op`` does not have shape ``(n**2, n**2)``, is empty or not finite, or for invalid
-        ``tol`` or ``v0``.
+        ``tol``, ``v0`` or ``ncv``.
 
     Examples
     --------
@@ -1222,6 +1245,7 @@ def fixed_point_of_operator(
     if op.shape != (n * n, n * n):
         raise ValueError(f"op must have shape ({n * n}, {n * n}) for n = {n}, got {op.shape}")
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
+    ncv = _as_ncv(ncv, n)
     starts = [_start_vector(n, s) for s in START_SEEDS]
     if v0 is not None:
         v = _as_complex_array("v0", v0)
@@ -1232,7 +1256,7 @@ def fixed_point_of_operator(
         starts[0] = v.reshape(-1) / np.max(np.abs(v))
     gap_tol = float(np.sqrt(tol))
     try:
-        return _iterative_solve(None, "arpack", starts, tol, gap_tol, v0 is not None, op)
+        return _iterative_solve(None, "arpack", starts, tol, gap_tol, v0 is not None, op, ncv)
     except FixedPointError as err:  # the messages name kraus: here the argument is op
         err.args = (str(err).replace("kraus: ", "op: ", 1),)
         raise
