@@ -591,3 +591,22 @@ def test_local_options_may_be_a_callable_of_the_de_result():
     assert tuned.polished
     assert tuned.fun < 1e-12
     assert fixed.fun > 1e-6  # rhobeg = 1, tol = 1e-4: far less
+
+
+def test_cobyla_with_constraints_stops_inside_the_feasibility_tolerance():
+    # SciPy's COBYLA counts a point as feasible up to catol = sqrt(eps) ~ 1.5e-8; with a tight
+    # tol it stopped at maxcv ~ 1e-8 > FEASIBILITY_ATOL and its point was rejected.
+    def from_spread(de):
+        return {"rhobeg": float(np.ptp(de.population, axis=0).max()), "tol": 1e-14}
+
+    kw = {"constraints": sum_at_least_one(4), "local_method": "COBYLA", "rng": 7, "maxiter": 300}
+    bounds = [(-20.0, 20.0)] * 4
+    res = de_then_polish(ackley, bounds, local_options=from_spread, vectorized=True, **kw)
+    assert res.polished
+    assert res.local.maxcv <= FEASIBILITY_ATOL
+    assert res.fun < res.de.fun - 1e-4
+    loose = de_then_polish(
+        ackley, bounds, local_options=lambda de: {**from_spread(de), "catol": 1e-7},
+        vectorized=True, **kw,
+    )
+    assert loose.local.maxcv <= 1e-7  # the caller's catol is kept

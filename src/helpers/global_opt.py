@@ -696,6 +696,10 @@ def _run_local(problem: _Problem, x_start: np.ndarray, options: dict[str, Any]) 
         def fun(x: np.ndarray) -> float:  # the local method passes one point (d,)
             return _scalar_value(problem.fun, np.asarray(x, dtype=np.float64), True)
 
+    if problem.method == "COBYLA" and problem.constraints and "catol" not in options:
+        # COBYLA counts a point as feasible up to catol (default sqrt(eps) ~ 1.5e-8), above
+        # FEASIBILITY_ATOL: its answer would be rejected. Ask for a stricter tolerance.
+        options = {**options, "catol": FEASIBILITY_ATOL / 1000}
     kwargs: dict[str, Any] = {"options": options}
     if problem.method in _BOUNDS_METHODS:
         kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
@@ -839,7 +843,9 @@ def de_then_polish(
         ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP), or a
         callable ``local_options(de) -> mapping`` called with DE's ``OptimizeResult`` before the
         local stage, for options that depend on DE's outcome, such as COBYLA's ``rhobeg`` from
-        the spread of ``de.population``.
+        the spread of ``de.population``. With constraints, COBYLA's ``catol`` defaults to
+        ``FEASIBILITY_ATOL / 1000`` (SciPy's default, about ``1.5e-8``, would let COBYLA stop
+        at a point this function rejects as infeasible).
     rng : None, int >= 0 or numpy.random.Generator, optional
         Seed or generator for DE; the same seed gives the same result.
     vectorized : bool, optional
