@@ -80,5 +80,5 @@ def test_catches_a_call_that_spins():
 
     # On an idle machine the CPU-time limit fires; on a loaded one the wall-clock limit
     # (10 times as long) can fire first. Either way the spin is caught.
-    with pytest.raises(AssertionError, match="CPU time|did not answer"):
+    with pytest.raises(AssertionError, match=r"CPU time|did not answer"):
         check_contract(spin, {"x": 1}, seconds=0.1)
