@@ -606,7 +606,10 @@ def test_cobyla_with_constraints_stops_inside_the_feasibility_tolerance():
     assert res.local.maxcv <= FEASIBILITY_ATOL
     assert res.fun < res.de.fun - 1e-4
     loose = de_then_polish(
-        ackley, bounds, local_options=lambda de: {**from_spread(de), "catol": 1e-7},
-        vectorized=True, **kw,
+        ackley,
+        bounds,
+        local_options=lambda de: {**from_spread(de), "catol": 1e-7},
+        vectorized=True,
+        **kw,
     )
     assert loose.local.maxcv <= 1e-7  # the caller's catol is kept
