@@ -747,6 +747,20 @@ def _as_ncv(ncv: Any, n: int) -> int | None:
     return as_scalar("ncv", ncv, integer=True, low=3, high=max(n * n, 3))
 
 
+def _starts(n: int, v0: Any) -> list[np.ndarray]:
+    """The two start vectors of the iterative solves: ``v0`` (validated) or the first fixed
+    seeded vector, then the second fixed seeded vector."""
+    starts = [_start_vector(n, s) for s in START_SEEDS]
+    if v0 is not None:
+        v = _as_complex_array("v0", v0)
+        if v.shape not in ((n * n,), (n, n)):
+            raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
+        if not np.any(v):
+            raise ValueError("v0 must not be the zero vector")
+        starts[0] = v.reshape(-1) / np.max(np.abs(v))  # scaled: its norm cannot overflow
+    return starts
+
+
 def _as_method(method: Any) -> str:
     if not isinstance(method, str):
         raise TypeError(
@@ -1141,14 +1155,7 @@ def fixed_point(
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
     ncv = _as_ncv(ncv, n)
     gap_tol = float(np.sqrt(tol))
-    starts = [_start_vector(n, s) for s in START_SEEDS]
-    if v0 is not None:
-        v = _as_complex_array("v0", v0)
-        if v.shape not in ((n * n,), (n, n)):
-            raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
-        if not np.any(v):
-            raise ValueError("v0 must not be the zero vector")
-        starts[0] = v.reshape(-1) / np.max(np.abs(v))  # scaled: its norm cannot overflow
+    starts = _starts(n, v0)
     if method == "dense" and n > DENSE_MAX_N:
         raise ValueError(
             f"method='dense' is limited to n <= {DENSE_MAX_N} (it forms the {n**2} x {n**2} "
@@ -1246,14 +1253,7 @@ def fixed_point_of_operator(
         raise ValueError(f"op must have shape ({n * n}, {n * n}) for n = {n}, got {op.shape}")
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
     ncv = _as_ncv(ncv, n)
-    starts = [_start_vector(n, s) for s in START_SEEDS]
-    if v0 is not None:
-        v = _as_complex_array("v0", v0)
-        if v.shape not in ((n * n,), (n, n)):
-            raise ValueError(f"v0 must have shape ({n * n},) or ({n}, {n}), got shape {v.shape}")
-        if not np.any(v):
-            raise ValueError("v0 must not be the zero vector")
-        starts[0] = v.reshape(-1) / np.max(np.abs(v))
+    starts = _starts(n, v0)
     gap_tol = float(np.sqrt(tol))
     try:
         return _iterative_solve(None, "arpack", starts, tol, gap_tol, v0 is not None, op, ncv)
