@@ -590,7 +590,7 @@ def test_local_options_may_be_a_callable_of_the_de_result():
     assert seen[0] is tuned.de
     assert tuned.polished
     assert tuned.fun < 1e-12
-    assert fixed.fun > 1e-6  # rhobeg = 1, tol = 1e-4: far less
+    assert fixed.fun > 1e-6  # the default tol = 1e-4 stops COBYLA early
 
 
 def test_cobyla_with_constraints_stops_inside_the_feasibility_tolerance():
