@@ -383,4 +383,6 @@ def test_jacobian_at_zero_is_the_right_derivative_or_refused():
     with pytest.raises(ValueError, match=r"y\[1\] = 0 with beta\[1\] = 0.6"):
         phenotype_jac(0.0, np.array([0.5, 0.0]), np.array([1.0, 1.0]), np.array([0.6, 0.6]))
     # above 0 with beta < 1 the Jacobian exists and is large
-    assert phenotype_jac(0.0, np.array([1e-12]), np.array([1.0]), np.array([0.6])).diagonal()[0] > 1e4
+    assert (
+        phenotype_jac(0.0, np.array([1e-12]), np.array([1.0]), np.array([0.6])).diagonal()[0] > 1e4
+    )
