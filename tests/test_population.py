@@ -363,3 +363,26 @@ def test_newton_stalled_at_the_noise_floor_closes_the_bracket_in_a_few_steps(a, 
         _f_df_pos(np.array([v]), np.array([a]), np.array([b]))[0][0] for v in (below, above)
     )
     assert f_below >= 0 >= f_above  # a sign change within four ulps either side
+
+
+def test_jacobian_at_zero_is_the_right_derivative_or_refused():
+    # h(y) = y**beta / (1 + y**beta) for y > 0, 0 below: at y = 0 the flow enters y > 0, so the
+    # Jacobian there is the right derivative; h'(0+) = 0 for beta > 1, exactly 1 for beta = 1
+    # (h = y / (1 + y)), infinite for beta < 1. Checked against one-sided differences.
+    alpha, beta = np.array([1.0, 2.0, -0.5, 1.0]), np.array([1.0, 1.0, 1.0, 3.0])
+    J = phenotype_jac(0.0, np.zeros(4), alpha, beta).diagonal()
+    np.testing.assert_array_equal(J, alpha * np.array([1.0, 1.0, 1.0, 0.0]) - 1.0)
+    step = 1e-7
+    one_sided = (phenotype_rhs(0.0, np.full(4, step), alpha, beta) - BASAL) / step
+    np.testing.assert_allclose(J, one_sided, atol=1e-6)
+    left = (BASAL - phenotype_rhs(0.0, np.full(4, -step), alpha, beta)) / step
+    np.testing.assert_allclose(left, -1.0)  # the flat switch below 0
+    np.testing.assert_array_equal(
+        phenotype_jac(0.0, np.full(4, -1.0), alpha, beta).diagonal(), -np.ones(4)
+    )
+    with pytest.raises(ValueError, match=r"y\[1\] = 0 with beta\[1\] = 0.6"):
+        phenotype_jac(0.0, np.array([0.5, 0.0]), np.array([1.0, 1.0]), np.array([0.6, 0.6]))
+    # above 0 with beta < 1 the Jacobian exists and is large
+    assert (
+        phenotype_jac(0.0, np.array([1e-12]), np.array([1.0]), np.array([0.6])).diagonal()[0] > 1e4
+    )

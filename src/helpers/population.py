@@ -120,8 +120,11 @@ def _hill_parts(y: np.ndarray, beta: np.ndarray, order: int = 1) -> tuple[np.nda
     if order == 0:
         return (h,)
     # For beta < 1 and y -> 0+, h' really does go to infinity; inf is its value there.
+    # At y = 0 the right derivative (the side a flow from 0 enters, f(0) = c > 0): 0 for
+    # beta > 1, 1 for beta = 1 (h = y / (1 + y)), inf for beta < 1. Below 0 the switch is flat.
+    at_zero = np.where(beta > 1, 0.0, np.where(beta == 1, 1.0, np.inf))
     with np.errstate(over="ignore", invalid="ignore"):
-        dh = np.where(pos, beta * (t * inv * inv) / ysafe, 0.0)
+        dh = np.where(pos, beta * (t * inv * inv) / ysafe, np.where(y == 0, at_zero, 0.0))
     return h, dh
 
 
@@ -132,7 +135,10 @@ def _f(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
 
 
 def _f_df(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``f`` and ``f'`` for the solvers' Newton matrices. At ``y = 0`` with ``beta < 1``, where
+    ``h'`` is infinite, the flat switch's ``f' = -1`` stands in (only the iteration sees it)."""
     h, dh = _hill_parts(y, beta, 1)
+    dh = np.where((y == 0) & (beta < 1), 0.0, dh)
     with np.errstate(over="ignore", invalid="ignore"):
         return BASAL - y + alpha * h, alpha * dh - 1.0
 
@@ -224,14 +230,29 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
     Returns
     -------
     jac : (n, n) scipy.sparse CSC matrix
-        Diagonal. For ``y[i] <= 0`` the derivative of the flat switch, 0, is used.
+        Diagonal. For ``y[i] < 0`` the switch is flat, ``h' = 0``. At ``y[i] = 0`` the right
+        derivative is used, the side a flow from 0 enters (``f(0) = c > 0``): ``h'(0) = 0`` for
+        ``beta > 1`` and ``1`` for ``beta = 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``y[i] = 0`` with ``beta[i] < 1``: ``h'`` is infinite there, no Jacobian exists.
     """
     as_scalar("t", t)
     a, b = _params(alpha, beta)
     yy, columns = _check_state(y, a.shape[0])
     if columns:
         raise ValueError(f"y must have shape ({a.shape[0]},) for the Jacobian, got {yy.shape}")
-    return sp.diags_array(_f_df(yy, a, b)[1], format="csc")
+    infinite = np.flatnonzero((yy == 0) & (b < 1))
+    if infinite.size:
+        i = int(infinite[0])
+        raise ValueError(
+            f"y[{i}] = 0 with beta[{i}] = {b[i]:g} < 1: h'(0) is infinite there, so the Jacobian "
+            "does not exist; start above 0 or use steady_state_ivp"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        return sp.diags_array(a * _hill_parts(yy, b, 1)[1] - 1.0, format="csc")
 
 
 def residual(alpha: Any, beta: Any, y: Any) -> np.ndarray:
