@@ -283,7 +283,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     w = _check_weights(weights, d)
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
-        dL_dP = P - y  # (b, 1), b = n the batch size
+        dL_dP = P - y  # (b, 1)
         dL_dP *= 2.0 / n  # in place: the 1/b of the mean is here
         # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, b) @ (b, 1) -> (D, 1): sum over samples of x_i dL/dP_i
