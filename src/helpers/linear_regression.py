@@ -283,11 +283,11 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     w = _check_weights(weights, d)
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
-        dL_dP = P - y  # (N, 1)
-        dL_dP *= 2.0 / n  # in place: the 1/N of the mean is here
+        dL_dP = P - y  # (b, 1)
+        dL_dP *= 2.0 / n  # in place: the 1/b of the mean is here
         # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
-        dL_dW = X.T @ dL_dP  # (D, N) @ (N, 1) -> (D, 1): sum over samples of x_i dL/dP_i
-        dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (N, 1) -> (1, 1), as unbroadcast does
+        dL_dW = X.T @ dL_dP  # (D, b) @ (b, 1) -> (D, 1): sum over samples of x_i dL/dP_i
+        dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (b, 1) -> (1, 1), as unbroadcast does
     if not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
         dL_dW, dL_dB = _gradients_off_the_fast_path(X, P, y)
     return {"W": dL_dW, "B": dL_dB}
