@@ -725,9 +725,10 @@ def steady_state_ivp(
     ----------
     alpha, beta : (n,) arrays
         Parameters with ``|alpha| <= 10`` and ``0.5 <= beta <= 50`` (the question's
-        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)`` with a wide margin): beyond that, a steep or
-        singular switch makes the integration slow or makes it fail, so it is refused; use
-        :func:`steady_state_roots`, which has no such limits.
+        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)`` with a wide margin). This is the range in
+        which the tests check the integration against :func:`steady_state_roots`, not a known
+        failure boundary; outside it the input is refused. Use :func:`steady_state_roots`,
+        which has no such limits, or integrate only the individuals inside the range.
     y0 : float or (n,) array
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
