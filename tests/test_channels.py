@@ -729,3 +729,17 @@ def test_a_larger_ncv_solves_a_slowly_mixing_channel():
         fixed_point(noisy)
     _, rho = fixed_point(noisy, ncv=80)
     np.testing.assert_allclose(rho, fixed_point(noisy, method="dense")[1], atol=1e-8)
+
+
+def test_operator_version_does_not_diagnose_a_defective_eigenvalue():
+    """The documented limit of fixed_point_of_operator: without Kraus operators it runs no dual
+    check, so a defective r of a map that is not trace preserving returns a fixed point that is
+    only about sqrt(tol) accurate, where fixed_point raises."""
+    jordan = np.array([[[1.0, 1.0], [0.0, 1.0]], np.eye(2)]) / np.sqrt(2)
+    with pytest.raises(DefectiveFixedPointError):
+        fixed_point(jordan)
+    tol = 1e-10
+    lam, rho = fixed_point_of_operator(channel_operator(jordan), 2, tol=tol)
+    err = np.abs(rho - np.diag([1.0, 0.0])).max()
+    assert 1e3 * tol < err < 10 * np.sqrt(tol)
+    assert abs(lam - 1) < 10 * np.sqrt(tol)

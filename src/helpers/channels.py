@@ -1223,7 +1223,10 @@ def fixed_point_of_operator(
     ------
     NonUniqueFixedPointError, FixedPointConvergenceError
         As in :func:`fixed_point`. The unitary and defective cases that ``fixed_point`` detects
-        from the Kraus operators are not diagnosed here: they show as one of these two.
+        from the Kraus operators are not diagnosed here. A unitary map shows as one of these
+        two; a defective ``r`` of a map that is not trace preserving may instead return a
+        fixed point accurate only to about ``sqrt(tol)``: use :func:`fixed_point` when the
+        Kraus operators are known.
     TypeError
         If ``op`` is not a ``LinearOperator`` or a numeric array (bool, object and masked arrays
         are refused, as for ``kraus``), or ``n`` is not an integer.
