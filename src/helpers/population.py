@@ -251,8 +251,7 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
             f"y[{i}] = 0 with beta[{i}] = {b[i]:g} < 1: h'(0) is infinite there, so the Jacobian "
             "does not exist; start above 0 or use steady_state_ivp"
         )
-    with np.errstate(over="ignore", invalid="ignore"):
-        return sp.diags_array(a * _hill_parts(yy, b, 1)[1] - 1.0, format="csc")
+    return sp.diags_array(_f_df(yy, a, b)[1], format="csc")
 
 
 def residual(alpha: Any, beta: Any, y: Any) -> np.ndarray:
@@ -725,10 +724,10 @@ def steady_state_ivp(
     ----------
     alpha, beta : (n,) arrays
         Parameters with ``|alpha| <= 10`` and ``0.5 <= beta <= 50`` (the question's
-        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)`` with a wide margin). This is the range in
-        which the tests check the integration against :func:`steady_state_roots`, not a known
-        failure boundary; outside it the input is refused. Use :func:`steady_state_roots`,
-        which has no such limits, or integrate only the individuals inside the range.
+        ``alpha ~ N(0, 1)``, ``beta ~ N(5, 1)`` with a wide margin). The integration is
+        checked against :func:`steady_state_roots` in this range; it is not a known failure
+        boundary, but outside it the input is refused. Use :func:`steady_state_roots`, which
+        has no such limits, or integrate only the individuals inside the range.
     y0 : float or (n,) array
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
