@@ -10,7 +10,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Folders (relative to the book root) whose ``*.md`` / ``*.ipynb`` files are notebook pairs.
-PAGE_DIRS = ("front", "chapters", "back")
+PAGE_DIRS = ("front", "chapters", "further", "back")
 #: Pages at the book root that are pairs too.
 ROOT_PAGES = ("index",)
 #: Metadata jupytext would add that only records the tool's version: filtered to avoid churn.
