@@ -307,7 +307,9 @@ def test_fixed_point_of_operator_matches_kraus_path_and_dense_eig(n, d, seed, tr
     try:
         lam_k, rho_k = fixed_point(k, method="arpack")
     except FixedPointError:  # the operator path must refuse it too
-        with pytest.raises((NonUniqueFixedPointError, FixedPointConvergenceError)):
+        with pytest.raises(
+            (NonUniqueFixedPointError, FixedPointConvergenceError, DefectiveFixedPointError)
+        ):
             fixed_point_of_operator(channel_operator(k), n)
         return
     for op in (channel_operator(k), superoperator(k)):  # a LinearOperator and a dense array
@@ -731,15 +733,21 @@ def test_a_larger_ncv_solves_a_slowly_mixing_channel():
     np.testing.assert_allclose(rho, fixed_point(noisy, method="dense")[1], atol=1e-8)
 
 
-def test_operator_version_does_not_diagnose_a_defective_eigenvalue():
-    """The documented limit of fixed_point_of_operator: without Kraus operators it runs no dual
-    check, so a defective r of a map that is not trace preserving returns a fixed point that is
-    only about sqrt(tol) accurate, where fixed_point raises."""
+def test_operator_version_diagnoses_a_defective_eigenvalue_through_its_adjoint():
+    """With an adjoint (op.H) fixed_point_of_operator runs fixed_point's dual check and raises,
+    naming op; with matvec alone it cannot (the documented limit): the fixed point it returns is
+    then only about sqrt(tol) accurate."""
     jordan = np.array([[[1.0, 1.0], [0.0, 1.0]], np.eye(2)]) / np.sqrt(2)
     with pytest.raises(DefectiveFixedPointError):
         fixed_point(jordan)
+    op = channel_operator(jordan)
+    with_rmatvec = LinearOperator(op.shape, matvec=op.matvec, rmatvec=op.H.matvec, dtype=complex)
+    for adjointed in (op, superoperator(jordan), with_rmatvec):
+        with pytest.raises(DefectiveFixedPointError, match=r"^op: "):
+            fixed_point_of_operator(adjointed, 2)
     tol = 1e-10
-    lam, rho = fixed_point_of_operator(channel_operator(jordan), 2, tol=tol)
+    bare = LinearOperator(op.shape, matvec=op.matvec, dtype=complex)  # no adjoint
+    lam, rho = fixed_point_of_operator(bare, 2, tol=tol)
     err = np.abs(rho - np.diag([1.0, 0.0])).max()
     assert 1e3 * tol < err < 10 * np.sqrt(tol)
     assert abs(lam - 1) < 10 * np.sqrt(tol)

@@ -1185,6 +1185,48 @@ def fixed_point(
     return _unscale(lam, s), rho  # end of fixed_point
 
 
+def _adjoint_of(op: LinearOperator) -> LinearOperator | None:
+    """``op.H`` if ``op`` has an adjoint product (``rmatvec``, a matrix, :func:`channel_operator`),
+    else ``None`` (a ``LinearOperator`` built from ``matvec`` alone)."""
+    try:
+        dual = op.H
+        dual.matvec(np.zeros(op.shape[0], dtype=np.complex128))
+    except (NotImplementedError, TypeError):  # SciPy raises either for a missing rmatvec
+        return None
+    return dual
+
+
+def _operator_dual_check(
+    op: LinearOperator,
+    dual: LinearOperator,
+    start: np.ndarray,
+    ncv: int | None,
+    gap_tol: float,
+    rho: np.ndarray | None = None,
+    tol: float = 0.0,
+) -> None:
+    """:func:`_dual_check` for an operator with adjoint ``dual``: skipped when ``dual`` fixes the
+    identity up to a factor (a trace-preserving map, whose ``r`` is never defective)."""
+    n = round(np.sqrt(op.shape[0]))
+    identity = np.eye(n, dtype=np.complex128).reshape(-1)
+    image = np.asarray(dual.matvec(identity)).reshape(-1)
+    c = np.vdot(identity, image) / n
+    if np.max(np.abs(image - c * identity)) <= TP_TOL * abs(c):
+        return
+    try:
+        _, v = _arpack_pair(op, start, 0.0, "op", ncv)
+        _, w = _arpack_pair(dual, start, 0.0, "op", ncv)
+    except (_Collapsed, FixedPointConvergenceError):
+        if rho is None:
+            return
+        try:  # as in _dual_check: the dual at tol, against the fixed point found
+            _, w = _arpack_pair(dual, start, tol, "op", ncv)
+        except (_Collapsed, FixedPointConvergenceError):
+            return
+        v = rho
+    _raise_if_defective(_condition(v, w), gap_tol)
+
+
 def fixed_point_of_operator(
     op: Any, n: Any, *, tol: float = 1e-10, v0: Any = None, ncv: Any = None
 ) -> tuple[float, np.ndarray]:
@@ -1194,7 +1236,10 @@ def fixed_point_of_operator(
     ARPACK (``k=1, which="LR"``) solves from two start vectors; each eigenvector is divided by
     its trace and must be Hermitian and positive semidefinite, and the two must agree. The
     checks, tolerances and re-solves at machine precision are those of ``fixed_point(kraus)``,
-    which runs the same solver on :func:`channel_operator`.
+    which runs the same solver on :func:`channel_operator`. When ``op`` has an adjoint
+    (``op.H``: a ``LinearOperator`` with ``rmatvec``, a matrix, or :func:`channel_operator`) and
+    the map is not trace preserving, the dual map is solved too, at machine precision, to check
+    that ``r`` is not defective, as ``fixed_point`` does.
 
     Parameters
     ----------
@@ -1222,11 +1267,13 @@ def fixed_point_of_operator(
     Raises
     ------
     NonUniqueFixedPointError, FixedPointConvergenceError
-        As in :func:`fixed_point`. The unitary and defective cases that ``fixed_point`` detects
-        from the Kraus operators are not diagnosed here. A unitary map shows as one of these
-        two; a defective ``r`` of a map that is not trace preserving may instead return a
-        fixed point accurate only to about ``sqrt(tol)``: use :func:`fixed_point` when the
-        Kraus operators are known.
+        As in :func:`fixed_point`. A unitary map, which ``fixed_point`` detects from its Kraus
+        operators, shows as one of these two.
+    DefectiveFixedPointError
+        As in :func:`fixed_point`, when ``op`` has an adjoint. Without one (``matvec`` only),
+        a defective ``r`` of a map that is not trace preserving is not diagnosed: it may
+        return a fixed point accurate only to about ``sqrt(tol)``; give ``rmatvec``, or use
+        :func:`fixed_point` when the Kraus operators are known.
     TypeError
         If ``op`` is not a ``LinearOperator`` or a numeric array (bool, object and masked arrays
         are refused, as for ``kraus``), or ``n`` is not an integer.
@@ -1258,8 +1305,22 @@ def fixed_point_of_operator(
     ncv = _as_ncv(ncv, n)
     starts = _starts(n, v0)
     gap_tol = float(np.sqrt(tol))
+    dual = _adjoint_of(op)
     try:
-        return _iterative_solve(None, "arpack", starts, tol, gap_tol, v0 is not None, op, ncv)
+        try:
+            lam, rho = _iterative_solve(
+                None, "arpack", starts, tol, gap_tol, v0 is not None, op, ncv
+            )
+        except (NonUniqueFixedPointError, FixedPointConvergenceError, _BadStart) as err:
+            if dual is not None:
+                try:
+                    _operator_dual_check(op, dual, starts[1], ncv, gap_tol)
+                except DefectiveFixedPointError as defect:
+                    raise defect from err
+            raise
+        if dual is not None:
+            _operator_dual_check(op, dual, starts[1], ncv, gap_tol, rho, tol)
     except FixedPointError as err:  # the messages name kraus: here the argument is op
         err.args = (str(err).replace("kraus: ", "op: ", 1),)
         raise
+    return lam, rho
