@@ -613,3 +613,82 @@ def test_cobyla_with_constraints_stops_inside_the_feasibility_tolerance():
         **kw,
     )
     assert loose.local.maxcv <= 1e-7  # the caller's catol is kept
+
+
+# ---------------------------------------------------------------------------------------------
+# de_then_polish with several local stages
+# ---------------------------------------------------------------------------------------------
+
+
+def test_stages_start_from_the_kept_point_and_are_judged_by_the_same_rule():
+    box = [(-20.0, 20.0)] * 4
+    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
+    one = de_then_polish(ackley, box, jac=ackley_gradient, local_options={"ftol": 1e-14}, **kw)
+    two = de_then_polish(
+        ackley, box, jac=ackley_gradient, local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, {"rhobeg": 1e-2, "tol": 1e-14}), **kw,
+    )
+    assert len(two.stages) == 2
+    assert two.local is two.stages[1]
+    np.testing.assert_array_equal(two.stages[0].x, one.local.x)  # stage 1 = the one-stage run
+    assert two.polished
+    assert two.maxcv <= FEASIBILITY_ATOL
+    assert two.fun <= one.fun
+    assert two.nfev > one.nfev
+
+
+def test_a_worse_later_stage_is_rejected():
+    # DE hits Ackley's kink exactly; COBYLA stays there, SLSQP's finite differences walk away
+    kw = {"maxiter": 1000, "tol": 1e-12, "vectorized": True, "rng": 2026}
+    res = de_then_polish(ackley, [(-20.0, 20.0)] * 4, local_method=["COBYLA", "SLSQP"], **kw)
+    assert np.array_equal(res.de.x, np.zeros(4))
+    assert np.array_equal(res.x, np.zeros(4))
+    assert res.fun == 0.0
+    assert ackley(res.stages[1].x) > 0.0
+    assert res.message.startswith("kept DE's point")
+
+
+def test_single_method_in_a_list_equals_the_string_form():
+    kw = {"rng": 3, "maxiter": 30, "jac": ackley_gradient}
+    a = de_then_polish(ackley, [(-5.0, 5.0)] * 2, **kw)
+    b = de_then_polish(ackley, [(-5.0, 5.0)] * 2, local_method=["SLSQP"], **kw)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert (a.fun, a.polished, a.message) == (b.fun, b.polished, b.message)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"local_method": ()}, ValueError, r"must name at least one method"),
+        (
+            {"local_method": ("SLSQP", "COBYLA"), "local_options": {"ftol": 1e-9}},
+            ValueError,
+            r"local_options must be None or a list or tuple of 2 options, got dict",
+        ),
+        (
+            {"local_method": ("SLSQP", "COBYLA"), "local_options": ({},)},
+            ValueError,
+            r"list or tuple of 2 options",
+        ),
+        ({"local_method": ("SLSQP", 3)}, TypeError, r"local_method\[1\] must be a string, got int"),
+        ({"local_method": ["SLSQP", "Newton"]}, ValueError, r"local_method must be one of"),
+        (
+            {"local_method": ("COBYLA", "Nelder-Mead"), "jac": ackley_gradient},
+            ValueError,
+            r"no stage of local_method uses it",
+        ),
+        (
+            {"local_method": ("SLSQP", "COBYLA"), "local_options": ({}, 5)},
+            TypeError,
+            r"local_options\[1\] must be a mapping",
+        ),
+        (
+            {"local_method": ("SLSQP", "L-BFGS-B"), "constraints": sum_at_least_one(2)},
+            ValueError,
+            r"'L-BFGS-B' cannot handle constraints",
+        ),
+    ],
+)
+def test_bad_stages_are_rejected(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, **kwargs)

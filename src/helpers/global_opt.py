@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -525,6 +525,7 @@ class _Problem:
     local_options: dict[str, Any] | Callable[[OptimizeResult], Any]
     vectorized: bool
     de_options: dict[str, Any]
+    stages: tuple[tuple[str, Any], ...] = ()  # (method, options) of every local stage
 
     @property
     def d(self) -> int:
@@ -557,6 +558,45 @@ def _check_method(local_method: Any, constraints: list[Any], jac: Any) -> str:
     return method
 
 
+def _check_options(local_options: Any, name: str = "local_options") -> Any:
+    """A mapping (copied), a callable of DE's result, or None (no options), else TypeError."""
+    if not (local_options is None or isinstance(local_options, Mapping) or callable(local_options)):
+        raise TypeError(
+            f"{name} must be a mapping or a callable of DE's result returning one, got "
+            f"{type(local_options).__name__}"
+        )
+    return local_options if callable(local_options) else dict(local_options or {})
+
+
+def _check_stages(
+    local_method: Any, local_options: Any, constraints: list[Any], jac: Any
+) -> tuple[tuple[str, Any], ...]:
+    """``(method, options)`` for each local stage: one method, or a list or tuple of them."""
+    if not isinstance(local_method, tuple | list):
+        return ((_check_method(local_method, constraints, jac), _check_options(local_options)),)
+    if not local_method:
+        raise ValueError("local_method, a sequence of stages, must name at least one method")
+    if local_options is None:
+        local_options = [None] * len(local_method)
+    if not isinstance(local_options, tuple | list) or len(local_options) != len(local_method):
+        raise ValueError(
+            f"with {len(local_method)} stages in local_method, local_options must be None or a "
+            f"list or tuple of {len(local_method)} options, got {type(local_options).__name__}"
+        )
+    if jac is not None and not callable(jac):
+        raise TypeError(f"jac must be callable or None, got {type(jac).__name__}")
+    stages = []
+    for i, (method, options) in enumerate(zip(local_method, local_options, strict=True)):
+        if not isinstance(method, str):
+            raise TypeError(f"local_method[{i}] must be a string, got {type(method).__name__}")
+        uses_jac = method not in _GRADIENT_FREE_METHODS
+        stages.append((_check_method(method, constraints, jac if uses_jac else None),
+                       _check_options(options, f"local_options[{i}]")))
+    if jac is not None and all(m in _GRADIENT_FREE_METHODS for m, _ in stages):
+        raise ValueError("jac is given, but no stage of local_method uses it")
+    return tuple(stages)
+
+
 def _checked_problem(
     fun: Any,
     bounds: Any,
@@ -573,12 +613,7 @@ def _checked_problem(
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
     box = _as_bounds(bounds)
     cons = as_constraint_list(constraints)
-    method = _check_method(local_method, cons, jac)
-    if not (local_options is None or isinstance(local_options, Mapping) or callable(local_options)):
-        raise TypeError(
-            "local_options must be a mapping or a callable of DE's result returning one, got "
-            f"{type(local_options).__name__}"
-        )
+    stages = _check_stages(local_method, local_options, cons, jac)
     if not isinstance(vectorized, bool | np.bool_):
         raise TypeError(f"vectorized must be True or False, got {type(vectorized).__name__}")
     args = de_kwargs.pop("args", ())
@@ -600,10 +635,11 @@ def _checked_problem(
         jac=jac,
         box=box,
         constraints=cons,
-        method=method,
-        local_options=local_options if callable(local_options) else dict(local_options or {}),
+        method=stages[0][0],
+        local_options=stages[0][1],
         vectorized=vectorized,
         de_options=de_options,
+        stages=stages,
     )
 
 
@@ -801,9 +837,9 @@ def de_then_polish(
     bounds: Any,
     *,
     constraints: Any = (),
-    local_method: str = "SLSQP",
+    local_method: str | Sequence[str] = "SLSQP",
     jac: Callable[[np.ndarray], np.ndarray] | None = None,
-    local_options: Mapping[str, Any] | Callable[[OptimizeResult], Mapping[str, Any]] | None = None,
+    local_options: Any = None,
     rng: int | np.random.Generator | None = None,
     vectorized: bool = False,
     **de_kwargs: Any,
@@ -835,17 +871,20 @@ def de_then_polish(
         A ``minimize`` method, spelled exactly as SciPy does: ``'SLSQP'`` (default),
         ``'COBYLA'``, ``'COBYQA'``, ``'trust-constr'`` (these handle constraints),
         ``'L-BFGS-B'``, ``'TNC'``, ``'Powell'``, ``'Nelder-Mead'`` (bounds only), ``'BFGS'``,
-        ``'CG'``, ``'Newton-CG'``.
+        ``'CG'``, ``'Newton-CG'``. A list or tuple of methods runs them as stages: each starts
+        from the point kept so far and is kept only by the same rule, against that point.
     jac : callable, optional
         ``jac(x) -> (d,)`` gradient for a gradient-based local method (e.g.
-        :func:`ackley_gradient`); default: the method's finite differences.
+        :func:`ackley_gradient`); default: the method's finite differences. With stages, it is
+        passed to the stages whose method uses a gradient.
     local_options : mapping or callable, optional
         ``options`` for ``minimize`` (e.g. ``{'ftol': 1e-12, 'eps': 1e-10}`` for SLSQP), or a
         callable ``local_options(de) -> mapping`` called with DE's ``OptimizeResult`` before the
         local stage, for options that depend on DE's outcome, such as COBYLA's ``rhobeg`` from
         the spread of ``de.population``. With constraints, COBYLA's ``catol`` defaults to
         ``FEASIBILITY_ATOL / 1000`` (SciPy's default, about ``1.5e-8``, would let COBYLA stop
-        at a point this function rejects as infeasible).
+        at a point this function rejects as infeasible). With stages: None, or a list or
+        tuple with one such entry per stage.
     rng : None, int >= 0 or numpy.random.Generator, optional
         Seed or generator for DE; the same seed gives the same result.
     vectorized : bool, optional
@@ -859,12 +898,13 @@ def de_then_polish(
     -------
     OptimizeResult
         ``x`` : (d,) array, the returned point; ``fun`` : float, its value;
-        ``de`` : DE's own ``OptimizeResult``; ``local`` : the local method's ``OptimizeResult``;
-        ``polished`` : bool, whether the local point was accepted; ``maxcv`` : float, the
+        ``de`` : DE's own ``OptimizeResult``; ``local`` : the (last) local method's
+        ``OptimizeResult``; ``stages`` : list of every stage's ``OptimizeResult``;
+        ``polished`` : bool, whether a local point was accepted; ``maxcv`` : float, the
         constraint violation at ``x``; ``nfev`` : int, the points evaluated by DE (counted
         point by point, also with ``vectorized=True``, where ``de.nfev`` counts *calls*), by the
         local method, and by the re-evaluation;
-        ``success`` : bool, ``x`` is feasible and DE or the accepted local method succeeded;
+        ``success`` : bool, ``x`` is feasible and DE or the last accepted stage succeeded;
         ``message`` : str, which point was kept and why (no numbers).
 
     Raises
@@ -878,7 +918,9 @@ def de_then_polish(
     ValueError
         If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
         float64's range; the method is not spelled as SciPy spells it or cannot handle the given
-        constraints; ``jac`` is given to a gradient-free method or returns the wrong shape;
+        constraints; ``jac`` is given to a gradient-free method (to stages that all are) or
+        returns the wrong shape; a sequence of stages is empty or ``local_options`` does not
+        match it;
         ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range.
         A local point where ``fun`` is not finite is rejected, not raised.
 
@@ -897,32 +939,41 @@ def de_then_polish(
     f_de = float(de.fun)
     maxcv_de = constraint_violation(problem.constraints, x_de)
 
+    # each stage starts from the point kept so far and is judged against it by the same rule;
     # _local_options: the options dict (local_options, or its value at DE's result);
-    # _run_local: minimize's result from x_de, with the same bounds and constraints
-    local = _run_local(problem, x_de, _local_options(problem, de))
-    x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
-    evaluated = bool(np.isfinite(x_loc).all())
-    # fun at x_loc re-evaluated as a float (one (d, 1) column if problem.vectorized)
-    f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
-    in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
-    maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
-
-    accept, why = polish_acceptance(f_de, maxcv_de, f_loc, in_box, maxcv_loc)
-    if accept:
-        x, f, maxcv = x_loc, f_loc, maxcv_loc
-        message = f"kept the {problem.method} point: {why}"
-    else:
-        x, f, maxcv = x_de, f_de, maxcv_de
-        message = f"kept DE's point: {why}"
+    # _run_local: minimize's result, with the same bounds and constraints
+    x, f, maxcv = x_de, f_de, maxcv_de
+    results, kept_by, kept_ok, nfev_local = [], None, False, 0
+    message = ""
+    for method, options in problem.stages:
+        jac_used = problem.jac if method not in _GRADIENT_FREE_METHODS else None
+        stage = replace(problem, method=method, local_options=options, jac=jac_used)
+        local = _run_local(stage, x, _local_options(stage, de))
+        results.append(local)
+        x_loc = np.asarray(local.x, dtype=np.float64).reshape(-1)
+        evaluated = bool(np.isfinite(x_loc).all())
+        # fun at x_loc re-evaluated as a float (one (d, 1) column if problem.vectorized)
+        f_loc = _scalar_value(problem.fun, x_loc, problem.vectorized) if evaluated else np.inf
+        nfev_local += int(getattr(local, "nfev", 0)) + int(evaluated)
+        in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
+        maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
+        accept, why = polish_acceptance(f, maxcv, f_loc, in_box, maxcv_loc)
+        if accept:
+            x, f, maxcv = x_loc, f_loc, maxcv_loc
+            kept_by, kept_ok = method, bool(local.success)
+            message = f"kept the {method} point: {why}"
+        elif kept_by is None:
+            message = f"kept DE's point: {why}"
     feasible = maxcv <= FEASIBILITY_ATOL
     return OptimizeResult(
         x=x.copy(),
         fun=f,
         de=de,
-        local=local,
-        polished=accept,
+        local=results[-1],
+        stages=results,
+        polished=kept_by is not None,
         maxcv=maxcv,
-        nfev=points_de + int(getattr(local, "nfev", 0)) + int(evaluated),  # points, not calls
-        success=bool(feasible and (de.success or (accept and local.success))),
+        nfev=points_de + nfev_local,  # points, not calls
+        success=bool(feasible and (de.success or kept_ok)),
         message=message,
     )
