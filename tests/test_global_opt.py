@@ -625,8 +625,12 @@ def test_stages_start_from_the_kept_point_and_are_judged_by_the_same_rule():
     kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
     one = de_then_polish(ackley, box, jac=ackley_gradient, local_options={"ftol": 1e-14}, **kw)
     two = de_then_polish(
-        ackley, box, jac=ackley_gradient, local_method=("SLSQP", "COBYLA"),
-        local_options=({"ftol": 1e-14}, {"rhobeg": 1e-2, "tol": 1e-14}), **kw,
+        ackley,
+        box,
+        jac=ackley_gradient,
+        local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, {"rhobeg": 1e-2, "tol": 1e-14}),
+        **kw,
     )
     assert len(two.stages) == 2
     assert two.local is two.stages[1]

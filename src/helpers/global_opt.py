@@ -590,8 +590,12 @@ def _check_stages(
         if not isinstance(method, str):
             raise TypeError(f"local_method[{i}] must be a string, got {type(method).__name__}")
         uses_jac = method not in _GRADIENT_FREE_METHODS
-        stages.append((_check_method(method, constraints, jac if uses_jac else None),
-                       _check_options(options, f"local_options[{i}]")))
+        stages.append(
+            (
+                _check_method(method, constraints, jac if uses_jac else None),
+                _check_options(options, f"local_options[{i}]"),
+            )
+        )
     if jac is not None and all(m in _GRADIENT_FREE_METHODS for m, _ in stages):
         raise ValueError("jac is given, but no stage of local_method uses it")
     return tuple(stages)
