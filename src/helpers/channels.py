@@ -138,7 +138,7 @@ class NonUniqueFixedPointError(FixedPointError):
 
 
 class DefectiveFixedPointError(FixedPointError):
-    """``r`` is a *defective* eigenvalue of ``S`` (a Jordan block): no solver finds it to ``tol``.
+    """``r`` is a *defective* eigenvalue of ``S`` (a Jordan block): iterative solvers miss ``tol``.
 
     Power iteration and ARPACK, from a generic start, approach the eigenvector ``v`` at the end of
     the largest Jordan block at ``r``, and the dual solve the left eigenvector ``w`` of that
@@ -818,8 +818,8 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
         raise DefectiveFixedPointError(
             "the channel has one Kraus operator K (up to a factor) with a Jordan block at its "
             "eigenvalue of largest modulus. The fixed state is unique: |v><v|, with v the "
-            "eigenvector of K for that eigenvalue; an eigensolver finds it only to about 1e-5 "
-            "or worse, not to tol",
+            "eigenvector of K for that eigenvalue; an iterative eigensolver finds it only to "
+            "about 1e-5 or worse, not to tol",
             evidence,
         )
     raise NonUniqueFixedPointError(
@@ -862,8 +862,9 @@ def _raise_if_defective(kappa: float, gap_tol: float) -> None:
     """Raise :class:`DefectiveFixedPointError` if the condition number of ``r`` is too large."""
     if kappa > 1.0 / gap_tol:
         raise DefectiveFixedPointError(
-            "the left and right eigenvectors the solvers reach are (nearly) orthogonal, so no "
-            "eigensolver finds its eigenvector to tol; the fixed state may still be unique",
+            "the left and right eigenvectors the solvers reach are (nearly) orthogonal, so an "
+            "iterative eigensolver does not find its eigenvector to tol; the fixed state may still "
+            "be unique",
             f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}",
         )
 
