@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from booktools import ROOT, find_pairs
-from booktools.drift import check_pair
+from booktools.drift import check_generated_tables, check_pair
 from booktools.drift import main as drift_main
 from booktools.execute import ExecutionFailed, execute_pair, merge_streams
 from booktools.pairs import Pair
@@ -185,6 +185,21 @@ def test_drift_catches_a_missing_partner(tiny: Pair, tmp_path: Path):
 def test_drift_passes_on_the_real_book():
     problems = [p for pair in find_pairs(ROOT) for p in check_pair(pair)]
     assert problems == []
+
+
+def test_drift_catches_a_stale_generated_table(tmp_path: Path):
+    for name in ("index", "front/introduction"):
+        src = Pair(ROOT / f"{name}.md", ROOT / f"{name}.ipynb")
+        assert check_generated_tables(src, ROOT) == []
+        nb = nbformat.read(src.ipynb, as_version=4)
+        cell = next(c for c in nb.cells if c.cell_type == "code" and "_table())" in c.source)
+        data = cell.outputs[0]["data"]
+        data["text/markdown"] = data["text/markdown"].replace("|", "!", 1)
+        stale = Pair(tmp_path / f"{src.md.name}", tmp_path / f"{src.ipynb.name}")
+        nbformat.write(nb, stale.ipynb)
+        problems = check_generated_tables(stale, ROOT)
+        assert len(problems) == 1
+        assert "differs from what the registry gives now" in problems[0]
 
 
 # --- strict nbval ----------------------------------------------------------------------------

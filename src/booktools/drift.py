@@ -9,11 +9,16 @@
 * the ``.ipynb`` is not one top-to-bottom execution: its code cells are not numbered 1, 2, 3, ...
   in order (a cell was edited and re-run, e.g. in JupyterLab, whose pairing writes the edit to
   both files), or it holds a figure preview that only ``make lab``'s kernels show. In both cases
-  ``make execute NB=X.md`` stores the checked execution.
+  ``make execute NB=X.md`` stores the checked execution;
+* a stored table that ``booktools.registry`` generates (a cell ending in
+  ``Markdown(landing_table())`` or ``Markdown(question_table())``) no longer matches what the
+  registry gives now: a chapter's header or a committed benchmark result changed since the page
+  was executed.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -76,11 +81,45 @@ def check_pair(pair: Pair) -> list[str]:
     return problems
 
 
+#: The registry's generated tables, by the name a page calls.
+GENERATED_TABLES = ("landing_table", "question_table")
+_TABLE_CALL = re.compile(r"^Markdown\((\w+)\(\)\)$")
+
+
+def check_generated_tables(pair: Pair, root: Path) -> list[str]:
+    """Stored outputs of the registry's tables that differ from what the registry gives now."""
+    if not pair.ipynb.exists():
+        return []
+    from booktools import registry
+
+    problems = []
+    nb = nbformat.read(pair.ipynb, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        lines = (
+            [ln for ln in cell.source.splitlines() if ln.strip()]
+            if cell.cell_type == "code"
+            else []
+        )
+        match = _TABLE_CALL.match(lines[-1].strip()) if lines else None
+        if not match or match.group(1) not in GENERATED_TABLES:
+            continue
+        stored = "".join(
+            "".join(out.get("data", {}).get("text/markdown", "")) for out in cell.get("outputs", [])
+        )
+        if stored != getattr(registry, match.group(1))(root):
+            problems.append(
+                f"{pair.ipynb}: cell {i} ({_first_line(cell.source)!r}): the stored "
+                f"{match.group(1)}() differs from what the registry gives now (a chapter header or "
+                f"benchmark result changed); re-execute it with: make execute NB={pair.md}"
+            )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0]).resolve() if argv else ROOT
     pairs = find_pairs(root)
-    problems = [p for pair in pairs for p in check_pair(pair)]
+    problems = [p for pair in pairs for p in check_pair(pair) + check_generated_tables(pair, root)]
     for p in problems:
         print(f"drift: {p}", file=sys.stderr)
     if problems:
