@@ -19,6 +19,7 @@ from helpers.gradient_descent import (
     cost_gradient,
     gradient_descent,
     gradient_descent_path,
+    gradient_descent_until,
     hessian_eigenvalues,
     iteration_bound,
     iterations_to_converge,
@@ -334,6 +335,134 @@ def test_feature_scaling_reduces_iterations():
 
 
 # ------------------------------------------------------------------------------------------------
+# Stopping rules
+# ------------------------------------------------------------------------------------------------
+
+
+def test_gradient_rule_stops_where_the_path_says():
+    path = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.01, 20_000)
+    g_norms = np.array([np.linalg.norm(cost_gradient(X_REF, Y_REF, t)) for t in path])
+    k_ref = int(np.argmax(g_norms <= 1e-6 * g_norms[0]))  # the first k with |g_k| <= tol |g_0|
+    assert 0 < k_ref < 20_000
+    theta, k = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, rule="gradient", tol=1e-6)
+    assert k == k_ref == 13_655
+    np.testing.assert_allclose(theta, path[k], rtol=1e-12)
+
+
+def test_cost_rule_stops_at_the_first_small_drop_of_the_history():
+    tol = 1e-6
+    theta, k = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, rule="COST", tol=tol)
+    _, J = gradient_descent(X_REF, Y_REF, [0, 0], 0.01, k + 10)
+    J = np.concatenate([[compute_cost(X_REF, Y_REF, [0, 0])], J])  # J[k]: after k steps
+    small = J[:-1] - J[1:] <= tol * J[1:]
+    assert k == int(np.argmax(small)) + 1
+    np.testing.assert_allclose(compute_cost(X_REF, Y_REF, theta), J[k], rtol=1e-12)
+    # it stops long before the gradient rule, far from theta*
+    assert k < gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, tol=tol)[1] / 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    problems, st.floats(min_value=0.05, max_value=0.95), st.floats(min_value=1e-8, max_value=1e-2)
+)
+def test_gradient_rule_bounds_the_error_by_kappa_tol(problem, fraction, tol):
+    seed, m, n = problem
+    m = max(m, n)
+    rng = np.random.default_rng(seed)
+    X = well_conditioned(rng, m, n, 50.0)
+    y = rng.standard_normal(m)
+    theta0 = rng.standard_normal(n)
+    lam = hessian_eigenvalues(X)
+    theta, k = gradient_descent_until(X, y, theta0, fraction * max_stable_step(X), tol=tol)
+    theta_star = least_squares(X, y)
+    g0 = np.linalg.norm(cost_gradient(X, y, theta0))
+    assert np.linalg.norm(cost_gradient(X, y, theta)) <= tol * g0
+    if k:  # the first such k
+        before = gradient_descent(X, y, theta0, fraction * max_stable_step(X), k - 1)[0]
+        assert np.linalg.norm(cost_gradient(X, y, before)) > tol * g0 * (1 - 1e-9)
+    e0 = np.linalg.norm(theta0 - theta_star)
+    slack = 1e-9 * (1 + np.linalg.norm(theta_star))  # rounding in theta*
+    assert np.linalg.norm(theta - theta_star) <= lam[-1] / lam[0] * tol * e0 + slack
+
+
+def test_stopping_at_a_zero_gradient_takes_no_step_and_returns_a_copy():
+    start = np.array([1.0, 2.0])
+    theta, k = gradient_descent_until(X_REF, X_REF @ start, start, 0.01)  # an exact fit
+    assert k == 0
+    np.testing.assert_array_equal(theta, start)
+    assert not np.shares_memory(theta, start)
+
+
+@pytest.mark.parametrize("rule", ["gradient", "cost"])
+def test_stopping_rules_do_not_depend_on_the_chunk_size(rule, monkeypatch):
+    import helpers.gradient_descent as module
+
+    whole = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, rule=rule, tol=1e-5)
+    monkeypatch.setattr(module, "_UNTIL_CHUNK", 7)  # many chunk boundaries
+    theta, k = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, rule=rule, tol=1e-5)
+    assert k == whole[1]
+    np.testing.assert_array_equal(theta, whole[0])
+    _, k_short = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3)
+    assert (
+        gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k_short)[
+            1
+        ]
+        == k_short
+    )
+    with pytest.raises(ValueError, match="steps are not enough"):
+        gradient_descent_until(
+            X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k_short - 1
+        )
+    if rule == "gradient":  # steps are counted across chunks in the messages too
+        with pytest.raises(ValueError, match="overflowed at iteration 169"):
+            gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
+
+
+@pytest.mark.parametrize("rule", ["gradient", "cost"])
+def test_stopping_rules_respect_max_iters_exactly(rule):
+    _, k = gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3)
+    assert (
+        gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k)[1] == k
+    )
+    with pytest.raises(
+        ValueError, match=rf"max_iters={k - 1} steps are not enough for the {rule} rule.*0\.108586"
+    ):
+        gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k - 1)
+
+
+def test_stopping_rules_refuse_a_diverging_step():
+    alpha = 1.01 * max_stable_step(X_REF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # errors, not warnings
+        # the cost rises at the first step: the cost rule must not take that for convergence
+        with pytest.raises(ValueError, match=r"the cost rose at step 1.*0\.108586"):
+            gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, rule="cost")
+        with pytest.raises(ValueError, match=r"max_iters=500 steps are not enough.*0\.108586"):
+            gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=500)
+        with pytest.raises(ValueError, match=r"alpha=0\.5 is too large.*0\.108586"):
+            gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"rule": "loss"},
+            ValueError,
+            r"rule must be one of gradient, cost \(any case\), got 'loss'",
+        ),
+        ({"rule": None}, TypeError, "rule must be one of gradient, cost"),
+        ({"tol": 0.0}, ValueError, r"tol must be a real number in \(0, 1\)"),
+        ({"tol": 1.0}, ValueError, r"tol must be a real number in \(0, 1\)"),
+        ({"max_iters": 0}, ValueError, "max_iters must be an integer >= 1"),
+    ],
+)
+def test_stopping_rule_options_are_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        gradient_descent_until(X_REF, Y_REF, THETA0, 0.01, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
 # Shapes
 # ------------------------------------------------------------------------------------------------
 
@@ -341,6 +470,7 @@ def test_feature_scaling_reduces_iterations():
 @pytest.mark.parametrize("y_shape", [(4,), (4, 1)])
 @pytest.mark.parametrize("theta_shape", [(2,), (2, 1)])
 def test_all_four_shape_combinations_agree(y_shape, theta_shape):
+    # flat y with a column theta is the mix a naive port broadcasts to a (2, 4) "theta"
     y = Y_REF.reshape(y_shape)
     theta0 = np.array([0.5, -0.25]).reshape(theta_shape)
     theta, J = gradient_descent(X_REF, y, theta0, 0.05, 50)
@@ -350,6 +480,56 @@ def test_all_four_shape_combinations_agree(y_shape, theta_shape):
     np.testing.assert_array_equal(J, ref_J)
     assert compute_cost(X_REF, y, theta0) == compute_cost(X_REF, Y_REF, [0.5, -0.25])
     assert cost_gradient(X_REF, y, theta0).shape == theta_shape
+    assert gradient_descent_path(X_REF, y, theta0, 0.05, 3).shape == (4, 2)
+    theta_stop, steps = gradient_descent_until(X_REF, y, theta0, 0.05, tol=1e-3)
+    assert theta_stop.shape == theta_shape
+    assert steps == gradient_descent_until(X_REF, Y_REF, [0.5, -0.25], 0.05, tol=1e-3)[1]
+
+
+def _layout(v: np.ndarray, layout: str) -> np.ndarray:
+    return v.reshape(-1, 1) if layout == "column" else v
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems, st.sampled_from(["flat", "column"]), st.sampled_from(["flat", "column"]))
+def test_every_layout_of_y_and_theta_gives_the_flat_numbers(problem, y_layout, theta_layout):
+    """The contract: y and theta flat or as columns, in any mix, give the numbers of flat/flat;
+    parameter vectors come back in theta's layout (least_squares: in y's), never broadcast."""
+    seed, m, n = problem
+    m = max(m, n + 1)
+    rng = np.random.default_rng(seed)
+    X = well_conditioned(rng, m, n, 10.0)
+    y_flat, t_flat = rng.standard_normal(m), rng.standard_normal(n)
+    y, t = _layout(y_flat, y_layout), _layout(t_flat, theta_layout)
+    alpha = 0.5 * max_stable_step(X)
+
+    assert compute_cost(X, y, t) == compute_cost(X, y_flat, t_flat)
+    g = cost_gradient(X, y, t)
+    assert g.shape == t.shape
+    np.testing.assert_array_equal(g.ravel(), cost_gradient(X, y_flat, t_flat))
+    theta, J = gradient_descent(X, y, t, alpha, 7)
+    theta_ref, J_ref = gradient_descent(X, y_flat, t_flat, alpha, 7)
+    assert theta.shape == t.shape
+    assert J.shape == (7,)
+    np.testing.assert_array_equal(theta.ravel(), theta_ref)
+    np.testing.assert_array_equal(J, J_ref)
+    path = gradient_descent_path(X, y, t, alpha, 7)
+    assert path.shape == (8, n)
+    np.testing.assert_array_equal(path, gradient_descent_path(X, y_flat, t_flat, alpha, 7))
+    for rule in ("gradient", "cost"):
+        theta_stop, steps = gradient_descent_until(X, y, t, alpha, rule=rule, tol=1e-4)
+        theta_stop_ref, steps_ref = gradient_descent_until(
+            X, y_flat, t_flat, alpha, rule=rule, tol=1e-4
+        )
+        assert theta_stop.shape == t.shape
+        assert steps == steps_ref
+        np.testing.assert_array_equal(theta_stop.ravel(), theta_stop_ref)
+    assert iterations_to_converge(X, y, t, alpha, rtol=1e-4) == iterations_to_converge(
+        X, y_flat, t_flat, alpha, rtol=1e-4
+    )
+    ls = least_squares(X, y)
+    assert ls.shape == ((n, 1) if y_layout == "column" else (n,))
+    np.testing.assert_array_equal(ls.ravel(), least_squares(X, y_flat))
 
 
 def test_column_y_never_broadcasts_to_m_by_m():
@@ -504,6 +684,7 @@ def test_bad_shapes_and_values_raise_value_error(X, y, theta, match):
         lambda: gradient_descent(X, y, theta, 0.01, 10),
         lambda: gradient_descent_path(X, y, theta, 0.01, 10),
         lambda: iterations_to_converge(X, y, theta, 0.01),
+        lambda: gradient_descent_until(X, y, theta, 0.01),
     ):
         with pytest.raises(ValueError, match=match):
             call()

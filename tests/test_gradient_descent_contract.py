@@ -23,6 +23,7 @@ from helpers.gradient_descent import (
     cost_gradient,
     gradient_descent,
     gradient_descent_path,
+    gradient_descent_until,
     hessian_eigenvalues,
     iteration_bound,
     iterations_to_converge,
@@ -59,6 +60,18 @@ CALLS = {
     "gradient_descent_path": (
         gradient_descent_path,
         {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.01, "num_iters": 5},
+    ),
+    "gradient_descent_until": (
+        gradient_descent_until,
+        {
+            "X": X_REF,
+            "y": Y_REF,
+            "theta": T_REF,
+            "alpha": 0.1,
+            "rule": "gradient",
+            "tol": 1e-3,
+            "max_iters": 5000,
+        },
     ),
     "hessian_eigenvalues": (hessian_eigenvalues, {"X": X_REF}),
     "max_stable_step": (max_stable_step, {"X": X_REF}),
@@ -247,6 +260,19 @@ def test_descent_over_the_whole_range(problem, alpha, num_iters):
         {"X": X, "y": y, "theta": t, "alpha": alpha, "rtol": 0.5, "max_iters": 50},
         result_check=lambda k: None if 0 <= k <= 50 else pytest.fail(f"k = {k}"),
     )
+
+    def stopped_within_50(result):
+        theta, k = result
+        assert theta.shape == t.shape
+        assert np.isfinite(theta).all()
+        assert 0 <= k <= 50
+
+    for rule in ("gradient", "cost"):
+        check_contract(
+            gradient_descent_until,
+            {"X": X, "y": y, "theta": t, "alpha": alpha, "rule": rule, "tol": 0.5, "max_iters": 50},
+            result_check=stopped_within_50,
+        )
 
 
 @settings(max_examples=60, deadline=None)

@@ -33,6 +33,7 @@ __all__ = [
     "cost_gradient",
     "gradient_descent",
     "gradient_descent_path",
+    "gradient_descent_until",
     "hessian_eigenvalues",
     "iteration_bound",
     "iterations_to_converge",
@@ -234,14 +235,24 @@ def _descend(
     num_iters: int,
     path: np.ndarray | None = None,
     warn: bool = True,
+    g_limit: float = math.inf,
+    cost_tol: float | None = None,
+    J_before: float | None = None,
+    done: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``num_iters`` steps of ``theta <- theta - alpha/m X^T (X theta - y)`` from ``ta``.
+    """Up to ``num_iters`` steps of ``theta <- theta - alpha/m X^T (X theta - y)`` from ``ta``.
 
     The one place the update is written. Each step is two matrix-vector products: the residual
     that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
-    array, never ``ta`` itself) and the cost after every step; row ``k`` of ``path``, if given,
-    receives ``theta`` after step ``k + 1``. With ``warn``, a run whose cost ends above where it
-    started, with ``alpha >= max_stable_step``, gives a ``RuntimeWarning``.
+    array, never ``ta`` itself) and the cost after every step taken; row ``k`` of ``path``, if
+    given, receives ``theta`` after step ``k + 1``. With ``warn``, a run whose cost ends above
+    where it started, with ``alpha >= max_stable_step``, gives a ``RuntimeWarning``.
+
+    The stopping rules of :func:`gradient_descent_until` end the run early: before the first
+    step ``k`` with ``||X^T r_k|| <= g_limit``, or, with ``cost_tol``, after the first step with
+    ``J_{k-1} - J_k <= cost_tol J_k`` (``J_before``, if given, is the cost before the first
+    step). The history returned then has one entry per step taken. ``done`` counts the steps
+    taken before this call, for the messages.
     """
     m = Xa.shape[0]
     scale = alpha / m
@@ -251,25 +262,39 @@ def _descend(
     J_start = _half_mean_square(r)  # |r|^2 / (2m), rescaled so as not to overflow
     if not math.isfinite(J_start):
         raise _too_large("the cost at the starting theta")  # ValueError: the supported range
+    if J_before is None:
+        J_before = J_start
+    taken = num_iters
     two_m = 2 * m
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(num_iters):
-            ta = ta - scale * (Xa.T @ r)  # (n,)
+            g = Xa.T @ r  # m times the gradient at theta_k, (n,)
+            if g_limit < math.inf and _row_norms(g) <= g_limit:
+                taken = k  # the gradient rule holds at theta_k: no step k + 1
+                break
+            ta = ta - scale * g  # (n,)
             r = Xa @ ta - ya  # this step's cost and the next step's gradient
             cost = float(r @ r) / two_m
             if not math.isfinite(cost):  # rare: rescale the sum of squares, or give up
                 cost = _half_mean_square(r)
                 if not math.isfinite(cost):
-                    raise _diverged(k + 1, alpha, Xa)  # ValueError giving max_stable_step
+                    raise _diverged(done + k + 1, alpha, Xa)  # ValueError giving max_stable_step
             J_history[k] = cost
             if path is not None:
                 path[k] = ta
-    if warn and num_iters and J_history[-1] > J_start:  # below max_stable_step J never rises
+            if cost_tol is not None:
+                if J_before - cost <= cost_tol * cost:
+                    taken = k + 1
+                    break
+                J_before = cost
+    if taken < num_iters:
+        J_history = J_history[:taken].copy()
+    if warn and taken and J_history[-1] > J_start:  # below max_stable_step J never rises
         bound = max_stable_step(Xa)
         if alpha >= bound:  # a rise below it can only be rounding, at theta*
             warnings.warn(
                 f"alpha={alpha:.6g} is too large: gradient descent diverged (the cost rose from "
-                f"{J_start:.3g} to {J_history[-1]:.3g} in {num_iters} steps); it converges only "
+                f"{J_start:.3g} to {J_history[-1]:.3g} in {taken} steps); it converges only "
                 f"for alpha < max_stable_step(X) = {bound:.6g}",
                 RuntimeWarning,
                 stacklevel=3,
@@ -385,6 +410,144 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
     path[0] = ta
     _descend(Xa, ya, ta, alpha, num_iters, path=path[1:])
     return path
+
+
+STOPPING_RULES = ("gradient", "cost")
+
+
+def _as_rule(rule: Any) -> str:
+    if not isinstance(rule, str):
+        raise TypeError(
+            f"rule must be one of {', '.join(STOPPING_RULES)} (any case), got "
+            f"{type(rule).__name__} {rule!r}"
+        )
+    if rule.lower() not in STOPPING_RULES:
+        raise ValueError(
+            f"rule must be one of {', '.join(STOPPING_RULES)} (any case), got {rule!r}"
+        )
+    return rule.lower()
+
+
+def gradient_descent_until(
+    X: Any,
+    y: Any,
+    theta: Any,
+    alpha: float,
+    *,
+    rule: str = "gradient",
+    tol: float = 1e-6,
+    max_iters: int = 100_000,
+) -> tuple[np.ndarray, int]:
+    """Gradient descent that stops by a rule that needs neither ``theta*`` nor eigenvalues.
+
+    The steps are those of :func:`gradient_descent`. With ``g_k = X^T (X theta_k - y) / m`` the
+    gradient and ``J_k`` the cost after ``k`` steps, the rules are
+
+    - ``"gradient"``: stop at the first ``k`` with ``||g_k|| <= tol * ||g_0||`` (``k = 0`` when
+      ``g_0 = 0``). Then ``||theta_k - theta*|| <= kappa * tol * ||theta_0 - theta*||`` for ``X``
+      of full column rank, with ``kappa`` the condition number of ``X^T X / m``.
+    - ``"cost"``: stop after the first step ``k >= 1`` that lowers the cost by at most ``tol``
+      times the new cost, ``J_{k-1} - J_k <= tol * J_k``. It can stop far from ``theta*`` when
+      the steps are small, and only through rounding when the model fits exactly.
+
+    Parameters
+    ----------
+    X : (m, n) array_like
+        Design matrix.
+    y : (m,) or (m, 1) array_like
+        Targets.
+    theta : (n,) or (n, 1) array_like
+        Starting parameters. Not modified.
+    alpha : real number
+        Step size, ``> 0``.
+    rule : {"gradient", "cost"}, optional
+        The stopping rule (any case).
+    tol : real number, optional
+        The rule's relative tolerance, in ``(0, 1)``.
+    max_iters : int, optional
+        Give up after this many steps, ``>= 1``.
+
+    Returns
+    -------
+    theta : (n,) or (n, 1) ndarray
+        The parameters where the rule stopped, a new float64 array in the shape ``theta`` was
+        given.
+    steps : int
+        The number of steps taken, ``0 <= steps <= max_iters``.
+
+    Raises
+    ------
+    ValueError
+        On invalid inputs (as for :func:`gradient_descent`), ``tol`` outside ``(0, 1)``, an
+        unknown ``rule``, no stop within ``max_iters`` steps, or a step size at or above
+        :func:`max_stable_step` that makes the cost rise or overflow (the messages give the
+        bound).
+    TypeError
+        As for :func:`gradient_descent`; also a ``rule`` that is not a string.
+
+    Examples
+    --------
+    >>> theta, steps = gradient_descent_until([[1, 5], [1, 2], [1, 4], [1, 5]], [1, 6, 4, 2],
+    ...                                       [0, 0], 0.01, tol=1e-6)
+    >>> np.round(theta, 3), steps
+    (array([ 9.25, -1.5 ]), 13655)
+    """
+    Xa, ya, ta, theta_shape = _problem(X, y, theta)
+    alpha = as_scalar("alpha", alpha, low=0, low_open=True)
+    rule = _as_rule(rule)
+    tol = as_scalar("tol", tol, low=0, high=1, low_open=True, high_open=True)
+    max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
+    r = _residual(Xa, ya, ta)  # (m,)
+    J_before = compute_cost(Xa, ya, ta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g0 = Xa.T @ r  # m times the gradient at the start, (n,)
+    if not np.isfinite(g0).all():
+        raise _too_large("the gradient at the starting theta")
+    g_limit = tol * float(_row_norms(g0)) if rule == "gradient" else math.inf
+    cost_tol = tol if rule == "cost" else None
+    # the gradient rule is tested before each step: one more pass tests theta_{max_iters}
+    passes = max_iters + 1 if rule == "gradient" else max_iters
+    steps, ta_end, stopped = 0, ta, False
+    while steps < passes and not stopped:  # in chunks, so that memory stays bounded
+        chunk = min(_UNTIL_CHUNK, passes - steps)
+        ta_end, J = _descend(
+            Xa,
+            ya,
+            ta_end,
+            alpha,
+            chunk,
+            warn=False,
+            g_limit=g_limit,
+            cost_tol=cost_tol,
+            J_before=J_before,
+            done=steps,
+        )
+        steps += J.size
+        if rule == "gradient":
+            stopped = J.size < chunk
+        else:
+            J_prev = J[-2] if J.size > 1 else J_before
+            stopped = J_prev - J[-1] <= tol * J[-1]
+            if stopped and J[-1] > J_prev and alpha >= max_stable_step(Xa):
+                raise ValueError(
+                    f"alpha={alpha!r} is too large: the cost rose at step {steps} (from "
+                    f"{J_prev:.3g} to {J[-1]:.3g}), which the cost rule would take for "
+                    f"convergence; gradient descent converges only for alpha < "
+                    f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
+                )
+            J_before = float(J[-1])
+    if not stopped:
+        if rule == "gradient":
+            reached = _row_norms(Xa.T @ _residual(Xa, ya, ta_end)) / _row_norms(g0)
+            what = f"the gradient shrank only to {reached:.3g} of its start"
+        else:
+            reached = (J_prev - J[-1]) / J[-1]
+            what = f"the last step lowered the cost by {reached:.3g} of it"
+        raise ValueError(
+            f"max_iters={max_iters} steps are not enough for the {rule} rule: {what} (wanted "
+            f"tol={tol:g}) with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
+        )
+    return ta_end.reshape(theta_shape), steps
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,6 +800,7 @@ def iterations_to_converge(
 
 
 _CHUNK = 1024  # iterates kept in memory at once by iterations_to_converge
+_UNTIL_CHUNK = 65_536  # costs kept in memory at once by gradient_descent_until
 
 
 def _row_norms(D: np.ndarray) -> np.ndarray:
