@@ -316,6 +316,19 @@ def test_softmax_vjp_with_g_near_the_float_range():
     np.testing.assert_allclose(dz, [3.4e8, -3.4e8], rtol=1e-12)
 
 
+def test_softmax_vjp_guarded_path_when_an_entry_underflows_in_the_scaling():
+    # the scale of this g is 2**1023, so the middle entry underflows to 0: not exact, but the
+    # error stays below eps * max|g| (the exact value is computed in rationals)
+    from fractions import Fraction
+
+    s, g = softmax(np.array([0.0, 1.0, -1.0])), np.array([1.7e308, 1e-300, -1.7e308])
+    assert 1e-300 / 2.0**1023 == 0
+    s_q, g_q = [Fraction(v) for v in s], [Fraction(v) for v in g]
+    inner = sum(a * b for a, b in zip(s_q, g_q, strict=True))
+    exact = [float(si * (gi - inner)) for si, gi in zip(s_q, g_q, strict=True)]
+    assert np.max(np.abs(softmax_vjp(s, g) - exact)) < np.finfo(float).eps * 1.7e308
+
+
 @pytest.mark.parametrize("fn", [softmax, log_softmax, sigmoid])
 def test_masked_arrays_are_refused(fn):
     with pytest.raises(TypeError, match="z must be a plain array, got a masked array"):

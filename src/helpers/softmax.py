@@ -382,9 +382,10 @@ _VJP_SAFE = {"d": 2.0**970, "f": 2.0**103}
 def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
     """``s * (g - <g, s>)`` for ``g`` near the float range, without overflow.
 
-    Each row of ``g`` is divided by a power of two near its maximum (exact), then shifted by its
-    entry at the row's most probable class (the VJP ignores a constant shift of ``g``, since
-    ``J 1 = 0``), so that ``g - <g, s>`` is formed from numbers of order one.
+    Each row of ``g`` is divided by a power of two near its maximum (exact unless an entry
+    underflows, an error below ``eps * max|g|``), then shifted by its entry at the row's most
+    probable class (the VJP ignores a constant shift of ``g``, since ``J 1 = 0``), so that
+    ``g - <g, s>`` is formed from numbers of order one.
     """
     top = np.abs(g_arr).max(axis=-1, keepdims=True)
     _, exponent = np.frexp(np.where(top > 0, top, 1))  # top = mantissa * 2**exponent
