@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from helpers.channels import (
     FixedPointConvergenceError,
     FixedPointError,
     NonUniqueFixedPointError,
+    UncheckedDefectWarning,
     amplitude_damping_kraus,
     apply_channel,
     channel_operator,
@@ -332,11 +334,39 @@ def test_fixed_point_of_operator_question_tensordot_operator():
         x = np.tensordot(kraus_op, v.reshape(n, n), [[2], [0]])
         return np.tensordot(x, kraus_op.conj(), [[1, 2], [1, 2]]).reshape(-1)
 
-    op = LinearOperator((n * n, n * n), matvec=matvec, dtype=complex)
-    lam, rho = fixed_point_of_operator(op, n)
+    def rmatvec(v):  # the dual map, sum_j K_j^H X K_j
+        x = np.tensordot(kraus_op.conj(), v.reshape(n, n), [[0], [0]])
+        return np.tensordot(x, kraus_op, [[0, 2], [1, 0]]).reshape(-1)
+
+    bare = LinearOperator((n * n, n * n), matvec=matvec, dtype=complex)
+    op = LinearOperator((n * n, n * n), matvec=matvec, rmatvec=rmatvec, dtype=complex)
     lam_k, rho_k = fixed_point(kraus_from_question_layout(kraus_op), method="dense")
-    np.testing.assert_allclose(lam, lam_k, rtol=1e-9)
-    np.testing.assert_allclose(rho, rho_k, atol=1e-7)
+    np.testing.assert_allclose(
+        op.H @ np.eye(n).reshape(-1),
+        superoperator(kraus_from_question_layout(kraus_op)).conj().T @ np.eye(n).reshape(-1),
+        atol=1e-12,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # with rmatvec: the defect check runs, no warning
+        lam, rho = fixed_point_of_operator(op, n)
+    with pytest.warns(UncheckedDefectWarning, match=r"^op: no adjoint"):
+        lam_bare, rho_bare = fixed_point_of_operator(bare, n)  # not trace preserving
+    for lam_x, rho_x in ((lam, rho), (lam_bare, rho_bare)):
+        np.testing.assert_allclose(lam_x, lam_k, rtol=1e-9)
+        np.testing.assert_allclose(rho_x, rho_k, atol=1e-7)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_fixed_point_of_operator_matvec_only_trace_preserving_does_not_warn(scale):
+    """A channel (up to a factor) given by matvec alone needs no defect check: no warning."""
+    k = np.sqrt(scale) * random_kraus(4, 3, rng=np.random.default_rng(2))
+    op = channel_operator(k)
+    bare = LinearOperator(op.shape, matvec=op.matvec, dtype=complex)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lam, rho = fixed_point_of_operator(bare, 4)
+    np.testing.assert_allclose(lam, scale, rtol=1e-10)
+    np.testing.assert_allclose(rho, fixed_point(k, method="dense")[1], atol=1e-8)
 
 
 def test_fixed_point_of_operator_refuses_two_invariant_blocks():
@@ -747,7 +777,8 @@ def test_operator_version_diagnoses_a_defective_eigenvalue_through_its_adjoint()
             fixed_point_of_operator(adjointed, 2)
     tol = 1e-10
     bare = LinearOperator(op.shape, matvec=op.matvec, dtype=complex)  # no adjoint
-    lam, rho = fixed_point_of_operator(bare, 2, tol=tol)
+    with pytest.warns(UncheckedDefectWarning, match="defective eigenvalue r cannot be detected"):
+        lam, rho = fixed_point_of_operator(bare, 2, tol=tol)
     err = np.abs(rho - np.diag([1.0, 0.0])).max()
     assert 1e3 * tol < err < 10 * np.sqrt(tol)
     assert abs(lam - 1) < 10 * np.sqrt(tol)

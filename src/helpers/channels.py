@@ -44,6 +44,7 @@ __all__ = [
     "FixedPointConvergenceError",
     "FixedPointError",
     "NonUniqueFixedPointError",
+    "UncheckedDefectWarning",
     "amplitude_damping_kraus",
     "apply_channel",
     "channel_operator",
@@ -153,6 +154,17 @@ class DefectiveFixedPointError(FixedPointError):
     """
 
     _prefix = "kraus: the leading eigenvalue r is defective (a Jordan block): "
+
+
+class UncheckedDefectWarning(UserWarning):
+    """:func:`fixed_point_of_operator` could not check that ``r`` is not defective.
+
+    Issued when ``op`` has no adjoint (a ``LinearOperator`` with ``matvec`` alone) and a probe
+    with one product shows that the map is not trace preserving (up to a factor): the dual
+    solve that detects a Jordan block at ``r`` is impossible, and for a defective ``r`` the
+    result may be accurate only to about ``sqrt(tol)``. Pass ``rmatvec=`` (the dual map), or
+    use :func:`fixed_point` when the Kraus operators are known.
+    """
 
 
 class FixedPointConvergenceError(FixedPointError, RuntimeError):
@@ -1228,6 +1240,16 @@ def _operator_dual_check(
     _raise_if_defective(_condition(v, w), gap_tol)
 
 
+def _looks_trace_preserving(op: LinearOperator, x: np.ndarray, lam: float, rtol: float) -> bool:
+    """Whether ``tr Phi(X) = lam tr X`` to ``rtol`` for one (random) ``X = reshape(x)``: true for
+    every ``X`` when the map is trace preserving up to the factor ``lam``, and for a random ``X``
+    false with probability 1 otherwise."""
+    n = round(np.sqrt(op.shape[0]))
+    y = np.asarray(op.matvec(x)).reshape(n, n)
+    scale = lam * np.linalg.norm(x) * np.sqrt(n)
+    return bool(abs(np.trace(y) - lam * np.trace(x.reshape(n, n))) <= rtol * scale)
+
+
 def fixed_point_of_operator(
     op: Any, n: Any, *, tol: float = 1e-10, v0: Any = None, ncv: Any = None
 ) -> tuple[float, np.ndarray]:
@@ -1275,6 +1297,13 @@ def fixed_point_of_operator(
         a defective ``r`` of a map that is not trace preserving is not diagnosed: it may
         return a fixed point accurate only to about ``sqrt(tol)``; give ``rmatvec``, or use
         :func:`fixed_point` when the Kraus operators are known.
+
+    Warns
+    -----
+    UncheckedDefectWarning
+        When ``op`` has no adjoint and one product with a random matrix ``X`` shows that the
+        map is not trace preserving up to a factor: ``tr Phi(X)`` differs from ``r tr X`` by
+        more than ``sqrt(tol) r |X|_F sqrt(n)``. The defect check is then skipped.
     TypeError
         If ``op`` is not a ``LinearOperator`` or a numeric array (bool, object and masked arrays
         are refused, as for ``kraus``), or ``n`` is not an integer.
@@ -1321,6 +1350,14 @@ def fixed_point_of_operator(
             raise
         if dual is not None:
             _operator_dual_check(op, dual, starts[1], ncv, gap_tol, rho, tol)
+        elif not _looks_trace_preserving(op, starts[1], lam, gap_tol):
+            warnings.warn(
+                "op: no adjoint (rmatvec) and the map is not trace preserving, so a defective "
+                "eigenvalue r cannot be detected and rho may be accurate only to about "
+                "sqrt(tol); pass rmatvec= (the dual map) or use fixed_point with Kraus operators",
+                UncheckedDefectWarning,
+                stacklevel=2,
+            )
     except FixedPointError as err:  # the messages name kraus: here the argument is op
         err.args = (str(err).replace("kraus: ", "op: ", 1),)
         raise
