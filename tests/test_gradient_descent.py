@@ -435,7 +435,8 @@ def test_stopping_rules_refuse_a_diverging_step():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # errors, not warnings
         # the cost rises at the first step: the cost rule must not take that for convergence
-        with pytest.raises(ValueError, match=r"the cost rose at step 1.*0\.108586"):
+        rose = r"the cost rose at step 1 \(from 7\.125 to .*0\.108586"
+        with pytest.raises(ValueError, match=rose):
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, rule="cost")
         with pytest.raises(ValueError, match=r"max_iters=500 steps are not enough.*0\.108586"):
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=500)
@@ -583,6 +584,9 @@ def test_mild_divergence_warns_and_is_visible_in_the_history():
     with pytest.warns(RuntimeWarning, match=r"diverged.*max_stable_step\(X\) = 0\.108586"):
         _, J = gradient_descent(X_REF, Y_REF, [0, 0], alpha, 1500)
     assert J[-1] > 1e3 * J[0]
+    # J(theta_0) = 57/8 = 7.125 exactly: shown to 6 significant digits, not rounded to "7.12"
+    with pytest.warns(RuntimeWarning, match=r"the cost rose from 7\.125 to \d\.\d{5}e\+\d\d in"):
+        gradient_descent(X_REF, Y_REF, [0, 0], 0.11, 1000)
     with pytest.warns(RuntimeWarning, match="the cost rose"):
         gradient_descent_path(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
 

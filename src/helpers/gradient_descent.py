@@ -294,7 +294,7 @@ def _descend(
         if alpha >= bound:  # a rise below it can only be rounding, at theta*
             warnings.warn(
                 f"alpha={alpha:.6g} is too large: gradient descent diverged (the cost rose from "
-                f"{J_start:.3g} to {J_history[-1]:.3g} in {taken} steps); it converges only "
+                f"{J_start:.6g} to {J_history[-1]:.6g} in {taken} steps); it converges only "
                 f"for alpha < max_stable_step(X) = {bound:.6g}",
                 RuntimeWarning,
                 stacklevel=3,
@@ -531,7 +531,7 @@ def gradient_descent_until(
             if stopped and J[-1] > J_prev and alpha >= max_stable_step(Xa):
                 raise ValueError(
                     f"alpha={alpha!r} is too large: the cost rose at step {steps} (from "
-                    f"{J_prev:.3g} to {J[-1]:.3g}), which the cost rule would take for "
+                    f"{J_prev:.6g} to {J[-1]:.6g}), which the cost rule would take for "
                     f"convergence; gradient descent converges only for alpha < "
                     f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
                 )
