@@ -1,12 +1,12 @@
 """Linear regression by gradient descent, its batched gradients derived by the chain rule.
 
-The model maps a batch ``X`` of ``N`` samples with ``D`` features to predictions
+The model maps a batch ``X`` of ``b`` samples with ``D`` features to predictions
 
-.. math:: P = X W + \\mathbf{1} B, \\qquad L = \\frac{1}{N} \\sum_{i=1}^{N} (y_i - P_i)^2,
+.. math:: P = X W + \\mathbf{1} B, \\qquad L = \\frac{1}{b} \\sum_{i=1}^{b} (y_i - P_i)^2,
 
-with ``X`` (N, D), ``W`` (D, 1), ``B`` (1, 1), ``P`` and ``y`` (N, 1). Its gradients are
+with ``X`` (b, D), ``W`` (D, 1), ``B`` (1, 1), ``P`` and ``y`` (b, 1). Its gradients are
 
-.. math:: \\frac{\\partial L}{\\partial P} = \\frac{2}{N}(P - y), \\quad
+.. math:: \\frac{\\partial L}{\\partial P} = \\frac{2}{b}(P - y), \\quad
           \\frac{\\partial L}{\\partial W} = X^\\top \\frac{\\partial L}{\\partial P}, \\quad
           \\frac{\\partial L}{\\partial B} = \\mathbf{1}^\\top \\frac{\\partial L}{\\partial P},
 
@@ -14,7 +14,8 @@ the last being the sum over the batch axis that :func:`unbroadcast` performs for
 that was broadcast in the forward pass.
 
 The key ``"N"`` of ``forward_info`` is the product ``X @ W`` (the name the question used); the
-batch size is ``X.shape[0]``.
+batch size ``b`` is ``X.shape[0]``. In :func:`hessian`, :func:`max_stable_lr` and :func:`train`,
+``X`` is the whole data set, of ``N`` samples.
 
 Dtypes and range, the same for every function here: arrays may be of any integer or floating
 dtype and are computed with in float64 (float32 is converted); bool, complex, object, string and
@@ -171,21 +172,21 @@ def forward_linear_regression(
 
     Parameters
     ----------
-    X : (N, D) array
+    X : (b, D) array
         The batch: one sample per row. Integers and float32 are converted to float64; float64 is
         not copied.
-    y : (N, 1) array
-        The targets, as a column. A 1-D ``y`` of shape (N,) is rejected, because it would
-        broadcast against ``P`` into an (N, N) matrix.
+    y : (b, 1) array
+        The targets, as a column. A 1-D ``y`` of shape (b,) is rejected, because it would
+        broadcast against ``P`` into a (b, b) matrix.
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``.
 
     Returns
     -------
     loss : float
-        ``mean((y - P) ** 2)``, the mean over the N samples.
+        ``mean((y - P) ** 2)``, the mean over the b samples.
     forward_info : dict
-        ``{"X": (N, D), "N": (N, 1) = X @ W, "P": (N, 1) = N + B, "y": (N, 1)}``, what
+        ``{"X": (b, D), "N": (b, 1) = X @ W, "P": (b, 1) = N + B, "y": (b, 1)}``, what
         :func:`loss_gradients` needs. ``X`` and ``y`` are read-only views of the validated
         inputs (a cache, so the large batch is not copied); ``N`` and ``P`` are new arrays.
 
@@ -203,9 +204,9 @@ def forward_linear_regression(
     y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
-        Z = X @ w["W"]  # (N, D) @ (D, 1) -> (N, 1)
-        P = Z + w["B"]  # (N, 1) + (1, 1) -> (N, 1): B is broadcast over the batch
-        residual = (y - P).ravel()  # (N,)
+        Z = X @ w["W"]  # (b, D) @ (D, 1) -> (b, 1)
+        P = Z + w["B"]  # (b, 1) + (1, 1) -> (b, 1): B is broadcast over the batch
+        residual = (y - P).ravel()  # (b,)
         loss = float(residual @ residual) / n  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
@@ -243,8 +244,8 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     Parameters
     ----------
     forward_info : dict
-        As returned by :func:`forward_linear_regression`: ``"X"`` (N, D), ``"N"`` (N, 1),
-        ``"P"`` (N, 1) and ``"y"`` (N, 1).
+        As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"N"`` (b, 1),
+        ``"P"`` (b, 1) and ``"y"`` (b, 1).
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
         shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
@@ -254,7 +255,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     -------
     grads : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``: ``dL/dW = X.T @ dL/dP`` and
-        ``dL/dB = sum over axis 0 of dL/dP``, with ``dL/dP = (2 / N) (P - y)``, exactly the
+        ``dL/dB = sum over axis 0 of dL/dP``, with ``dL/dP = (2 / b) (P - y)``, exactly the
         gradient of the *mean* loss. New arrays, float64.
 
     Raises
