@@ -444,6 +444,26 @@ def test_stopping_rules_refuse_a_diverging_step():
             gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
 
 
+def test_warm_start_needs_the_absolute_floor():
+    theta_star = least_squares(X_REF, Y_REF)
+    warm = theta_star + 1e-10  # a previous fit, reused
+    # tol * |g_0| lies below the gradient's rounding floor: the relative rule alone never holds
+    with pytest.raises(ValueError, match=r"max_iters=2000 steps .* the absolute floor atol"):
+        gradient_descent_until(X_REF, Y_REF, warm, 0.1, max_iters=2000)
+    theta, k = gradient_descent_until(X_REF, Y_REF, warm, 0.1, atol=1e-8)
+    assert k == 0  # |g_0| = 2.2e-9 is already below the floor
+    np.testing.assert_array_equal(theta, warm)
+    # a floor above tol * |g_0|: the run stops where the gradient crosses the floor
+    start = theta_star + 1e-3
+    theta, k = gradient_descent_until(X_REF, Y_REF, start, 0.1, atol=1e-5)
+    path = gradient_descent_path(X_REF, Y_REF, start, 0.1, k)
+    g_norms = np.linalg.norm((path @ X_REF.T - Y_REF) @ X_REF / 4, axis=1)
+    assert 1e-6 * g_norms[0] < 1e-5 < g_norms[0]  # the floor, not the relative part, decides
+    assert 0 < k < 10_000
+    assert g_norms[k] <= 1e-5 < g_norms[k - 1]
+    np.testing.assert_array_equal(theta, path[k])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
@@ -456,6 +476,7 @@ def test_stopping_rules_refuse_a_diverging_step():
         ({"tol": 0.0}, ValueError, r"tol must be a real number in \(0, 1\)"),
         ({"tol": 1.0}, ValueError, r"tol must be a real number in \(0, 1\)"),
         ({"max_iters": 0}, ValueError, "max_iters must be an integer >= 1"),
+        ({"atol": -1e-9}, ValueError, "atol must be a real number >= 0"),
     ],
 )
 def test_stopping_rule_options_are_checked(kwargs, error, match):
@@ -589,6 +610,23 @@ def test_mild_divergence_warns_and_is_visible_in_the_history():
         gradient_descent(X_REF, Y_REF, [0, 0], 0.11, 1000)
     with pytest.warns(RuntimeWarning, match="the cost rose"):
         gradient_descent_path(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
+
+
+@pytest.mark.parametrize("num_iters", [0, 10, 100])
+def test_warns_at_any_step_at_or_above_the_bound_even_while_the_cost_falls(num_iters):
+    alpha = 1.001 * max_stable_step(X_REF)
+    message = (
+        r"alpha=0\.108695 is too large: gradient descent does not converge .*"
+        r"it converges only for alpha < max_stable_step\(X\) = 0\.108586"
+    )
+    with pytest.warns(RuntimeWarning, match=message):
+        _, J = gradient_descent(X_REF, Y_REF, [0, 0], alpha, num_iters)
+    assert num_iters == 0 or J[-1] < 7.125  # the cost has not risen yet: no silent answer
+    with pytest.warns(RuntimeWarning, match=message):
+        gradient_descent_path(X_REF, Y_REF, [0, 0], alpha, num_iters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradient_descent(X_REF, Y_REF, [0, 0], 0.999 * max_stable_step(X_REF), num_iters)
 
 
 def test_no_warning_when_converging_or_when_rounding_lifts_the_cost_at_the_optimum():

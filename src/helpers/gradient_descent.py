@@ -245,8 +245,8 @@ def _descend(
     The one place the update is written. Each step is two matrix-vector products: the residual
     that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
     array, never ``ta`` itself) and the cost after every step taken; row ``k`` of ``path``, if
-    given, receives ``theta`` after step ``k + 1``. With ``warn``, a run whose cost ends above
-    where it started, with ``alpha >= max_stable_step``, gives a ``RuntimeWarning``.
+    given, receives ``theta`` after step ``k + 1``. With ``warn``, every run with
+    ``alpha >= max_stable_step`` gives a ``RuntimeWarning``.
 
     The stopping rules of :func:`gradient_descent_until` end the run early: before the first
     step ``k`` with ``||X^T r_k|| <= g_limit``, or, with ``cost_tol``, after the first step with
@@ -289,17 +289,46 @@ def _descend(
                 J_before = cost
     if taken < num_iters:
         J_history = J_history[:taken].copy()
-    if warn and taken and J_history[-1] > J_start:  # below max_stable_step J never rises
-        bound = max_stable_step(Xa)
-        if alpha >= bound:  # a rise below it can only be rounding, at theta*
+    if warn:
+        bound = _stable_step_from_gram(Xa)
+        if alpha >= bound:  # below it J never rises, except by rounding at theta*
+            if taken and J_history[-1] > J_start:
+                what = (
+                    f"gradient descent diverged (the cost rose from {J_start:.6g} to "
+                    f"{J_history[-1]:.6g} in {taken} steps)"
+                )
+            elif taken:
+                what = (
+                    f"gradient descent does not converge (the cost went from {J_start:.6g} to "
+                    f"{J_history[-1]:.6g} in {taken} steps, but the error along the top "
+                    "eigenvector of X^T X does not shrink)"
+                )
+            else:
+                what = "gradient descent does not converge (no steps taken)"
             warnings.warn(
-                f"alpha={alpha:.6g} is too large: gradient descent diverged (the cost rose from "
-                f"{J_start:.6g} to {J_history[-1]:.6g} in {taken} steps); it converges only "
-                f"for alpha < max_stable_step(X) = {bound:.6g}",
+                f"alpha={alpha:.6g} is too large: {what}; it converges only for "
+                f"alpha < max_stable_step(X) = {bound:.6g}",
                 RuntimeWarning,
                 stacklevel=3,
             )
     return ta, J_history
+
+
+def _stable_step_from_gram(Xa: np.ndarray) -> float:
+    """``2 / lambda_max(X^T X / m)`` from the (n, n) matrix ``X^T X``: O(m n^2), no SVD.
+
+    The top eigenvalue is as accurate this way as from the singular values (to a few units of
+    rounding), at the cost of about two gradient steps for n = 10.
+    """
+    m = Xa.shape[0]
+    _, e = np.frexp(np.max(np.abs(Xa)))
+    exponent = int(e) if abs(int(e)) > 400 else 0
+    Xn = np.ldexp(Xa, -exponent) if exponent else Xa
+    lam_top = float(np.linalg.eigvalsh(Xn.T @ Xn / m)[-1])
+    if lam_top <= 0:
+        return math.inf
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(2.0 / lam_top, -2 * exponent))
 
 
 def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
@@ -354,9 +383,11 @@ def gradient_descent(
     Warns
     -----
     RuntimeWarning
-        When ``alpha >= max_stable_step(X)`` and the last cost is above the starting one: the
-        run diverged without overflowing, and ``theta`` is no minimiser (the message gives the
-        bound).
+        Whenever ``alpha >= max_stable_step(X)`` and the cost did not overflow: ``theta`` is no
+        minimiser, even when the cost has not risen yet (the message gives ``alpha``, the bound
+        and the costs). The bound is computed once per call from the ``(n, n)`` matrix
+        ``X^T X / m`` (``O(m n^2)``), so within a few rounding units of it either outcome is
+        possible.
 
     Examples
     --------
@@ -436,6 +467,7 @@ def gradient_descent_until(
     *,
     rule: str = "gradient",
     tol: float = 1e-6,
+    atol: float = 0.0,
     max_iters: int = 100_000,
 ) -> tuple[np.ndarray, int]:
     """Gradient descent that stops by a rule that needs neither ``theta*`` nor eigenvalues.
@@ -443,9 +475,13 @@ def gradient_descent_until(
     The steps are those of :func:`gradient_descent`. With ``g_k = X^T (X theta_k - y) / m`` the
     gradient and ``J_k`` the cost after ``k`` steps, the rules are
 
-    - ``"gradient"``: stop at the first ``k`` with ``||g_k|| <= tol * ||g_0||`` (``k = 0`` when
-      ``g_0 = 0``). Then ``||theta_k - theta*|| <= kappa * tol * ||theta_0 - theta*||`` for ``X``
-      of full column rank, with ``kappa`` the condition number of ``X^T X / m``.
+    - ``"gradient"``: stop at the first ``k`` with ``||g_k|| <= max(tol * ||g_0||, atol)``
+      (``k = 0`` when ``g_0 = 0``). Then ``||theta_k - theta*|| <= kappa * tol *
+      ||theta_0 - theta*||`` for ``X`` of full column rank, with ``kappa`` the condition number
+      of ``X^T X / m``, as long as the relative part decides. The relative part alone fails on a
+      warm start: from a ``theta_0`` near ``theta*``, ``tol * ||g_0||`` can lie below the
+      rounding floor of the gradient, which is never reached; ``atol`` (in the units of the
+      gradient of the cost) is the floor that stops such a run.
     - ``"cost"``: stop after the first step ``k >= 1`` that lowers the cost by at most ``tol``
       times the new cost, ``J_{k-1} - J_k <= tol * J_k``. It can stop far from ``theta*`` when
       the steps are small, and only through rounding when the model fits exactly.
@@ -464,6 +500,9 @@ def gradient_descent_until(
         The stopping rule (any case).
     tol : real number, optional
         The rule's relative tolerance, in ``(0, 1)``.
+    atol : real number, optional
+        The gradient rule's absolute tolerance on ``||g_k||``, ``>= 0`` (0: relative only).
+        Ignored by the cost rule.
     max_iters : int, optional
         Give up after this many steps, ``>= 1``.
 
@@ -496,6 +535,7 @@ def gradient_descent_until(
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
     rule = _as_rule(rule)
     tol = as_scalar("tol", tol, low=0, high=1, low_open=True, high_open=True)
+    atol = as_scalar("atol", atol, low=0)
     max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
     r = _residual(Xa, ya, ta)  # (m,)
     J_before = compute_cost(Xa, ya, ta)
@@ -503,7 +543,9 @@ def gradient_descent_until(
         g0 = Xa.T @ r  # m times the gradient at the start, (n,)
     if not np.isfinite(g0).all():
         raise _too_large("the gradient at the starting theta")
-    g_limit = tol * float(_row_norms(g0)) if rule == "gradient" else math.inf
+    g_limit = math.inf
+    if rule == "gradient":  # _descend tests m times the gradient: scale the floor the same way
+        g_limit = max(tol * float(_row_norms(g0)), atol * Xa.shape[0])
     cost_tol = tol if rule == "cost" else None
     # the gradient rule is tested before each step: one more pass tests theta_{max_iters}
     passes = max_iters + 1 if rule == "gradient" else max_iters
@@ -546,6 +588,7 @@ def gradient_descent_until(
         raise ValueError(
             f"max_iters={max_iters} steps are not enough for the {rule} rule: {what} (wanted "
             f"tol={tol:g}) with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
+            + ("; a start near theta* may need the absolute floor atol" * (rule == "gradient"))
         )
     return ta_end.reshape(theta_shape), steps
 
