@@ -24,6 +24,14 @@ Two measurements, both with BLAS pinned to one thread:
 
    Every contender's result is checked against the helper's (1e-12) before any timing.
 
+3. **Where the explicit product's time goes**, at k = 100 and 300 (n = 256), in interleaved
+   rounds (the best round of each): building the Jacobians (``softmax_jacobian``) against the
+   batched product alone (Jacobians built beforehand), and ``np.multiply(J, 2.0)`` into a
+   fresh array against the same into an array allocated beforehand (the cost of fresh memory).
+
+4. **The helper's fixed cost per call**: ``softmax_vjp`` against the bare one-liner at n = 256,
+   k = 10 and 1000, in interleaved rounds; ``checks_share`` = 1 - one-liner / helper (medians).
+
 Run: ``python benchmarks/bench_softmax.py`` (or ``python benchmarks/run_all.py softmax``).
 Results: ``benchmarks/results/softmax.json``.
 """
@@ -65,6 +73,10 @@ SWEEP_K = (10, 30, 100, 300, 1000)
 SIZES = ((256, 1000, 41), (4096, 10000, 7))
 #: Each helper must be within this factor of the hand-written NumPy.
 HAND_LIMIT = 1.1
+#: Sizes (k, rounds) at which the explicit product's time is split, with n = TARGET_N.
+SPLIT = ((100, 41), (300, 21))
+#: Sizes (k, rounds) of the fixed cost per call of softmax_vjp, with n = TARGET_N.
+PER_CALL = ((10, 201), (1000, 201))
 
 
 # -- part 1: VJP against the explicit Jacobian ----------------------------------------------------
@@ -85,6 +97,8 @@ def measure_jacobian(n: int, k: int, rng: np.random.Generator, repeat: int) -> d
     return {
         "n": n,
         "k": k,
+        "repeat_vjp": max(repeat, 20),
+        "repeat_jacobian": repeat,
         "t_vjp_s": t_vjp,
         "t_jacobian_s": t_jac,
         "ratio": t_jac / t_vjp,
@@ -168,19 +182,76 @@ def measure_hand(n: int, k: int, rounds: int, rng: np.random.Generator) -> list[
     return rows
 
 
+# -- parts 3 and 4: where the time goes -----------------------------------------------------------
+
+
+def measure_split(n: int, k: int, rounds: int, rng: np.random.Generator) -> dict[str, Any]:
+    """Best of interleaved rounds: build J; product, J prebuilt; J * 2, fresh or preallocated."""
+    s = softmax(rng.normal(size=(n, k)))
+    g = rng.normal(size=(n, k))
+    jac = softmax_jacobian(s)
+    buf = np.empty_like(jac)
+    np.testing.assert_allclose(
+        np.matmul(g[:, None, :], jac)[:, 0, :], softmax_vjp(s, g), rtol=1e-10, atol=1e-14
+    )
+    times = interleaved_times(
+        {
+            "build": lambda: softmax_jacobian(s),
+            "product": lambda: np.matmul(g[:, None, :], jac),
+            "scale_new": lambda: np.multiply(jac, 2.0),
+            "scale_prealloc": lambda: np.multiply(jac, 2.0, out=buf),
+        },
+        rounds=rounds,
+    )
+    entries = n * k * k
+    row: dict[str, Any] = {"n": n, "k": k, "rounds": rounds}
+    for name, ts in times.items():  # the least disturbed round: the machine may be shared
+        row[f"t_{name}_s"] = min(ts)
+        row[f"ns_per_entry_{name}"] = min(ts) / entries * 1e9
+    return row
+
+
+def measure_per_call(n: int, k: int, rounds: int, rng: np.random.Generator) -> dict[str, Any]:
+    """Medians of interleaved rounds of softmax_vjp and the bare one-liner."""
+    s = softmax(rng.normal(size=(n, k)))
+    g = rng.normal(size=(n, k))
+    np.testing.assert_allclose(softmax_vjp(s, g), hand_vjp(s, g), rtol=1e-12, atol=1e-15)
+    times = interleaved_times(
+        {"helper": lambda: softmax_vjp(s, g), "hand": lambda: hand_vjp(s, g)}, rounds=rounds
+    )
+    t_helper, t_hand = (statistics.median(times[name]) for name in ("helper", "hand"))
+    return {
+        "n": n,
+        "k": k,
+        "rounds": rounds,
+        "t_helper_s": t_helper,
+        "t_hand_s": t_hand,
+        "checks_share": 1 - t_hand / t_helper,
+    }
+
+
 # -- main: measure, report, save -------------------------------------------------------------------
 
 
 def measure() -> dict[str, Any]:
     rng = np.random.default_rng(20260301)
     with blas_threads(1):
-        sweep = [measure_jacobian(TARGET_N, k, rng, 3 if k == TARGET_K else 5) for k in SWEEP_K]
+        sweep = [measure_jacobian(TARGET_N, k, rng, 3 if k == TARGET_K else 15) for k in SWEEP_K]
         s = softmax(rng.normal(size=(TARGET_N, TARGET_K)))
         g = rng.normal(size=(TARGET_N, TARGET_K))
         mem_vjp = peak_bytes(lambda: softmax_vjp(s, g))
         mem_jac = peak_bytes(lambda: explicit_product(s, g))
         hand = [row for n, k, rounds in SIZES for row in measure_hand(n, k, rounds, rng)]
-    return {"sweep": sweep, "mem_vjp": mem_vjp, "mem_jac": mem_jac, "hand": hand}
+        split = [measure_split(TARGET_N, k, rounds, rng) for k, rounds in SPLIT]
+        per_call = [measure_per_call(TARGET_N, k, rounds, rng) for k, rounds in PER_CALL]
+    return {
+        "sweep": sweep,
+        "mem_vjp": mem_vjp,
+        "mem_jac": mem_jac,
+        "hand": hand,
+        "split": split,
+        "per_call": per_call,
+    }
 
 
 def report(m: dict[str, Any], load: float | None) -> None:
@@ -219,6 +290,31 @@ def report(m: dict[str, Any], load: float | None) -> None:
             for r in m["hand"]
         )
     )
+    print("\nexplicit product, ns per Jacobian entry (best of interleaved rounds):")
+    print(
+        table(
+            {
+                "k": r["k"],
+                "build J": f"{r['ns_per_entry_build']:.2f}",
+                "product, J prebuilt": f"{r['ns_per_entry_product']:.2f}",
+                "J * 2, fresh": f"{r['ns_per_entry_scale_new']:.2f}",
+                "J * 2, preallocated": f"{r['ns_per_entry_scale_prealloc']:.2f}",
+            }
+            for r in m["split"]
+        )
+    )
+    print("\nsoftmax_vjp against the one-liner (medians of interleaved rounds):")
+    print(
+        table(
+            {
+                "k": r["k"],
+                "softmax_vjp (us)": f"{r['t_helper_s'] * 1e6:.3g}",
+                "one-liner (us)": f"{r['t_hand_s'] * 1e6:.3g}",
+                "checks' share": f"{r['checks_share']:.2f}",
+            }
+            for r in m["per_call"]
+        )
+    )
     print(f"\n1-min load average: {load}")
 
 
@@ -255,6 +351,8 @@ def save(m: dict[str, Any], load: float | None) -> tuple[bool, bool, bool]:
             },
             "hand": m["hand"],
             "hand_limit": HAND_LIMIT,
+            "split": m["split"],
+            "per_call": m["per_call"],
             "targets_met": {"ratio": ratio_ok, "vjp_memory_O_nk": memory_ok, "hand": hand_ok},
         },
     )
