@@ -60,6 +60,21 @@ def test_forward_matches_a_loop_over_samples():
     assert not info["y"].flags.writeable
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_info_aliases_float64_inputs_only(dtype):
+    # The documented trade-off of not copying: float64 X (any layout) is cached as a view, so
+    # refilling it in place before the backward pass silently changes the gradient; converted
+    # input (float32) is cached as a copy and is not affected.
+    X = np.ones((3, 4), dtype=dtype)[:, ::2]  # (3, 2), not contiguous
+    y, w = np.zeros((3, 1)), {"W": np.ones((2, 1)), "B": np.zeros((1, 1))}
+    _, info = forward_linear_regression(X, y, w)
+    assert np.shares_memory(info["X"], X) == (dtype == np.float64)
+    X[:] = 5  # the caller refills its batch buffer after the forward pass
+    # P = 2 from X = 1: dL/dP = (2/3) * 2, so dL/dW = X.T @ dL/dP = 4 (X = 1) or 20 (X = 5)
+    expected = 20.0 if dtype == np.float64 else 4.0
+    np.testing.assert_allclose(loss_gradients(info, w)["W"], [[expected], [expected]])
+
+
 def test_forward_converts_integer_inputs():
     X = np.arange(6).reshape(3, 2)
     y = np.array([[1], [2], [3]])

@@ -173,8 +173,8 @@ def forward_linear_regression(
     Parameters
     ----------
     X : (b, D) array
-        The batch: one sample per row. Integers and float32 are converted to float64; float64 is
-        not copied.
+        The batch: one sample per row. Integers and float32 are converted to float64 (a copy);
+        float64 is not copied, whatever its memory layout.
     y : (b, 1) array
         The targets, as a column. A 1-D ``y`` of shape (b,) is rejected, because it would
         broadcast against ``P`` into a (b, b) matrix.
@@ -187,8 +187,14 @@ def forward_linear_regression(
         ``mean((y - P) ** 2)``, the mean over the b samples.
     forward_info : dict
         ``{"X": (b, D), "N": (b, 1) = X @ W, "P": (b, 1) = N + B, "y": (b, 1)}``, what
-        :func:`loss_gradients` needs. ``X`` and ``y`` are read-only views of the validated
-        inputs (a cache, so the large batch is not copied); ``N`` and ``P`` are new arrays.
+        :func:`loss_gradients` needs. ``"N"`` is the product ``Z = X @ W`` under the question's
+        name, not a sample count. ``N`` and ``P`` are new arrays. ``X`` and ``y`` are read-only
+        views (a cache, so the large batch is not copied): of the caller's arrays when they are
+        float64, of the converted copies otherwise. The trade-off of not copying: the flag
+        blocks writes through ``forward_info`` only. Writing into the caller's float64 ``X`` or
+        ``y`` before :func:`loss_gradients` silently changes the gradient it returns (it pairs
+        the new ``X`` with the old ``P``): refill a batch buffer after the backward pass, or
+        run the forward pass again.
 
     Raises
     ------
