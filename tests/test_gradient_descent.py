@@ -637,6 +637,73 @@ def test_no_warning_when_converging_or_when_rounding_lifts_the_cost_at_the_optim
         gradient_descent(X_REF, X_REF @ theta_star, theta_star, 0.1, 100)  # J* = 0: rounding
 
 
+def _forbid_gram(monkeypatch):
+    """Make the O(m n^2) path of the step check fail loudly; return the call counter."""
+    import helpers.gradient_descent as gd
+
+    calls = []
+
+    def no_gram(*args):
+        calls.append(args)
+        raise AssertionError("the step check formed X^T X")
+
+    monkeypatch.setattr(gd, "_stable_step_from_gram", no_gram)
+    return calls
+
+
+def _top_clustered(rng, m, n, spread):
+    """(m, n) with the singular values of X / sqrt(m) in [1, 1 + spread]: hard for Lanczos."""
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (U * np.sqrt(m) * np.linspace(1, 1 + spread, n)) @ V.T
+
+
+@pytest.mark.parametrize("n", [2, 10, 64, 65, 150])
+def test_a_step_below_two_over_the_trace_needs_no_gram_matrix(monkeypatch, n):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((300, n))
+    y = rng.standard_normal(300)
+    alpha = 0.999 * 2 / (np.sum(X**2) / 300)  # below 2 / tr A: stable, proven in O(mn)
+    calls = _forbid_gram(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradient_descent(X, y, np.zeros(n), alpha, 3)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda rng: rng.standard_normal((400, 100)), lambda rng: _top_clustered(rng, 400, 100, 0.01)],
+)
+def test_a_large_n_step_well_below_the_bound_needs_no_gram_matrix(monkeypatch, make):
+    X = make(np.random.default_rng(3))
+    y = np.ones(400)
+    bound = max_stable_step(X)
+    assert 0.9 * bound >= 2 / (np.sum(X**2) / 400)  # the trace alone does not prove it
+    calls = _forbid_gram(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradient_descent(X, y, np.zeros(100), 0.9 * bound, 3)  # Lanczos estimate suffices
+    assert calls == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [3, 64, 65, 120])
+def test_the_warning_holds_on_both_sides_of_the_bound_for_small_and_large_n(seed, n):
+    rng = np.random.default_rng(seed)
+    m = 2 * n + 50
+    X = _top_clustered(rng, m, n, 0.02) if seed % 2 else rng.standard_normal((m, n)) + 1.0
+    y = rng.standard_normal(m)
+    bound = max_stable_step(X)
+    for factor in (1.001, 1.03, 2.0):
+        with pytest.warns(RuntimeWarning, match="is too large"):
+            gradient_descent(X, y, np.zeros(n), factor * bound, 2)
+    for factor in (0.999, 0.97, 0.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            gradient_descent(X, y, np.zeros(n), factor * bound, 2)
+
+
 # ------------------------------------------------------------------------------------------------
 # Feature scaling
 # ------------------------------------------------------------------------------------------------
