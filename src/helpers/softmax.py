@@ -354,6 +354,11 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     Each entry of the result is at most ``max|g| / 2`` in magnitude, but ``g - <g, s>`` can
     exceed the float range when ``|g|`` is near it; such rows are recomputed with ``g`` scaled
     by a power of two. The inner product doubles as the check that ``g`` is finite.
+
+    The accuracy promised is absolute: each entry is within a few ``eps * max|g|`` of the exact
+    value, per row. An entry much smaller than that may lose all its digits: where the top
+    probability rounds to 1, ``g_i - <g, s>`` can cancel, and the unscaled path returns 0 for that
+    entry. The scaled path shifts ``g`` by its top-class entry first, which keeps it.
     """
     s_part, g_part = _real("s", s), _real("g", g)
     dtype = _common_dtype(s_part, g_part)
