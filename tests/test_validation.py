@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers._validation import as_real_array
+from helpers._validation import as_choice, as_real_array
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,15 @@ def test_dtypes_and_copies():
 )
 def test_finite_arrays_pass_through_unchanged(x):
     np.testing.assert_array_equal(as_real_array("x", x), x)
+
+
+@given(st.sampled_from(["dense", "Dense", "ARPACK", "power"]))
+def test_choices_are_matched_in_any_case(value):
+    assert as_choice("method", value, ("dense", "arpack", "power")) == value.lower()
+
+
+def test_a_bad_choice_names_the_argument_the_choices_and_the_value():
+    with pytest.raises(ValueError, match=r"^method must be one of a, b \(any case\), got 'c'$"):
+        as_choice("method", "c", ("a", "b"))
+    with pytest.raises(TypeError, match=r"^method must be one of a, b \(any case\), got int 1$"):
+        as_choice("method", 1, ("a", "b"))

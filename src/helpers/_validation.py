@@ -200,3 +200,37 @@ def as_rng(name: str, rng: Any) -> np.random.Generator:
         f"{name} must be None, a seed >= 0 or a numpy.random.Generator "
         f"(np.random.default_rng(seed)), got {type(rng).__name__} {rng!r}"
     )
+
+
+def as_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """``value`` lower-cased, if it is one of ``choices`` in any case.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : str
+        The caller's choice.
+    choices : tuple of str
+        The allowed values, in lower case.
+
+    Returns
+    -------
+    choice : str
+        ``value.lower()``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a ``str``.
+    ValueError
+        If it is not one of ``choices``.
+    """
+    allowed = ", ".join(choices)
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be one of {allowed} (any case), got {type(value).__name__} {value!r}"
+        )
+    if value.lower() not in choices:
+        raise ValueError(f"{name} must be one of {allowed} (any case), got {value!r}")
+    return value.lower()

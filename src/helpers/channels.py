@@ -37,7 +37,7 @@ from scipy.sparse.linalg import (
     eigs,
 )
 
-from helpers._validation import as_rng, as_scalar
+from helpers._validation import as_choice, as_rng, as_scalar
 
 __all__ = [
     "DefectiveFixedPointError",
@@ -774,14 +774,7 @@ def _starts(n: int, v0: Any) -> list[np.ndarray]:
 
 
 def _as_method(method: Any) -> str:
-    if not isinstance(method, str):
-        raise TypeError(
-            f"method must be one of {', '.join(METHODS)} (any case), got "
-            f"{type(method).__name__} {method!r}"
-        )
-    if method.lower() not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)} (any case), got {method!r}")
-    return method.lower()
+    return as_choice("method", method, METHODS)
 
 
 def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:

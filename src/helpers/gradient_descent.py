@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_real_array, as_scalar
+from helpers._validation import as_choice, as_real_array, as_scalar
 
 __all__ = [
     "FeatureScaling",
@@ -492,16 +492,7 @@ STOPPING_RULES = ("gradient", "cost")
 
 
 def _as_rule(rule: Any) -> str:
-    if not isinstance(rule, str):
-        raise TypeError(
-            f"rule must be one of {', '.join(STOPPING_RULES)} (any case), got "
-            f"{type(rule).__name__} {rule!r}"
-        )
-    if rule.lower() not in STOPPING_RULES:
-        raise ValueError(
-            f"rule must be one of {', '.join(STOPPING_RULES)} (any case), got {rule!r}"
-        )
-    return rule.lower()
+    return as_choice("rule", rule, STOPPING_RULES)
 
 
 def gradient_descent_until(
