@@ -189,12 +189,8 @@ def forward_linear_regression(
         ``{"X": (b, D), "N": (b, 1) = X @ W, "P": (b, 1) = N + B, "y": (b, 1)}``, what
         :func:`loss_gradients` needs. ``"N"`` is the product ``Z = X @ W`` under the question's
         name, not a sample count. ``N`` and ``P`` are new arrays. ``X`` and ``y`` are read-only
-        views (a cache, so the large batch is not copied): of the caller's arrays when they are
-        float64, of the converted copies otherwise. The trade-off of not copying: the flag
-        blocks writes through ``forward_info`` only. Writing into the caller's float64 ``X`` or
-        ``y`` before :func:`loss_gradients` silently changes the gradient it returns (it pairs
-        the new ``X`` with the old ``P``): refill a batch buffer after the backward pass, or
-        run the forward pass again.
+        views, not copies: of the caller's arrays when they are float64, of the converted
+        copies otherwise (see Warnings).
 
     Raises
     ------
@@ -204,6 +200,14 @@ def forward_linear_regression(
         If a shape does not match, an input is empty, a weight key is missing, an input holds
         NaN or inf (for ``X`` this is detected through the product ``X @ W``), or the
         predictions or the loss exceed float64's range (see the module's notes on range).
+
+    Warnings
+    --------
+    Writing into your float64 ``X`` or ``y`` between this call and :func:`loss_gradients`
+    silently changes the gradient that :func:`loss_gradients` returns: it pairs the new ``X``
+    with the old ``P``. Refill a batch buffer only after the backward pass, or run the forward
+    pass again. The read-only flag blocks writes through ``forward_info`` only. (The views
+    avoid copying a large batch; this hazard is their price.)
     """
     X = _check_X(X)
     n, d = X.shape
@@ -271,6 +275,14 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     ValueError
         If a key is missing, the shapes are inconsistent, an entry holds NaN or inf, or a
         gradient exceeds float64's range.
+
+    Warnings
+    --------
+    Writing into the ``X`` or ``y`` given to :func:`forward_linear_regression` between that
+    call and this one silently changes the gradient: ``forward_info["X"]`` and
+    ``forward_info["y"]`` are views of those arrays when they are float64, not copies, so this
+    function pairs the new ``X`` with the old ``P``. Refill a batch buffer only after this
+    call, or run the forward pass again.
     """
     if not isinstance(forward_info, Mapping):
         raise TypeError(f"forward_info must be a dict, got {type(forward_info).__name__}")
