@@ -438,10 +438,35 @@ def test_stopping_rules_refuse_a_diverging_step():
         rose = r"the cost rose at step 1 \(from 7\.125 to .*0\.108586"
         with pytest.raises(ValueError, match=rose):
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, rule="cost")
-        with pytest.raises(ValueError, match=r"max_iters=500 steps are not enough.*0\.108586"):
+        # the gradient grows: the message blames the step, not the start (no hint at atol)
+        grew = r"alpha=.* is too large: after max_iters=500 steps the gradient grew to .*0\.108586"
+        with pytest.raises(ValueError, match=grew) as info:
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=500)
+        assert "atol" not in str(info.value)
+        with pytest.raises(ValueError, match=r"alpha=0\.109 is too large: .* grew to") as info:
+            gradient_descent_until(X_REF, Y_REF, [0, 0], 0.109, max_iters=1000)
+        assert "atol" not in str(info.value)
         with pytest.raises(ValueError, match=r"alpha=0\.5 is too large.*0\.108586"):
             gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
+
+
+@pytest.mark.parametrize("rule", ["gradient", "cost"])
+def test_stopping_rules_warn_when_they_stop_above_the_bound(rule):
+    # an error along v_1 only: it shrinks at alpha = 1.004 alpha_max, and the rule stops, but
+    # the iteration does not converge (any error along v_n would never shrink)
+    theta_star = least_squares(X_REF, Y_REF)
+    v_1 = np.linalg.eigh(X_REF.T @ X_REF / 4)[1][:, 0]
+    start = theta_star + 1e-3 * v_1
+    with pytest.warns(
+        RuntimeWarning,
+        match=rf"alpha=0\.109 is too large: .*the {rule} rule "
+        r"stopped after .*max_stable_step\(X\) = 0\.108586",
+    ):
+        _, k = gradient_descent_until(X_REF, Y_REF, start, 0.109, rule=rule, tol=1e-3)
+    assert k >= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # below the bound: no warning
+        gradient_descent_until(X_REF, Y_REF, start, 0.108, rule=rule, tol=1e-3)
 
 
 def test_warm_start_needs_the_absolute_floor():

@@ -556,9 +556,18 @@ def gradient_descent_until(
         On invalid inputs (as for :func:`gradient_descent`), ``tol`` outside ``(0, 1)``, an
         unknown ``rule``, no stop within ``max_iters`` steps, or a step size at or above
         :func:`max_stable_step` that makes the cost rise or overflow (the messages give the
-        bound).
+        bound). A run that does not stop with ``alpha >= max_stable_step(X)`` is reported as a
+        step that is too large, not as too few steps.
     TypeError
         As for :func:`gradient_descent`; also a ``rule`` that is not a string.
+
+    Warns
+    -----
+    RuntimeWarning
+        When a rule stops after one or more steps although ``alpha >= max_stable_step(X)``
+        (a start that meets the rule takes no step and gives no warning): the error along the top
+        eigenvector of ``X^T X`` does not shrink, so ``theta`` is no minimiser. The check is
+        that of :func:`gradient_descent` (one pass over ``X`` when ``alpha < 2 / tr(X^T X / m)``).
 
     Examples
     --------
@@ -614,17 +623,34 @@ def gradient_descent_until(
                     f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
                 )
             J_before = float(J[-1])
+    bound = _unstable_step_bound(Xa, alpha)  # None: alpha is proven below max_stable_step
     if not stopped:
         if rule == "gradient":
             reached = _row_norms(Xa.T @ _residual(Xa, ya, ta_end)) / _row_norms(g0)
-            what = f"the gradient shrank only to {reached:.3g} of its start"
+            moved = "grew to {:.3g} times" if reached > 1 else "shrank only to {:.3g} of"
+            what = f"the gradient {moved.format(reached)} its start"
         else:
             reached = (J_prev - J[-1]) / J[-1]
             what = f"the last step lowered the cost by {reached:.3g} of it"
+        if bound is not None:  # the step, not the start or the tolerance, is at fault
+            raise ValueError(
+                f"alpha={alpha!r} is too large: after max_iters={max_iters} steps {what} (wanted "
+                f"tol={tol:g}); gradient descent converges only for alpha < max_stable_step(X) "
+                f"= {bound:.6g}"
+            )
         raise ValueError(
             f"max_iters={max_iters} steps are not enough for the {rule} rule: {what} (wanted "
             f"tol={tol:g}) with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
             + ("; a start near theta* may need the absolute floor atol" * (rule == "gradient"))
+        )
+    if bound is not None and steps:  # no step taken: the start met the rule, alpha played no part
+        warnings.warn(
+            f"alpha={alpha:.6g} is too large: gradient descent does not converge (the {rule} rule "
+            f"stopped after {steps} step{'s' * (steps > 1)}, but the error along the top "
+            "eigenvector of X^T X does not shrink); it converges only for alpha < "
+            f"max_stable_step(X) = {bound:.6g}",
+            RuntimeWarning,
+            stacklevel=2,
         )
     return ta_end.reshape(theta_shape), steps
 
