@@ -282,6 +282,65 @@ def test_vjp_float32():
     np.testing.assert_allclose(dz, ref, rtol=1e-4, atol=1e-6)
 
 
+#: The row-sum tolerance for k classes: float32's (the module's rule for float32 and float64 s).
+def float32_tolerance(k: int) -> float:
+    eps = float(np.finfo(np.float32).eps)
+    return max(np.sqrt(eps), 10 * k * eps)
+
+
+@SETTINGS
+@given(
+    n=st.integers(1, 8),
+    k=st.integers(10, 10_000),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(0.1, 20.0),
+)
+def test_float32_probabilities_pass_next_to_float64_and_converted(n, k, seed, scale):
+    # float32 softmax outputs have row sums off by ~1e-7, beyond float64's own tolerance (~1e-8):
+    # the check takes its tolerance from s's dtype before conversion, never finer than float32's
+    rng = rng_from(seed)
+    s32 = softmax((scale * rng.normal(size=(n, k))).astype(np.float32))
+    g = rng.normal(size=(n, k))
+    s64 = s32.astype(np.float64)
+    dz = softmax_vjp(s32, g)  # mixed: float64
+    assert dz.dtype == np.float64
+    np.testing.assert_array_equal(dz, softmax_vjp(s64, g))  # converted by hand: the same
+    # the formula in float64; the dense product where the Jacobians are small
+    ref = s64 * (g - np.sum(g * s64, axis=-1, keepdims=True))
+    np.testing.assert_allclose(dz, ref, rtol=1e-12, atol=1e-15)
+    if k <= 200:
+        dense = np.einsum("...i,...ij->...j", g, softmax_jacobian(s64))
+        np.testing.assert_allclose(dz, dense, rtol=1e-10, atol=1e-15)
+    # J 1 = s (1 - sum(s)): no longer rounding-level zeros, but within the accepted row sums
+    assert np.abs(softmax_jacobian_rowsum(s64)).max() <= float32_tolerance(k)
+    z = rng.normal(size=(n, k))
+    assert cross_entropy(z, s64) == pytest.approx(-np.sum(s64 * log_softmax(z)) / n, rel=1e-12)
+
+
+def test_the_probability_check_still_rejects_sums_beyond_the_tolerance():
+    rng = rng_from(17)
+    for k in (10, 1000, 10_000):
+        tol = float32_tolerance(k)
+        for dtype in (np.float32, np.float64):
+            s = softmax(rng.normal(size=(3, k))).astype(dtype)
+            assert np.abs(s.sum(axis=-1, dtype=np.float64) - 1).max() < tol / 10  # well inside
+            off = s.copy()
+            off[1] *= dtype(1 + 2 * tol)  # row 1 sums to about 1 + 2 tol
+            g = rng.normal(size=(3, k))
+            with pytest.raises(ValueError, match=r"last axis sums to 1 \(within .*shape \(3, "):
+                softmax_vjp(off, g)
+            with pytest.raises(ValueError, match=r"last axis sums to 1"):
+                softmax_vjp(off.astype(np.float64), g.astype(np.float32))
+            with pytest.raises(ValueError, match=r"must hold probabilities"):
+                cross_entropy(np.zeros((3, k)), off)
+            if k <= 1000:
+                with pytest.raises(ValueError, match=r"last axis sums to 1"):
+                    softmax_jacobian(off)
+            inside = s.copy()
+            inside[1] *= dtype(1 + tol / 2)  # within the tolerance: accepted
+            softmax_vjp(inside, g)
+
+
 # ---------------------------------------------------------------------------------------------
 # cross-entropy
 

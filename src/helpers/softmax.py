@@ -22,6 +22,12 @@ The rules every function keeps:
   arrays such as class indices or integer one-hot targets are converted to it); in every other
   case (float64, float16, longdouble, integers only) it is float64. ``cross_entropy`` returns a
   Python float, computed in float64.
+* **Probabilities.** Softmax outputs ``s`` and probability targets ``y`` must have entries of at
+  least ``-tol`` and last-axis sums within ``tol`` of 1, with ``tol = max(sqrt(eps), 10 k eps)``
+  for ``k`` classes and ``eps`` that of the argument's own dtype (integers: float64) or of
+  float32, whichever is larger. The tolerance depends on that argument alone, before any
+  conversion: probabilities rounded to float32 pass as float32, as float64, and next to a float64
+  ``g``.
 * **Cost.** Checks are folded into reductions the computation needs anyway (a NaN or infinity
   makes a row maximum or a row sum non-finite), special values take a separate path only when
   such a reduction says so, and intermediate arrays are reused in place.
@@ -121,7 +127,8 @@ def _special_max(arr: np.ndarray, m: np.ndarray, ax: int) -> np.ndarray:
 
 
 def _tolerance(dtype: np.dtype, k: int) -> float:
-    eps = float(np.finfo(dtype).eps)
+    """Tolerance for probabilities of ``k`` classes held in ``dtype``, never below float32's."""
+    eps = max(float(np.finfo(dtype).eps), float(np.finfo(_F32).eps))
     return max(np.sqrt(eps), 10 * k * eps)
 
 
@@ -129,14 +136,16 @@ def _tolerance(dtype: np.dtype, k: int) -> float:
 _CACHED = 16 * 2**20
 
 
-def _probabilities(name: str, arr: np.ndarray) -> np.ndarray:
-    """Check softmax outputs ``(..., k)``: entries >= 0, each last-axis row summing to 1.
+def _probabilities(name: str, part: tuple[np.ndarray, bool], dtype: np.dtype) -> np.ndarray:
+    """Softmax outputs ``(..., k)`` in ``dtype``, checked: entries >= 0, rows summing to 1.
 
-    Two reductions: the row sums (non-finite if any entry is NaN or infinite) and the minimum.
-    Entries above 1 are then impossible beyond rounding.
+    The tolerance comes from the argument's own dtype (``part``, before conversion), so that
+    float32 outputs converted to float64 pass. Two reductions: the row sums (non-finite if any
+    entry is NaN or infinite) and the minimum. Entries above 1 are then impossible beyond rounding.
     """
-    _check_nonempty(name, arr)
-    tol = _tolerance(arr.dtype, arr.shape[-1])
+    _check_nonempty(name, part[0])
+    tol = _tolerance(part[0].dtype, part[0].shape[-1])
+    arr = part[0].astype(dtype, copy=False)
     # Row sums: a matrix-vector product reads a cache-sized array fastest, a reduction a large one.
     sums = arr @ np.ones(arr.shape[-1], arr.dtype) if arr.nbytes < _CACHED else arr.sum(axis=-1)
     if not np.isfinite(sums).all():
@@ -309,7 +318,7 @@ def softmax_jacobian(s: Any) -> np.ndarray:
     :func:`softmax_vjp`, which never forms this matrix.
     """
     part = _real("s", s)
-    arr = _probabilities("s", part[0].astype(_common_dtype(part), copy=False))
+    arr = _probabilities("s", part, _common_dtype(part))
     entries = arr.size * arr.shape[-1]
     if entries > MAX_JACOBIAN_ENTRIES:
         raise ValueError(
@@ -362,7 +371,7 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     """
     s_part, g_part = _real("s", s), _real("g", g)
     dtype = _common_dtype(s_part, g_part)
-    s_arr = _probabilities("s", s_part[0].astype(dtype, copy=False))
+    s_arr = _probabilities("s", s_part, dtype)
     g_arr = g_part[0].astype(dtype, copy=False)
     if g_arr.shape != s_arr.shape:
         raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
@@ -423,7 +432,7 @@ def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
         As for :func:`softmax_jacobian`.
     """
     part = _real("s", s)
-    arr = _probabilities("s", part[0].astype(_common_dtype(part), copy=False))
+    arr = _probabilities("s", part, _common_dtype(part))
     off_diagonal = arr * (arr.sum(axis=-1, keepdims=True) - arr)
     return arr * (1 - arr) - off_diagonal
 
@@ -459,7 +468,7 @@ def _targets(z: np.ndarray, y: Any) -> tuple[np.ndarray, bool, bool]:
         return raw.astype(np.intp, copy=False), True, True
     if raw.shape == z.shape:
         probs = raw.astype(np.float64, copy=False) if was_int else raw
-        tol = _tolerance(np.result_type(probs.dtype, np.float32), k)
+        tol = _tolerance(probs.dtype, k)
         sums = probs.sum(axis=-1)
         if not np.isfinite(sums).all():
             raise ValueError(f"y must be finite, got NaN or inf in an array of shape {probs.shape}")
