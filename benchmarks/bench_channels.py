@@ -11,10 +11,14 @@ tables (``report``) and saved to ``benchmarks/results/channels.json`` (``main``)
   (the two products with the stacked Kraus operators formed beforehand), interleaved rounds.
 - ``threads``: ``fixed_point`` at ``n = 256`` with 1 and 2 BLAS threads while another process
   keeps one core busy (a Python busy loop, started and ended here), interleaved rounds.
+- ``nontp``: ``fixed_point`` on random maps that are not trace preserving (complex Gaussian
+  Kraus operators, like the question's) against their trace-preserving normalisations: the
+  extra dual solves of the defect check, as channel applications (counted, through
+  ``fixed_point_of_operator`` with ``rmatvec``) and as time (interleaved rounds).
 
 ``python benchmarks/bench_channels.py`` runs everything; ``... overhead threads`` (any of
-``matvec``, ``core``, ``overhead``, ``threads``) re-measures those parts and keeps the rest of
-the stored results.
+``matvec``, ``core``, ``overhead``, ``threads``, ``nontp``) re-measures those parts and keeps
+the rest of the stored results.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import tracemalloc
 from typing import Any
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator
 
 from booktools.support import best_time, blas_threads, load_results, save_results, table
 from helpers.channels import (
     channel_operator,
     fixed_point,
+    fixed_point_of_operator,
+    normalize_trace_preserving,
     random_kraus,
     superoperator,
 )
@@ -46,7 +53,8 @@ OVERHEAD_SIZES = (8, 16, 32, 64)
 THREADS_N = 256
 TARGET_RATIO_64 = 1000.0
 OVERHEAD_LIMIT = 1.2  # a matvec may cost at most this multiple of its bare expression
-PARTS = ("matvec", "core", "overhead", "threads")
+NONTP_SIZES = (64, 128)
+PARTS = ("matvec", "core", "overhead", "threads", "nontp")
 
 
 def kraus_for(n: int, d: int = D) -> np.ndarray:
@@ -201,6 +209,48 @@ def measure_threads() -> dict[str, Any]:
     }
 
 
+class _Counted(LinearOperator):
+    """A channel operator that counts its products (``matvec`` and ``rmatvec``)."""
+
+    def __init__(self, op: LinearOperator) -> None:
+        super().__init__(op.dtype, op.shape)
+        self.op, self.calls = op, 0
+
+    def _matvec(self, v: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self.op.matvec(v)
+
+    def _rmatvec(self, v: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self.op.rmatvec(v)
+
+
+def measure_nontp() -> dict[str, Any]:
+    """fixed_point on maps that are not trace preserving against their normalisations."""
+    out = {}
+    with blas_threads(1):
+        for n in NONTP_SIZES:
+            rng = np.random.default_rng(5000 + n)
+            raw = rng.standard_normal((D, n, n)) + 1j * rng.standard_normal((D, n, n))
+            maps = {"raw": raw, "tp": normalize_trace_preserving(raw)}
+            products = {}
+            for name, k in maps.items():
+                op = _Counted(channel_operator(k))
+                fixed_point_of_operator(op, n)
+                products[name] = op.calls
+            fns = {name: lambda k=k: fixed_point(k) for name, k in maps.items()}
+            t = interleaved(fns, rounds=3, number=1)
+            out[str(n)] = {
+                "products_raw": products["raw"],
+                "products_tp": products["tp"],
+                "products_ratio": products["raw"] / products["tp"],
+                "raw_s": t["raw"],
+                "tp_s": t["tp"],
+                "time_ratio": t["raw"] / t["tp"],
+            }
+    return out
+
+
 def measure(parts: tuple[str, ...]) -> dict[str, Any]:
     """The parts asked for; each records the 1-minute load average before and after it."""
     results: dict[str, Any] = {}
@@ -209,6 +259,7 @@ def measure(parts: tuple[str, ...]) -> dict[str, Any]:
         ("core", None, measure_core),
         ("overhead", "matvec_overhead", measure_overhead),
         ("threads", "threads", measure_threads),
+        ("nontp", "nontp", measure_nontp),
     ]:
         if part not in parts:
             continue
@@ -293,6 +344,20 @@ def report(r: dict[str, Any]) -> list[str]:
             f"fixed_point n={t['n']}, one core busy: 1 thread {t['seconds_1_thread']:.2f} s, "
             f"2 threads {t['seconds_2_threads']:.2f} s (2 / 1 = {t['ratio_2_over_1']:.2f}; "
             f"load {t['load_average_1min_during']:.1f} during)"
+        )
+    if "nontp" in r:
+        print(
+            table(
+                {
+                    "n": n,
+                    "products, not TP / TP": f"{o['products_raw']} / {o['products_tp']}",
+                    "seconds, not TP / TP": f"{o['raw_s']:.3f} / {o['tp_s']:.3f}",
+                    "time ratio": f"{o['time_ratio']:.2f}",
+                }
+                for n, o in r["nontp"].items()
+                if n != "load_average_1min"
+            ),
+            "\n",
         )
     print(f"(1-min load averages are stored with each part; {os.cpu_count()} CPUs)")
     return missed
