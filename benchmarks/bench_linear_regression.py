@@ -21,17 +21,30 @@ untimed call of the same contender), so that they share the machine's background
 both the best and the median round are kept. The quartiles of the per-round ratios (ours / hand,
 ours / floor, hand / floor) are saved as the measure of scatter. The 1-minute load average is
 recorded at the start and the end.
+
+**Where the helpers' extra time goes** (``anatomy``, also run alone with ``--anatomy``, which
+replaces only that entry of the saved results): at N = 10**5, 3 * 10**5 and 10**6 the helpers
+are timed against the hand-written pass and against ``bare``, the helpers' own arithmetic line
+for line with every input check removed. helpers / bare isolates the checks; bare / hand the
+different arithmetic (the helpers keep ``Z`` and ``P`` in ``forward_info`` and take the loss as
+one dot product). Each round records the wall time, the thread's CPU time
+(``time.thread_time``, which waiting for a core on a loaded machine does not inflate) and the
+minor page faults of every call: memory that the allocator returned to the operating system
+and that comes back zeroed, one 4 KiB page at a time. The peak memory of each contender
+(``tracemalloc``, exact) is saved in units of one (N, 1) column.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import sys
+import time
 from collections.abc import Callable
 
 import numpy as np
 
-from booktools.support import best_time, blas_threads, save_results, table
+from booktools.support import best_time, blas_threads, load_results, peak_bytes, save_results, table
 from helpers import linear_regression as linreg
 
 D = 50
@@ -64,6 +77,27 @@ def hand(X, y, weights):
     loss = np.mean((y - P) ** 2)
     dL_dP = 2.0 / n * (P - y)
     return loss, {"W": X.T @ dL_dP, "B": dL_dP.sum(axis=0, keepdims=True)}
+
+
+def bare_forward(X, y, weights):
+    """The fast path of ``forward_linear_regression``, line for line, without any check."""
+    Z = X @ weights["W"]
+    P = Z + weights["B"]
+    residual = (y - P).ravel()
+    return float(residual @ residual) / X.shape[0], {"X": X, "N": Z, "P": P, "y": y}
+
+
+def bare_backward(info):
+    """The fast path of ``loss_gradients``, line for line, without any check."""
+    dL_dP = info["P"] - info["y"]
+    dL_dP *= 2.0 / info["X"].shape[0]
+    return {"W": info["X"].T @ dL_dP, "B": dL_dP.sum(axis=0, keepdims=True)}
+
+
+def bare(X, y, weights):
+    """The helpers' arithmetic with every input check removed."""
+    loss, info = bare_forward(X, y, weights)
+    return loss, bare_backward(info)
 
 
 def naive_loop(X, y, weights):
@@ -158,6 +192,79 @@ def measure(n: int, rng: np.random.Generator) -> dict[str, float]:
     return entry
 
 
+ANATOMY_SIZES = [100_000, 300_000, 1_000_000]
+
+
+def _page_faults() -> int:
+    """Minor page faults of this thread so far (of the process where threads are not told)."""
+    who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+    return resource.getrusage(who).ru_minflt
+
+
+def anatomy_at(n: int, rng: np.random.Generator) -> dict[str, object]:
+    """helpers / bare / hand at size ``n``: per-round CPU-time ratios and peak memory."""
+    X, y, w = make_problem(n, rng)
+    loss, grads = ours(X, y, w)
+    loss_b, grads_b = bare(X, y, w)
+    assert loss_b == loss  # the same arithmetic: equal to the last bit
+    assert all(np.array_equal(grads_b[k], grads[k]) for k in grads)
+    candidates = {
+        "helpers": lambda: ours(X, y, w),
+        "bare": lambda: bare(X, y, w),
+        "hand": lambda: hand(X, y, w),
+    }
+    clocks = {"cpu": time.thread_time, "wall": time.perf_counter, "faults": _page_faults}
+    got: dict[str, dict[str, list[float]]] = {c: {name: [] for name in candidates} for c in clocks}
+    with blas_threads(1):
+        for _ in range(ROUNDS):
+            for name, fn in candidates.items():
+                fn()  # warm-up, untimed
+                start = {c: clock() for c, clock in clocks.items()}
+                fn()
+                for c, clock in clocks.items():
+                    got[c][name].append(clock() - start[c])
+    entry: dict[str, object] = {"N": n, "rounds": ROUNDS}
+    for c in ("cpu", "wall"):
+        t = {name: np.array(v) for name, v in got[c].items()}
+        for a, b in (("helpers", "hand"), ("helpers", "bare"), ("bare", "hand")):
+            entry[f"{a}_over_{b}_{c}_quartiles"] = [
+                float(q) for q in np.quantile(t[a] / t[b], [0.25, 0.5, 0.75])
+            ]
+    entry["page_faults_median"] = {name: float(np.median(v)) for name, v in got["faults"].items()}
+    entry["peak_columns"] = {  # peak memory in units of one (N, 1) float64 column
+        name: peak_bytes(fn) / (8 * n) for name, fn in candidates.items()
+    }
+    return entry
+
+
+def anatomy(rng: np.random.Generator) -> dict[str, object]:
+    """:func:`anatomy_at` for each of ``ANATOMY_SIZES``, with the machine's load."""
+    load_start = os.getloadavg()[0]
+    entries = [anatomy_at(n, rng) for n in ANATOMY_SIZES]
+    return {
+        "sizes": entries,
+        "load_average_at_start": load_start,
+        "load_average_at_end": os.getloadavg()[0],
+    }
+
+
+def report_anatomy(result: dict[str, object]) -> None:
+    print("helpers / hand, helpers / bare, bare / hand: quartiles of per-round CPU-time ratios")
+    rows = []
+    for e in result["sizes"]:
+        row = {"N": e["N"]}
+        for k in ("helpers_over_hand", "helpers_over_bare", "bare_over_hand"):
+            row[k] = " ".join(f"{q:.3f}" for q in e[f"{k}_cpu_quartiles"])
+        row["page faults (helpers, bare, hand)"] = " ".join(
+            f"{e['page_faults_median'][k]:.0f}" for k in ("helpers", "bare", "hand")
+        )
+        row["peak columns (helpers, bare, hand)"] = " ".join(
+            f"{e['peak_columns'][k]:.2f}" for k in ("helpers", "bare", "hand")
+        )
+        rows.append(row)
+    print(table(rows))
+
+
 def report(sweep: list[dict[str, float]]) -> None:
     rows = []
     for e in sweep:
@@ -179,12 +286,21 @@ def report(sweep: list[dict[str, float]]) -> None:
 
 
 def main() -> int:
+    if "--anatomy" in sys.argv[1:]:  # re-measure only the anatomy, keep the rest as saved
+        result = anatomy(np.random.default_rng(20260407))
+        report_anatomy(result)
+        saved = load_results("linear_regression")
+        saved.pop("machine")
+        save_results("linear_regression", {**saved, "anatomy": result})
+        return 0
     rng = np.random.default_rng(20260406)
     load_start = os.getloadavg()[0]
     with blas_threads(1):
         sweep = [measure(n, rng) for n in SIZES]
     load_end = os.getloadavg()[0]
     report(sweep)
+    parts = anatomy(np.random.default_rng(20260407))
+    report_anatomy(parts)
 
     big = sweep[-1]
     assert big["N"] == N_TARGET
@@ -217,6 +333,7 @@ def main() -> int:
             "target_vs_hand": TARGET_VS_HAND,
             "target": TARGET_VS_FLOOR,
             "target_met": bool(met_hand and met_floor),
+            "anatomy": parts,
             "headline": {
                 "label": "forward + gradient at N = 10^6, D = 50, as a multiple of the bare "
                 "X@W and X.T@r",
