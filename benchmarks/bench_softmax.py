@@ -24,15 +24,19 @@ Two measurements, both with BLAS pinned to one thread:
 
    Every contender's result is checked against the helper's (1e-12) before any timing.
 
-3. **Where the explicit product's time goes**, at k = 100 and 300 (n = 256), in interleaved
-   rounds (the best round of each): building the Jacobians (``softmax_jacobian``) against the
-   batched product alone (Jacobians built beforehand), and ``np.multiply(J, 2.0)`` into a
-   fresh array against the same into an array allocated beforehand (the cost of fresh memory).
+3. **Where the explicit product's time goes**, at k = 100, 300 and 1000 (n = 256), in
+   interleaved rounds (the best round of each): building the Jacobians into a fresh array (as
+   ``softmax_jacobian`` does) and into one allocated beforehand (``np.multiply`` and the diagonal's
+   ``np.einsum`` view with ``out=``), the batched product alone (Jacobians built beforehand), and
+   the whole explicit product with the Jacobians built either way. The minor page faults of one
+   call of each build (``getrusage``) show which arrays come as fresh pages from the operating
+   system; the size of the last-level cache is recorded alongside.
 
 4. **The helper's fixed cost per call**: ``softmax_vjp`` against the bare one-liner at n = 256,
    k = 10 and 1000, in interleaved rounds; ``checks_share`` = 1 - one-liner / helper (medians).
 
-Run: ``python benchmarks/bench_softmax.py`` (or ``python benchmarks/run_all.py softmax``).
+Run: ``python benchmarks/bench_softmax.py`` (or ``python benchmarks/run_all.py softmax``);
+``--split-only`` re-runs part 3 alone and replaces it in the saved results.
 Results: ``benchmarks/results/softmax.json``.
 """
 
@@ -42,6 +46,7 @@ import os
 import statistics
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +55,7 @@ from booktools.support import (
     best_time,
     blas_threads,
     interleaved_times,
+    load_results,
     peak_bytes,
     save_results,
     table,
@@ -74,7 +80,7 @@ SIZES = ((256, 1000, 41), (4096, 10000, 7))
 #: Each helper must be within this factor of the hand-written NumPy.
 HAND_LIMIT = 1.1
 #: Sizes (k, rounds) at which the explicit product's time is split, with n = TARGET_N.
-SPLIT = ((100, 41), (300, 21))
+SPLIT = ((100, 61), (300, 31), (1000, 11))
 #: Sizes (k, rounds) of the fixed cost per call of softmax_vjp, with n = TARGET_N.
 PER_CALL = ((10, 201), (1000, 201))
 
@@ -185,26 +191,69 @@ def measure_hand(n: int, k: int, rounds: int, rng: np.random.Generator) -> list[
 # -- parts 3 and 4: where the time goes -----------------------------------------------------------
 
 
+def _minor_faults() -> int | None:
+    """Minor page faults of this process so far (None where ``getrusage`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def faults_per_call(fn: Callable[[], Any]) -> int | None:
+    """Minor page faults of one call of ``fn`` (after a first call that warms the allocator)."""
+    fn()
+    before = _minor_faults()
+    fn()
+    after = _minor_faults()
+    return None if before is None or after is None else after - before
+
+
+def last_level_cache_bytes() -> int | None:
+    """The largest cache of CPU 0 in bytes, from Linux's sysfs (None elsewhere)."""
+    sizes = []
+    for path in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = path.read_text(encoding="utf-8").strip()
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        sizes.append(int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text))
+    return max(sizes) if sizes else None
+
+
+def build_jacobians(s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``softmax_jacobian``'s two array operations without its checks, optionally into ``out``."""
+    jac = np.multiply(s[..., :, None], -s[..., None, :], out=out)
+    np.einsum("...ii->...i", jac)[...] += s
+    return jac
+
+
 def measure_split(n: int, k: int, rounds: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Best of interleaved rounds: build J; product, J prebuilt; J * 2, fresh or preallocated."""
+    """Best of interleaved rounds: build J fresh or preallocated; product; the whole, both ways."""
     s = softmax(rng.normal(size=(n, k)))
     g = rng.normal(size=(n, k))
-    jac = softmax_jacobian(s)
-    buf = np.empty_like(jac)
+    buf = np.empty((n, k, k))
+    np.testing.assert_array_equal(build_jacobians(s), softmax_jacobian(s))
+    np.testing.assert_array_equal(build_jacobians(s, out=buf), softmax_jacobian(s))
     np.testing.assert_allclose(
-        np.matmul(g[:, None, :], jac)[:, 0, :], softmax_vjp(s, g), rtol=1e-10, atol=1e-14
+        np.matmul(g[:, None, :], buf)[:, 0, :], softmax_vjp(s, g), rtol=1e-10, atol=1e-14
     )
-    times = interleaved_times(
-        {
-            "build": lambda: softmax_jacobian(s),
-            "product": lambda: np.matmul(g[:, None, :], jac),
-            "scale_new": lambda: np.multiply(jac, 2.0),
-            "scale_prealloc": lambda: np.multiply(jac, 2.0, out=buf),
-        },
-        rounds=rounds,
-    )
+    contenders = {
+        "build_new": lambda: build_jacobians(s),
+        "build_prealloc": lambda: build_jacobians(s, out=buf),
+        "product": lambda: np.matmul(g[:, None, :], buf),  # buf always holds J
+        "whole_new": lambda: np.matmul(g[:, None, :], build_jacobians(s))[:, 0, :],
+        "whole_prealloc": lambda: np.matmul(g[:, None, :], build_jacobians(s, out=buf))[:, 0, :],
+    }
+    times = interleaved_times(contenders, rounds=rounds)
     entries = n * k * k
-    row: dict[str, Any] = {"n": n, "k": k, "rounds": rounds}
+    row: dict[str, Any] = {
+        "n": n,
+        "k": k,
+        "rounds": rounds,
+        "jacobian_bytes": 8 * entries,
+        "last_level_cache_bytes": last_level_cache_bytes(),
+        "faults_build_new": faults_per_call(contenders["build_new"]),
+        "faults_build_prealloc": faults_per_call(contenders["build_prealloc"]),
+    }
     for name, ts in times.items():  # the least disturbed round: the machine may be shared
         row[f"t_{name}_s"] = min(ts)
         row[f"ns_per_entry_{name}"] = min(ts) / entries * 1e9
@@ -254,6 +303,27 @@ def measure() -> dict[str, Any]:
     }
 
 
+def report_split(split: list[dict[str, Any]]) -> None:
+    print("\nexplicit product, ns per Jacobian entry (best of interleaved rounds):")
+    print(
+        table(
+            {
+                "k": r["k"],
+                "J (MB)": f"{r['jacobian_bytes'] / 1e6:.1f}",
+                "build J, fresh": f"{r['ns_per_entry_build_new']:.2f}",
+                "build J, prealloc.": f"{r['ns_per_entry_build_prealloc']:.2f}",
+                "product, J built": f"{r['ns_per_entry_product']:.2f}",
+                "whole, fresh J": f"{r['ns_per_entry_whole_new']:.2f}",
+                "whole, prealloc. J": f"{r['ns_per_entry_whole_prealloc']:.2f}",
+                "page faults fresh/prealloc.": (
+                    f"{r['faults_build_new']}/{r['faults_build_prealloc']}"
+                ),
+            }
+            for r in split
+        )
+    )
+
+
 def report(m: dict[str, Any], load: float | None) -> None:
     batch_bytes = TARGET_N * TARGET_K * 8
     print(
@@ -290,19 +360,7 @@ def report(m: dict[str, Any], load: float | None) -> None:
             for r in m["hand"]
         )
     )
-    print("\nexplicit product, ns per Jacobian entry (best of interleaved rounds):")
-    print(
-        table(
-            {
-                "k": r["k"],
-                "build J": f"{r['ns_per_entry_build']:.2f}",
-                "product, J prebuilt": f"{r['ns_per_entry_product']:.2f}",
-                "J * 2, fresh": f"{r['ns_per_entry_scale_new']:.2f}",
-                "J * 2, preallocated": f"{r['ns_per_entry_scale_prealloc']:.2f}",
-            }
-            for r in m["split"]
-        )
-    )
+    report_split(m["split"])
     print("\nsoftmax_vjp against the one-liner (medians of interleaved rounds):")
     print(
         table(
@@ -352,6 +410,7 @@ def save(m: dict[str, Any], load: float | None) -> tuple[bool, bool, bool]:
             "hand": m["hand"],
             "hand_limit": HAND_LIMIT,
             "split": m["split"],
+            "split_load_average_1min": load,
             "per_call": m["per_call"],
             "targets_met": {"ratio": ratio_ok, "vjp_memory_O_nk": memory_ok, "hand": hand_ok},
         },
@@ -359,7 +418,26 @@ def save(m: dict[str, Any], load: float | None) -> tuple[bool, bool, bool]:
     return ratio_ok, memory_ok, hand_ok
 
 
-def main() -> int:
+def measure_split_only() -> list[dict[str, Any]]:
+    """Part 3 alone, with its own generator: to re-run it without the rest."""
+    rng = np.random.default_rng(20260302)
+    with blas_threads(1):
+        return [measure_split(TARGET_N, k, rounds, rng) for k, rounds in SPLIT]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, report and save; ``--split-only`` re-runs part 3 into the saved results."""
+    if argv and argv != ["--split-only"]:
+        raise SystemExit(f"usage: bench_softmax.py [--split-only], got {argv}")
+    if argv:
+        results = load_results("softmax")
+        split = measure_split_only()
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        report_split(split)
+        print(f"\n1-min load average: {load}")
+        results.pop("machine")
+        save_results("softmax", {**results, "split": split, "split_load_average_1min": load})
+        return 0
     m = measure()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     report(m, load)
@@ -373,4 +451,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
