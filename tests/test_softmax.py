@@ -421,6 +421,25 @@ def test_sigmoid_matches_formula_and_derivative_matches_differences():
         np.testing.assert_array_equal(sigmoid(np.array([-1e4, 1e4])), [0.0, 1.0])
 
 
+def test_sigmoid_keeps_subnormal_outputs_without_floating_point_events():
+    # Closed form: for z <= -40, exp(z) < eps / 2, so sigmoid(z) = exp(z) / (1 + exp(z)) rounds
+    # to exp(z), down to the subnormal range. expit (1 / (1 + exp(-z))) gives 0 below -709.8.
+    z = np.array([-1000.0, -746.0, -745.0, -740.0, -710.0, -709.0, -500.0, -40.0])
+    with np.errstate(all="raise"):  # an overflow or invalid operation in the helper would raise
+        s = sigmoid(np.concatenate([z, -z, [0.0, -np.inf, np.inf]]))
+    np.testing.assert_array_equal(s[: len(z)], np.exp(z))
+    assert s[3] > 4e-322  # -740: subnormal, not 0
+    assert s[4] > 4e-309  # -710
+    np.testing.assert_array_equal(s[len(z) :], [1.0] * len(z) + [0.5, 0.0, 1.0])
+    z32 = np.array([-104.0, -100.0, -89.0, -40.0], dtype=np.float32)
+    with np.errstate(all="raise"):
+        s32 = sigmoid(z32)
+    assert s32.dtype == np.float32
+    np.testing.assert_array_equal(s32, np.exp(z32))
+    assert s32[1] > 0
+    assert s32[2] > 0
+
+
 def test_sigmoid_jacobian_is_diagonal_softmax_is_not():
     z = rng_from(12).normal(size=4)
     num_sig = np.stack([numerical_gradient(lambda v, i=i: sigmoid(v)[i], z) for i in range(4)])

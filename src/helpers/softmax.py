@@ -38,7 +38,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from helpers._validation import as_real_array, as_scalar
 
@@ -665,6 +664,20 @@ def sigmoid(z: Any) -> np.ndarray:
         If ``z`` is not a real numeric array.
     ValueError
         If ``z`` is empty or contains NaN.
+
+    Notes
+    -----
+    Computed from ``e = exp(-|z|)``, which lies in [0, 1] and cannot overflow: ``1 / (1 + e)``
+    for ``z >= 0`` and ``e / (1 + e)`` for ``z < 0``. So small outputs keep their relative
+    accuracy down to the subnormal range: ``sigmoid(-740.0)`` is ``exp(-740.0)``, about
+    ``4.2e-322``, and only below about ``-745`` (float32: ``-103``) does the output round to 0.
+    ``scipy.special.expit`` computes ``1 / (1 + exp(-z))`` directly and returns 0 already below
+    about ``-709.8`` (float32: ``-88.7``), where ``exp(-z)`` overflows.
+
+    Examples
+    --------
+    >>> bool(sigmoid(-740.0) == np.exp(-740.0) > 0)
+    True
     """
     part = _real("z", z)
     arr = part[0].astype(_common_dtype(part), copy=False)
@@ -672,7 +685,11 @@ def sigmoid(z: Any) -> np.ndarray:
         raise ValueError(f"z must not be empty, got shape {arr.shape}")
     if np.isnan(arr).any():
         raise ValueError(f"z must not contain NaN, got NaN in an array of shape {arr.shape}")
-    return np.asarray(expit(arr), dtype=arr.dtype)
+    with np.errstate(under="ignore"):  # exp(-|z|) rounds to 0 only where the output does
+        e = np.exp(-np.abs(arr))
+    out = np.where(arr < 0, e, arr.dtype.type(1))
+    out /= 1 + e
+    return out
 
 
 def sigmoid_derivative(s: Any) -> np.ndarray:
