@@ -712,6 +712,66 @@ def test_a_large_n_step_well_below_the_bound_needs_no_gram_matrix(monkeypatch, m
     assert calls == []
 
 
+@pytest.mark.parametrize("n", [3, 10, 65])
+def test_check_step_false_forms_no_gram_matrix_and_changes_no_result(monkeypatch, n):
+    import helpers.gradient_descent as gd
+
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((200, n)) + 1.0
+    y = rng.standard_normal(200)
+    lam = hessian_eigenvalues(X)
+    alpha = 2 / (lam[0] + lam[-1])  # alpha*: above 2 / tr A for n >= 3
+    calls = {
+        "gradient_descent": lambda **kw: gradient_descent(X, y, np.zeros(n), alpha, 5, **kw),
+        "gradient_descent_path": lambda **kw: gradient_descent_path(
+            X, y, np.zeros(n), alpha, 5, **kw
+        ),
+        "gradient_descent_until": lambda **kw: gradient_descent_until(
+            X, y, np.zeros(n), alpha, tol=1e-2, **kw
+        ),
+    }
+    real_gram, formed = gd._stable_step_from_gram, []
+
+    def counting_gram(*args):
+        formed.append(args)
+        return real_gram(*args)
+
+    for name, call in calls.items():
+        formed.clear()
+        monkeypatch.setattr(gd, "_stable_step_from_gram", counting_gram)
+        checked = call()
+        assert formed, f"{name}: the default check should form X^T X at alpha*"
+        forbidden = _forbid_gram(monkeypatch)
+        unchecked = call(check_step=False)
+        assert forbidden == []
+        if not isinstance(checked, tuple):  # the path: one array
+            checked, unchecked = (checked,), (unchecked,)
+        for a, b in zip(checked, unchecked, strict=True):
+            np.testing.assert_array_equal(a, b)  # bit-identical
+
+
+def test_check_step_false_gives_no_warning_but_a_failed_run_still_names_the_bound():
+    alpha = 2 * max_stable_step(X_REF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradient_descent(X_REF, Y_REF, [0, 0], alpha, 10, check_step=False)
+        gradient_descent_path(X_REF, Y_REF, [0, 0], alpha, 10, check_step=False)
+    with pytest.raises(ValueError, match=r"alpha=.* is too large: after max_iters=5 steps"):
+        gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=5, check_step=False)
+
+
+@pytest.mark.parametrize("bad", [1, 0, 1.0, "yes", None, np.array([True])])
+def test_check_step_must_be_a_bool(bad):
+    message = r"^check_step must be True or False, got "
+    with pytest.raises(TypeError, match=message):
+        gradient_descent(X_REF, Y_REF, [0, 0], 0.01, 3, check_step=bad)
+    with pytest.raises(TypeError, match=message):
+        gradient_descent_path(X_REF, Y_REF, [0, 0], 0.01, 3, check_step=bad)
+    with pytest.raises(TypeError, match=message):
+        gradient_descent_until(X_REF, Y_REF, [0, 0], 0.01, check_step=bad)
+    gradient_descent(X_REF, Y_REF, [0, 0], 0.01, 3, check_step=np.bool_(False))
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("n", [3, 64, 65, 120])
 def test_the_warning_holds_on_both_sides_of_the_bound_for_small_and_large_n(seed, n):

@@ -55,11 +55,11 @@ CALLS = {
     "least_squares": (least_squares, {"X": X_REF, "y": Y_REF}),
     "gradient_descent": (
         gradient_descent,
-        {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.01, "num_iters": 5},
+        {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.01, "num_iters": 5, "check_step": True},
     ),
     "gradient_descent_path": (
         gradient_descent_path,
-        {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.01, "num_iters": 5},
+        {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.01, "num_iters": 5, "check_step": True},
     ),
     "gradient_descent_until": (
         gradient_descent_until,
@@ -72,6 +72,7 @@ CALLS = {
             "tol": 1e-3,
             "atol": 1e-12,
             "max_iters": 5000,
+            "check_step": True,
         },
     ),
     "hessian_eigenvalues": (hessian_eigenvalues, {"X": X_REF}),

@@ -373,6 +373,12 @@ def _stable_step_from_gram(Xn: np.ndarray, exponent: int) -> float:
         return float(np.ldexp(2.0 / lam_top, -2 * exponent))
 
 
+def _as_check_step(check_step: Any) -> bool:
+    if not isinstance(check_step, bool | np.bool_):
+        raise TypeError(f"check_step must be True or False, got {type(check_step).__name__}")
+    return bool(check_step)
+
+
 def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
     bound = max_stable_step(Xa)
     if alpha < bound or bound == 0:  # converging but out of range, or no usable step at all
@@ -384,7 +390,7 @@ def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
 
 
 def gradient_descent(
-    X: Any, y: Any, theta: Any, alpha: float, num_iters: int
+    X: Any, y: Any, theta: Any, alpha: float, num_iters: int, *, check_step: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Batch gradient descent with the semantics of the Octave ``gradientDescent``.
 
@@ -404,6 +410,10 @@ def gradient_descent(
         ``alpha < max_stable_step(X)`` and diverges above it.
     num_iters : int
         Number of iterations, ``>= 0``.
+    check_step : bool, optional
+        Check ``alpha`` against :func:`max_stable_step` after the run and warn when it is too
+        large (default). ``False`` skips the check and its cost (see Warns); the results are the
+        same.
 
     Returns
     -------
@@ -420,19 +430,24 @@ def gradient_descent(
         ``num_iters < 0``, or an ``alpha`` so far above :func:`max_stable_step` that the cost
         overflows (the message gives the bound).
     TypeError
-        On non-numeric arrays, a non-real ``alpha`` or a non-integer ``num_iters``.
+        On non-numeric arrays, a non-real ``alpha``, a non-integer ``num_iters`` or a
+        ``check_step`` that is not a bool.
 
     Warns
     -----
     RuntimeWarning
-        Whenever ``alpha >= max_stable_step(X)`` and the cost did not overflow: ``theta`` is no
-        minimiser, even when the cost has not risen yet (the message gives ``alpha``, the bound
-        and the costs). The check costs one pass over ``X`` (``O(mn)``) when
-        ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the
-        ``(n, n)`` matrix ``X^T X / m`` (``O(m n^2)``) for ``n <= 64``, and for larger ``n``
-        estimates its top eigenvalue from a few dozen products ``X^T (X v)`` (about as many
-        steps' work), forming ``X^T X`` only when ``alpha`` lies within 5 % below the estimated
-        bound or above it. Within a few rounding units of the bound either outcome is possible.
+        With ``check_step``, when ``alpha >= max_stable_step(X)`` and the cost did not overflow:
+        ``theta`` is no minimiser, even when the cost has not risen yet (the message gives
+        ``alpha``, the bound and the costs). The check costs one pass over ``X`` (``O(mn)``) when
+        ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the ``(n, n)``
+        matrix ``X^T X / m`` (``O(m n^2)``) for ``n <= 64``, and for larger ``n`` estimates its top
+        eigenvalue from a few dozen products ``X^T (X v)`` (about as many steps' work), forming
+        ``X^T X`` only when ``alpha`` lies within 5 % below the estimated bound or above it (the
+        estimate has stayed within 0.5 % of the top eigenvalue on every spectrum tried; a worse one
+        could miss a step just above the bound). Within a few rounding units of the bound either
+        outcome is possible. At ``alpha*`` with ``n >= 3`` (where ``alpha* > 2 / tr(X^T X / m)``)
+        the check can therefore cost as much as forming the normal equations for a direct solve:
+        ``check_step=False`` skips it when ``alpha`` is known to be safe.
 
     Examples
     --------
@@ -444,11 +459,14 @@ def gradient_descent(
     Xa, ya, ta, theta_shape = _problem(X, y, theta)
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
     num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
-    ta, J_history = _descend(Xa, ya, ta, alpha, num_iters)
+    warn = _as_check_step(check_step)
+    ta, J_history = _descend(Xa, ya, ta, alpha, num_iters, warn=warn)
     return ta.reshape(theta_shape), J_history
 
 
-def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: int) -> np.ndarray:
+def gradient_descent_path(
+    X: Any, y: Any, theta: Any, alpha: float, num_iters: int, *, check_step: bool = True
+) -> np.ndarray:
     """Every iterate of :func:`gradient_descent`, the starting point included.
 
     Parameters
@@ -463,6 +481,8 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
         Step size, ``> 0``.
     num_iters : int
         Number of iterations, ``>= 0``.
+    check_step : bool, optional
+        As for :func:`gradient_descent`.
 
     Returns
     -------
@@ -482,9 +502,10 @@ def gradient_descent_path(X: Any, y: Any, theta: Any, alpha: float, num_iters: i
     Xa, ya, ta, _ = _problem(X, y, theta)
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
     num_iters = as_scalar("num_iters", num_iters, integer=True, low=0)
+    warn = _as_check_step(check_step)
     path = np.empty((num_iters + 1, Xa.shape[1]))
     path[0] = ta
-    _descend(Xa, ya, ta, alpha, num_iters, path=path[1:])
+    _descend(Xa, ya, ta, alpha, num_iters, path=path[1:], warn=warn)
     return path
 
 
@@ -505,6 +526,7 @@ def gradient_descent_until(
     tol: float = 1e-6,
     atol: float = 0.0,
     max_iters: int = 100_000,
+    check_step: bool = True,
 ) -> tuple[np.ndarray, int]:
     """Gradient descent that stops by a rule that needs neither ``theta*`` nor eigenvalues.
 
@@ -541,6 +563,10 @@ def gradient_descent_until(
         Ignored by the cost rule.
     max_iters : int, optional
         Give up after this many steps, ``>= 1``.
+    check_step : bool, optional
+        Check ``alpha`` against :func:`max_stable_step` when the rule stops, and warn when it is
+        too large (default); ``False`` skips the check and its cost. A run that does not stop is
+        checked either way, for its error message.
 
     Returns
     -------
@@ -564,10 +590,11 @@ def gradient_descent_until(
     Warns
     -----
     RuntimeWarning
-        When a rule stops after one or more steps although ``alpha >= max_stable_step(X)``
-        (a start that meets the rule takes no step and gives no warning): the error along the top
-        eigenvector of ``X^T X`` does not shrink, so ``theta`` is no minimiser. The check is
-        that of :func:`gradient_descent` (one pass over ``X`` when ``alpha < 2 / tr(X^T X / m)``).
+        With ``check_step``, when a rule stops after one or more steps although ``alpha >=
+        max_stable_step(X)`` (a start that meets the rule takes no step and gives no warning): the
+        error along the top eigenvector of ``X^T X`` does not shrink, so ``theta`` is no minimiser.
+        The check is that of :func:`gradient_descent` (one pass over ``X`` when ``alpha < 2 / tr(X^T
+        X / m)``).
 
     Examples
     --------
@@ -582,6 +609,7 @@ def gradient_descent_until(
     tol = as_scalar("tol", tol, low=0, high=1, low_open=True, high_open=True)
     atol = as_scalar("atol", atol, low=0)
     max_iters = as_scalar("max_iters", max_iters, integer=True, low=1)
+    check_step = _as_check_step(check_step)
     r = _residual(Xa, ya, ta)  # (m,)
     J_before = compute_cost(Xa, ya, ta)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -623,7 +651,9 @@ def gradient_descent_until(
                     f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
                 )
             J_before = float(J[-1])
-    bound = _unstable_step_bound(Xa, alpha)  # None: alpha is proven below max_stable_step
+    bound = None  # None: alpha is proven below max_stable_step, or not checked
+    if check_step or not stopped:
+        bound = _unstable_step_bound(Xa, alpha)
     if not stopped:
         if rule == "gradient":
             reached = _row_norms(Xa.T @ _residual(Xa, ya, ta_end)) / _row_norms(g0)
