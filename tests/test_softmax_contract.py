@@ -332,6 +332,23 @@ def test_softmax_vjp_guarded_path_when_an_entry_underflows_in_the_scaling():
     assert np.max(np.abs(softmax_vjp(s, g) - exact)) < np.finfo(float).eps * 1.7e308
 
 
+def test_softmax_vjp_row_does_not_depend_on_the_other_rows():
+    # only the rows near the float range take the scaled path: an ordinary row gives the same
+    # bits alone and in a batch with huge rows (a whole-batch guard would shift it too)
+    rng = np.random.default_rng(0)
+    s = softmax(np.r_[[[0.0, 40.0, -3.0]], rng.normal(size=(5, 3)) * 5])
+    g = np.r_[[[1.0, 0.5, 0.0]], rng.normal(size=(5, 3))]
+    g[[2, 4]] = g[[2, 4]] / np.abs(g[[2, 4]]).max(axis=1, keepdims=True) * 1.7e308  # two huge rows
+    together = softmax_vjp(s, g)
+    for m in range(len(s)):
+        assert np.array_equal(softmax_vjp(s[m], g[m]), together[m]), m
+        assert np.array_equal(softmax_vjp(s[m : m + 1], g[m : m + 1])[0], together[m]), m
+    assert np.all(np.isfinite(together))
+    alone = softmax_vjp(s[0], g[0])
+    assert alone[1] == 0.0  # the unscaled path: g_i - <g, s> cancels for the top class
+    assert together[0, 1] == 0.0  # and stays so next to huge rows
+
+
 @pytest.mark.parametrize("fn", [softmax, log_softmax, sigmoid])
 def test_masked_arrays_are_refused(fn):
     with pytest.raises(TypeError, match="z must be a plain array, got a masked array"):

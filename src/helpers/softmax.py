@@ -360,8 +360,9 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     Because ``J`` is symmetric, ``g^T J = J g``, so this is also the Jacobian-vector product.
     A ``g`` that is constant along the class axis gives 0: softmax ignores a common shift.
     Each entry of the result is at most ``max|g| / 2`` in magnitude, but ``g - <g, s>`` can
-    exceed the float range when ``|g|`` is near it; such rows are recomputed with ``g`` scaled
-    by a power of two. The inner product doubles as the check that ``g`` is finite.
+    exceed the float range when ``|g|`` is near it; such rows, and only they, are recomputed with
+    ``g`` scaled by a power of two, so each row's result depends on that row alone. The inner
+    product doubles as the check that ``g`` is finite.
 
     The accuracy promised is absolute: each entry is within a few ``eps * max|g|`` of the exact
     value, per row. An entry much smaller than that may lose all its digits: where the top
@@ -376,14 +377,20 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
         raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
     with np.errstate(over="ignore", invalid="ignore"):  # <g, s> is NaN or inf if g is not finite
         inner = np.vecdot(g_arr, s_arr)[..., None]
-    if not np.isfinite(inner).all():
-        if not np.isfinite(g_arr).all():
-            raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
-        return _vjp_scaled(s_arr, g_arr)
-    if np.abs(inner).max() >= _VJP_SAFE[dtype.char]:  # g - <g, s> could round beyond the range
-        return _vjp_scaled(s_arr, g_arr)
-    out = np.subtract(g_arr, inner)
-    out *= s_arr
+    finite = bool(np.isfinite(inner).all())
+    if not finite and not np.isfinite(g_arr).all():
+        raise ValueError(f"g must be finite, got NaN or inf in an array of shape {g_arr.shape}")
+    if finite and np.abs(inner).max() < _VJP_SAFE[dtype.char]:  # the one cheap test
+        out = np.subtract(g_arr, inner)
+        out *= s_arr
+        return out
+    # only the rows where g - <g, s> could round beyond the range (or <g, s> did) take the
+    # scaled path, so a row's result never depends on the other rows of the batch
+    scaled = ~(np.abs(inner[..., 0]) < _VJP_SAFE[dtype.char])  # True where inner is NaN too
+    with np.errstate(over="ignore", invalid="ignore"):  # in the scaled rows, overwritten below
+        out = np.subtract(g_arr, inner)
+        out *= s_arr
+    out[scaled] = _vjp_scaled(s_arr[scaled], g_arr[scaled])
     return out
 
 
