@@ -393,8 +393,9 @@ def test_cross_entropy_grad_needs_the_row_sum_factor_and_drops_it_at_sum_one():
     np.testing.assert_allclose(y_one.sum(axis=-1), 1.0, rtol=0, atol=4e-16)
     np.testing.assert_allclose(cross_entropy_grad(z, y_one), (s - y_one) / 2, rtol=0, atol=1e-16)
     y32 = y_one.astype(np.float32)  # float32 rows sum to 1 within float32's rounding
-    np.testing.assert_allclose(cross_entropy_grad(z.astype(np.float32), y32),
-                               (s - y32) / 2, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        cross_entropy_grad(z.astype(np.float32), y32), (s - y32) / 2, rtol=0, atol=1e-6
+    )
 
 
 def test_cross_entropy_indices_equal_one_hot_and_loop():
