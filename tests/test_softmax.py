@@ -360,6 +360,44 @@ def test_cross_entropy_grad_matches_central_differences(batch, k, seed, soft):
     assert result, result
 
 
+@SETTINGS
+@given(
+    n=st.integers(1, 4),
+    k=st.integers(2, 40),
+    seed=st.integers(0, 2**32 - 1),
+    where=st.floats(-0.99, 0.99),
+)
+def test_cross_entropy_grad_is_exact_for_row_sums_anywhere_in_the_accepted_band(n, k, seed, where):
+    # float64 targets are accepted with rows summing to 1 within float32's tolerance, so
+    # cross_entropy weights each sample's log-sum-exp by sum(y) and the gradient keeps that factor
+    rng = rng_from(seed)
+    tol = float32_tolerance(k)
+    z = 2 * rng.normal(size=(n, k))
+    y = softmax(rng.normal(size=(n, k)))
+    y *= 1 + where * tol * rng.uniform(0.5, 1.0, size=(n, 1))  # row sums inside the band
+    grad = cross_entropy_grad(z, y)
+    result = gradcheck(lambda v: cross_entropy(v, y), grad, z, atol=1e-9)
+    assert result, result
+    s = softmax(z)
+    np.testing.assert_allclose(grad, (s * y.sum(axis=-1, keepdims=True) - y) / n, atol=1e-16)
+
+
+def test_cross_entropy_grad_needs_the_row_sum_factor_and_drops_it_at_sum_one():
+    z = rng_from(21).normal(size=(2, 3))
+    s = softmax(z)
+    y_off = np.array([[0.3, 0.3, 0.4003], [0.2, 0.5, 0.3003]])  # accepted: off by 3e-4 < 3.45e-4
+    short = (s - y_off) / 2  # exact only for rows that sum to 1
+    assert not gradcheck(lambda v: cross_entropy(v, y_off), short, z)  # the check can fail
+    assert gradcheck(lambda v: cross_entropy(v, y_off), cross_entropy_grad(z, y_off), z)
+    y_one = softmax(rng_from(22).normal(size=(2, 3)))
+    np.testing.assert_allclose(y_one.sum(axis=-1), 1.0, rtol=0, atol=4e-16)
+    np.testing.assert_allclose(cross_entropy_grad(z, y_one), (s - y_one) / 2, rtol=0, atol=1e-16)
+    y32 = y_one.astype(np.float32)  # float32 rows sum to 1 within float32's rounding
+    np.testing.assert_allclose(
+        cross_entropy_grad(z.astype(np.float32), y32), (s - y32) / 2, rtol=0, atol=1e-6
+    )
+
+
 def test_cross_entropy_indices_equal_one_hot_and_loop():
     rng = rng_from(9)
     z = rng.normal(size=(6, 4))

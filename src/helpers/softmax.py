@@ -8,7 +8,7 @@ axis. Its Jacobian at one sample is the ``(k, k)`` matrix
 which is symmetric, has rows summing to zero and rank ``k - 1``. Backpropagation never needs
 ``J`` itself, only the vector-Jacobian product ``g^T J = s * (g - <g, s>)``, which costs ``O(k)``
 per sample instead of ``O(k^2)``. Fused with the cross-entropy loss, the gradient with respect to
-the logits is simply ``(s - y) / batch_size``.
+the logits is simply ``(s - y) / batch_size`` for targets whose rows sum to 1.
 
 The rules every function keeps:
 
@@ -358,7 +358,9 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     Notes
     -----
     Because ``J`` is symmetric, ``g^T J = J g``, so this is also the Jacobian-vector product.
-    A ``g`` that is constant along the class axis gives 0: softmax ignores a common shift.
+    A ``g`` that is constant along the class axis, ``g = c``, gives ``s * c * (1 - sum(s))``:
+    0 only as far as the rows of ``s`` sum to 1 (an accepted ``s`` may be off by the tolerance
+    above), since softmax ignores a common shift.
     Each entry of the result is at most ``max|g| / 2`` in magnitude, but ``g - <g, s>`` can
     exceed the float range when ``|g|`` is near it; such rows, and only they, are recomputed with
     ``g`` scaled by a power of two, so each row's result depends on that row alone. The inner
@@ -598,7 +600,7 @@ def cross_entropy(z: Any, y: Any) -> float:
 
 
 def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
-    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax(z) - y) / n``.
+    """Gradient of :func:`cross_entropy` in the logits: ``(softmax(z) * sum(y) - y) / n``.
 
     Parameters
     ----------
@@ -610,8 +612,10 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     Returns
     -------
     dz : (..., k) array
-        ``(softmax(z) - Y) / n`` with ``Y`` the one-hot (or given) targets and ``n`` the number
-        of samples (``z.size // k``). Fused: no Jacobian, no division by ``s``, no ``log``.
+        ``(softmax(z) * sum(Y) - Y) / n`` with ``Y`` the one-hot (or given) targets, the sum
+        over the class axis, and ``n`` the number of samples (``z.size // k``); for class
+        indices and one-hot rows ``sum(Y) = 1``. Fused: no Jacobian, no division by ``s``, no
+        ``log``.
         float32 when ``z`` (and floating-point ``y``) are float32, whatever the target form.
 
     Raises
@@ -622,7 +626,10 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     Notes
     -----
     The chain rule through softmax gives ``dz = s * (g - <g, s>)`` with ``g = -y / s / n``,
-    i.e. ``(-y + s * sum(y)) / n``, which is ``(s - y) / n`` because ``sum(y) = 1``.
+    i.e. ``(s * sum(y) - y) / n``, which is ``(s - y) / n`` when ``sum(y) = 1``. Probability
+    rows are accepted when they sum to 1 within a tolerance (see the module's rules), so the
+    factor ``sum(y)`` is kept: :func:`cross_entropy` weights each sample's log-sum-exp by it too,
+    and the gradient matches that loss for every accepted ``y``.
 
     Examples
     --------
@@ -642,7 +649,7 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
         picked = np.take_along_axis(out, idx, axis=-1) - out.dtype.type(1 / n)
         np.put_along_axis(out, idx, picked, axis=-1)
         return out
-    out *= 1 / sums
+    out *= y_arr.sum(axis=-1, keepdims=True) / sums  # s * sum(y): exact for any row sum
     out -= y_arr
     out *= out.dtype.type(1 / n)
     return out
