@@ -376,6 +376,60 @@ def test_fixed_point_of_operator_refuses_two_invariant_blocks():
         fixed_point_of_operator(channel_operator(two), 6)
 
 
+def _real_only(s):
+    """``x -> s @ x`` for an operator that assumes real input, as ``apply_channel(...).real``."""
+
+    def f(x):
+        assert not np.iscomplexobj(x), "a real operator was given a complex vector"
+        return s @ x
+
+    return f
+
+
+def _operators(s, dual):
+    """``s`` as a complex and as a real LinearOperator (the real one refusing complex input)."""
+    out = {}
+    for dtype in (complex, float):
+        mv = (lambda x: s @ x) if dtype is complex else _real_only(s)
+        rmv = None
+        if dual:
+            rmv = (lambda x: s.conj().T @ x) if dtype is complex else _real_only(s.T)
+        out[dtype] = LinearOperator(s.shape, matvec=mv, rmatvec=rmv, dtype=dtype)
+    return out
+
+
+@pytest.mark.parametrize("dual", [False, True])
+def test_fixed_point_of_operator_real_dtype_operator(dual):
+    """A real-dtype operator of a real trace-preserving map: the fixed point of the complex one,
+    with no ComplexWarning and no UncheckedDefectWarning."""
+    k = normalize_trace_preserving(np.random.default_rng(3).standard_normal((3, 4, 4)))
+    s = superoperator(k)
+    assert np.abs(s.imag).max() == 0
+    s = s.real
+    ops = _operators(s, dual)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lam_c, rho_c = fixed_point_of_operator(ops[complex], 4)
+        lam_r, rho_r = fixed_point_of_operator(ops[float], 4)
+    np.testing.assert_allclose(lam_r, 1.0, rtol=1e-10)
+    np.testing.assert_allclose(lam_r, lam_c, rtol=1e-10)
+    np.testing.assert_allclose(rho_r, rho_c, atol=1e-8)
+    np.testing.assert_allclose(rho_r, fixed_point(k, method="dense")[1], atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [complex, float])
+@pytest.mark.parametrize("dual", [False, True])
+def test_fixed_point_of_operator_real_map_with_two_invariant_blocks(dtype, dual):
+    """Degeneracy is detected from complex starts whether the operator's dtype is real or not."""
+    b = normalize_trace_preserving(np.random.default_rng(1).standard_normal((2, 3, 3)))
+    two = np.array([np.kron(np.eye(2), b_j) for b_j in b])
+    s = superoperator(two).real
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(NonUniqueFixedPointError, match=r"^op: "):
+            fixed_point_of_operator(_operators(s, dual)[dtype], 6)
+
+
 def test_fixed_point_of_operator_bad_arguments():
     s = superoperator(random_kraus(3, 2, rng=np.random.default_rng(2)))
     cases = [

@@ -1233,6 +1233,35 @@ def _operator_dual_check(
     _raise_if_defective(_condition(v, w), gap_tol)
 
 
+class _ComplexView(LinearOperator):
+    """A real ``LinearOperator`` ``base`` extended to complex vectors by linearity:
+    ``A x = A(x.real) + 1j A(x.imag)`` (and the same for ``rmatvec``, if ``base`` has one).
+
+    SciPy casts a complex vector to ``base.dtype`` and drops its imaginary part (with a
+    ``ComplexWarning``); the solver's starts and probes are complex, so they must not meet a real
+    operator unwrapped."""
+
+    def __init__(self, base: LinearOperator) -> None:
+        super().__init__(dtype=np.complex128, shape=base.shape)
+        self.base = base
+
+    @staticmethod
+    def _split(f, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if not np.iscomplexobj(x):
+            return np.asarray(f(x))
+        return np.asarray(f(np.ascontiguousarray(x.real))) + 1j * np.asarray(
+            f(np.ascontiguousarray(x.imag))
+        )
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._split(self.base.matvec, x)
+
+    def _rmatvec(self, x: np.ndarray) -> np.ndarray:
+        # op.H (SciPy's default adjoint) calls this; NotImplementedError when base has no rmatvec
+        return self._split(self.base.rmatvec, x)
+
+
 def _looks_trace_preserving(op: LinearOperator, x: np.ndarray, lam: float, rtol: float) -> bool:
     """Whether ``tr Phi(X) = lam tr X`` to ``rtol`` for one (random) ``X = reshape(x)``: true for
     every ``X`` when the map is trace preserving up to the factor ``lam``, and for a random ``X``
@@ -1264,6 +1293,9 @@ def fixed_point_of_operator(
         positive map ``Phi`` (every completely positive one is): a ``LinearOperator``, a sparse
         matrix or a dense array (validated like ``kraus``). Its leading eigenvalue ``r`` must
         lie between ``1e-12`` and ``1e300``: unlike ``fixed_point``, nothing rescales ``op``.
+        An operator of real (or integer) dtype is applied to complex vectors by linearity,
+        ``op(x.real) + 1j * op(x.imag)`` (and its ``rmatvec`` likewise), so it needs to accept
+        real vectors only; SciPy alone would drop the imaginary part of the complex starts.
     n : int
         The number of levels, at least 2.
     tol : float, optional
@@ -1322,6 +1354,8 @@ def fixed_point_of_operator(
         if op.ndim != 2:
             raise ValueError(f"op must be a LinearOperator or a 2-d array, got shape {op.shape}")
     op = aslinearoperator(op)
+    if op.dtype.kind != "c":  # a real operator, applied to complex vectors by linearity
+        op = _ComplexView(op)
     if op.shape != (n * n, n * n):
         raise ValueError(f"op must have shape ({n * n}, {n * n}) for n = {n}, got {op.shape}")
     tol = as_scalar("tol", tol, low=TOL_RANGE[0], high=TOL_RANGE[1])
