@@ -38,6 +38,10 @@ PIP_NOISE := is ignored: it is neither a file nor a directory
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# OpenBLAS's idle threads spin for about 2^28 cycles before they sleep; with two pytest workers,
+# each kernel's spinning threads take the other's core (strict nbval: 95 s, 67 s with this).
+# A scheduling setting only: it changes no result (unlike OPENBLAS_CORETYPE, which we never set).
+export OPENBLAS_THREAD_TIMEOUT ?= 4
 
 .PHONY: help prereq setup book serve lab execute drift lint format unit nbval portability browser \
   chromium poppler octave octave-run pdf pdf-check test bench bench-peers new-chapter clean
@@ -152,7 +156,7 @@ octave-run: octave ## re-run the asker's Octave original: octave/reference_run.j
 
 # Every page of the built book, and a JupyterLab session, in headless Chromium.
 browser: setup chromium book ## every built page + a JupyterLab session in headless Chromium
-	$(PY) -m pytest -q -m browser tests
+	$(PY) -m pytest -q -n $(JOBS) --dist load -m browser tests
 
 # The whole book as one PDF: single-page build, printed by Chromium after MathJax has typeset.
 pdf: setup chromium ## the whole book as one PDF: _build/pdf/executed-answers.pdf

@@ -79,6 +79,26 @@ def test_planted_problems_are_caught_and_named(tmp_path: Path):
     assert str(failures[0]).startswith("broken.html: ")
 
 
+def test_several_workers_report_the_failures_in_page_order(tmp_path: Path):
+    """Three browsers share the pages; the failures still come back in page order."""
+    pages = {f"p{i}.html": f'<a href="nope{i}.html">dead</a>' for i in range(4)}
+    # p0 settles last (its typesetting takes 1.5 s), so completion order is not page order.
+    late = "<script>window.MathJax = {startup: {promise: new Promise(r => setTimeout(r, 1500))}};"
+    pages["p0.html"] += late + "</script>"
+    site = _site(tmp_path, {"index.html": "<p>fine</p>", **pages})
+    failures = bc.check_site(site, None, timeout_s=20, repository_url="", workers=3)
+    assert [str(f) for f in failures] == [
+        f"p{i}.html: link to nope{i}.html is a 404" for i in range(4)
+    ]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_workers_must_be_a_positive_int(tmp_path: Path, workers):
+    site = _site(tmp_path, {"index.html": "<p>fine</p>"})
+    with pytest.raises(ValueError, match="workers must be a positive int"):
+        bc.check_site(site, None, repository_url="", workers=workers)
+
+
 def test_the_article_may_cite_code_on_a_code_host(tmp_path: Path):
     site = _site(
         tmp_path,

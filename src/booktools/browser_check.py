@@ -282,6 +282,7 @@ def check_site(
     timeout_s: float = SETTLE_TIMEOUT_S,
     pages: list[str] | None = None,
     repository_url: str | None = None,
+    workers: int = 2,
 ) -> list[Failure]:
     """Check every HTML page under ``site``; return the failures (empty when all is well).
 
@@ -298,6 +299,10 @@ def check_site(
     repository_url : str, optional
         The book's repository; default: ``repository.url`` of ``_config.yml``. When empty, any
         link to a code host is a failure.
+    workers : int
+        Browsers that check pages at the same time, each in its own thread with its own
+        Playwright instance (Playwright's objects belong to the thread that made them). The
+        failures come back in page order whatever the number.
     """
     try:
         from playwright.sync_api import Error as PlaywrightError
@@ -311,18 +316,49 @@ def check_site(
     pages = _pages(site) if pages is None else pages
     if repository_url is None:
         repository_url = configured_repository()
-    failures: list[Failure] = []
-    link_cache: dict[str, str | None] = {}
-    with serve(site) as base, sync_playwright() as pw:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    by_page: dict[str, list[Failure]] = {}
+    queue = list(reversed(pages))  # popped from the end: pages are checked in order
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work(site_info: _Site) -> None:
         try:
-            browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
-        except PlaywrightError as err:
-            raise BrowserUnavailable(f"Chromium at {chromium} did not start: {err}") from None
-        site_info = _Site(site, base, repository_url, timeout_s, screenshots, link_cache)
-        for rel in pages:
-            failures.extend(_check_page(browser, site_info, rel, PlaywrightError))
-        browser.close()
-    return failures
+            with sync_playwright() as pw:
+                try:
+                    browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+                except PlaywrightError as err:
+                    raise BrowserUnavailable(
+                        f"Chromium at {chromium} did not start: {err}"
+                    ) from None
+                while True:
+                    with lock:
+                        if not queue or errors:
+                            break
+                        rel = queue.pop()
+                    by_page[rel] = _check_page(browser, site_info, rel, PlaywrightError)
+                browser.close()
+        except BaseException as err:  # re-raised in the calling thread below
+            with lock:
+                errors.append(err)
+
+    with serve(site) as base:
+        threads = [
+            threading.Thread(
+                target=work,
+                args=(_Site(site, base, repository_url, timeout_s, screenshots, {}),),
+                daemon=True,
+            )
+            for _ in range(min(workers, max(len(pages), 1)))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return [f for rel in pages for f in by_page.get(rel, [])]
 
 
 def main(argv: list[str] | None = None) -> int:
