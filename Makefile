@@ -44,7 +44,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 
 .PHONY: help prereq setup book serve lab execute drift lint format unit nbval portability browser \
-  chromium poppler octave octave-run pdf pdf-check test bench bench-peers new-chapter clean
+  chromium poppler octave octave-run pdf pdf-check unit-and-pdf test bench bench-peers new-chapter clean
 
 help: ## list every target
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "make %-12s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
@@ -165,9 +165,22 @@ pdf: setup chromium ## the whole book as one PDF: _build/pdf/executed-answers.pd
 pdf-check: pdf poppler ## build the PDF and test it (pdfinfo, pdftotext, pdftoppm)
 	$(PY) -m pytest -q -m pdf tests
 
+# The unit tests keep about one and a half cores busy and the PDF build mostly waits on one
+# Chromium, so `make test` runs them side by side (the PDF's log is printed when both are done).
+unit-and-pdf: setup chromium poppler ## the unit tests and the PDF build side by side, then the PDF test
+	@mkdir -p _build
+	@$(MAKE) --no-print-directory pdf >_build/pdf.log 2>&1 & pdf_job=$$!; \
+	  unit_rc=0; $(MAKE) --no-print-directory unit || unit_rc=$$?; \
+	  pdf_rc=0; wait $$pdf_job || pdf_rc=$$?; \
+	  echo "--- the PDF build, run beside the unit tests ($$( [ $$pdf_rc = 0 ] && echo ok || echo FAILED )) ---"; \
+	  cat _build/pdf.log; \
+	  [ $$unit_rc = 0 ] || { echo "error: the unit tests failed (above)" >&2; exit 1; }; \
+	  [ $$pdf_rc = 0 ] || { echo "error: the PDF build failed (its log is above)" >&2; exit 1; }
+	$(PY) -m pytest -q -m pdf tests
+
 # The PDF is built before the book, so that the site links to it.
 # The Debian tools are checked first, so that a machine without them stops at once.
-test: setup chromium poppler octave lint drift unit nbval portability pdf-check book browser ## everything, as CI runs it
+test: setup chromium poppler octave lint drift unit-and-pdf nbval portability book browser ## everything, as CI runs it
 	@echo "make test: all checks passed"
 
 bench: setup ## run benchmarks/ and print the ratio tables
