@@ -6,11 +6,15 @@ standardized first (without it, the raw problems below would need ~1e12 steps or
 by ``iteration_bound``), the best constant step ``2 / (lambda_1 + lambda_n)`` is handed to it
 for free (computing it from the eigenvalues is timed separately), and it runs exactly the
 number of steps that shrinks its error by 1e-6. It is timed from the raw matrix (standardize,
-iterate, map back); ``lstsq`` is timed on the raw matrix. Both are checked to give the same
-predictions before any timing. One BLAS thread; the best of several repeats is the estimate,
-and the median and worst repeats are stored too, to show the spread; the contenders alternate.
+iterate, map back); ``lstsq`` is timed on the raw matrix, and so is a Cholesky solve of the
+normal equations ``X^T X theta = X^T y`` (forming them included), the cheaper direct solve. All
+three are checked to give the same predictions before any timing. One BLAS thread; the best of
+several repeats is the estimate, and the median and worst repeats are stored too, to show the
+spread; the contenders alternate.
 The descent time is split into a fixed part (validation, standardizing, mapping back: the same
-call with zero steps) and a time per step. Two kinds of data: independent features, and
+call with zero steps) and a time per step, from ``PER_STEP_RUN`` steps on the standardized
+matrix less zero steps (both without the step check), so that timing noise in the fixed part
+cannot swamp the few steps of the independent rows. Two kinds of data: independent features, and
 features driven by three common factors (correlated, as real data often are).
 """
 
@@ -20,6 +24,7 @@ import os
 import sys
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 
 from booktools.support import best_time, blas_threads, save_results, table
 from helpers.gradient_descent import (
@@ -35,6 +40,7 @@ SIZES = [10_000, 100_000]
 KINDS = ["independent", "correlated"]
 HEADLINE = ("correlated", 100_000)
 RTOL = 1e-6
+PER_STEP_RUN = 200
 
 
 def make_problem(rng: np.random.Generator, kind: str, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +69,11 @@ def by_lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
+def by_cholesky(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The normal equations ``X^T X theta = X^T y``, solved by Cholesky."""
+    return cho_solve(cho_factor(X.T @ X), X.T @ y)
+
+
 def repeats(fn, count: int) -> list[float]:
     """``count`` single wall times of ``fn()``, in seconds."""
     return [best_time(fn, repeat=1) for _ in range(count)]
@@ -76,13 +87,21 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     steps = iterations_to_converge(X_s, y, np.zeros(N_FEATURES), alpha, rtol=RTOL)
     raw_steps = iteration_bound(X, 2.0 / (lam[0] + lam[-1]), rtol=RTOL)
     p_gd, p_ls = X @ by_descent(X, y, alpha, steps), X @ by_lstsq(X, y)
+    p_ch = X @ by_cholesky(X, y)
     agree = float(np.linalg.norm(p_gd - p_ls) / np.linalg.norm(p_ls))
-    ls, gd, fixed, eig = [], [], [], []
+    agree_ch = float(np.linalg.norm(p_ch - p_ls) / np.linalg.norm(p_ls))
+    ls, gd, fixed, eig, ch, run, run0 = [], [], [], [], [], [], []
+    theta0 = np.zeros(N_FEATURES)
     for _ in range(3):  # alternate the contenders so that both see the same load
         ls += repeats(lambda: by_lstsq(X, y), 7)
+        ch += repeats(lambda: by_cholesky(X, y), 7)
         gd += repeats(lambda: by_descent(X, y, alpha, steps), 3)
         fixed += repeats(lambda: by_descent(X, y, alpha, 0), 3)
         eig += repeats(lambda: hessian_eigenvalues(X_s), 7)
+        run += repeats(
+            lambda: gradient_descent(X_s, y, theta0, alpha, PER_STEP_RUN, check_step=False), 3
+        )
+        run0 += repeats(lambda: gradient_descent(X_s, y, theta0, alpha, 0, check_step=False), 3)
     t_gd, t_ls, t_fixed = min(gd), min(ls), min(fixed)
     return {
         "kind": kind,
@@ -96,14 +115,18 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
         "descent_median_s": float(np.median(gd)),
         "descent_max_s": max(gd),
         "descent_fixed_s": t_fixed,
-        "descent_per_step_s": max(t_gd - t_fixed, 0.0) / steps,
+        "descent_per_step_s": max(min(run) - min(run0), 0.0) / PER_STEP_RUN,
         "lstsq_s": t_ls,
         "lstsq_median_s": float(np.median(ls)),
         "lstsq_max_s": max(ls),
+        "cholesky_s": min(ch),
+        "cholesky_median_s": float(np.median(ch)),
         "eigenvalues_s": min(eig),
         "ratio": t_gd / t_ls,
+        "lstsq_over_cholesky": t_ls / min(ch),
         "prediction_gap": agree,
-        "agree": agree <= 1e-5,
+        "cholesky_prediction_gap": agree_ch,
+        "agree": agree <= 1e-5 and agree_ch <= 1e-5,
     }
 
 
@@ -127,6 +150,8 @@ def report(results: list[dict]) -> None:
                 "lstsq median/max": (
                     f"{r['lstsq_median_s'] * 1e3:.2f}/{r['lstsq_max_s'] * 1e3:.2f} ms"
                 ),
+                "cholesky": f"{r['cholesky_s'] * 1e3:.2f} ms",
+                "lstsq / cholesky": f"{r['lstsq_over_cholesky']:.1f}x",
                 "step choice (eig)": f"{r['eigenvalues_s'] * 1e3:.2f} ms",
                 "descent / lstsq": f"{r['ratio']:.1f}x",
                 "same fit": r["agree"],
@@ -158,13 +183,14 @@ def main() -> int:
                 "direction": ">=",
             },
             "rtol": RTOL,
+            "per_step_run": PER_STEP_RUN,
             "threads": 1,
             "load_average_1min": load,
             "results": results,
         },
     )
     if not all(r["agree"] for r in results):
-        print("gradient descent and lstsq give different fits", file=sys.stderr)
+        print("gradient descent, lstsq and Cholesky give different fits", file=sys.stderr)
         return 1
     return 0
 
