@@ -24,6 +24,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, newton
 
@@ -180,6 +181,48 @@ def _vs_newton(n: int = 100_000, rounds: int = 9) -> dict[str, float]:
     }
 
 
+COUNT_SIZES = (1000, 10_000, 100_000)
+TIMED = {"LSODA": "LSODA, banded Jacobian", "BDF": "BDF, analytic sparse Jacobian"}
+
+
+def _solver_counts() -> dict[str, dict[str, dict[str, int]]]:
+    """Right-hand-side calls, Jacobians and LU factorizations of the two coupled solvers
+    of ``steady_state_ivp`` (the same call: analytic banded or sparse Jacobian, the benchmark's
+    tolerances), one integration per n of ``COUNT_SIZES``. Counts, not times: they show how the
+    step sequence changes with n."""
+    out: dict[str, dict[str, dict[str, int]]] = {"LSODA": {}, "BDF": {}}
+    for n in COUNT_SIZES:
+        alpha, beta = _population(n)
+        jacs = {
+            "LSODA": {
+                "lband": 0,
+                "uband": 0,
+                "jac": lambda t, y, a=alpha, b=beta: _model_f_df(y, a, b)[1][None, :],
+            },
+            "BDF": {
+                "jac": lambda t, y, a=alpha, b=beta: sp.diags_array(
+                    _model_f_df(y, a, b)[1], format="csc"
+                )
+            },
+        }
+        for method, kw in jacs.items():
+            sol = solve_ivp(
+                lambda t, y, a=alpha, b=beta: _model_f(y, a, b),
+                (0.0, T_END),
+                np.zeros(n),
+                method=method,
+                t_eval=[T_END],
+                rtol=RTOL,
+                atol=ATOL,
+                **kw,
+            )
+            timed = METHODS[TIMED[method]]
+            np.testing.assert_array_equal(sol.y[:, -1], timed(alpha, beta))  # the same call
+            out[method][str(n)] = {k: int(getattr(sol, k)) for k in ("nfev", "njev", "nlu")}
+            print(f"  counts {method} n={n}: {out[method][str(n)]}", flush=True)
+    return out
+
+
 def measure() -> dict:
     """Time every method at every size, then the head-to-head comparisons."""
     rows, times = [], {}
@@ -206,6 +249,8 @@ def measure() -> dict:
     ratio = _head_to_head(1000)
     vs_brentq = _vs_brentq_loop()
     vs_newton = _vs_newton()
+    with blas_threads(1):
+        counts = _solver_counts()
     loop_per = times["loop of scalar BDF"]["30"] / 30
     return {
         "rows": rows,
@@ -217,6 +262,7 @@ def measure() -> dict:
         "brentq_rounds": 5,
         "roots_vs_newton_fprime_1e5": vs_newton["fprime"],
         "roots_vs_newton_secant_1e5": vs_newton["secant"],
+        "solver_counts": counts,
         "load_average": list(os.getloadavg()),
     }
 
@@ -254,6 +300,9 @@ def report(result: dict) -> None:
         "loop of brentq / steady_state_roots (median of alternating rounds): "
         + ", ".join(f"n = {n}: {r:.3g}x" for n, r in result["brentq_loop_vs_roots"].items())
     )
+    for method, by_n in result["solver_counts"].items():
+        runs = ", ".join(f"n = {n}: {c}" for n, c in by_n.items())
+        print(f"{method} counts (one run per n): {runs}")
     load = result["load_average"]
     print(f"load average while measuring: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)")
 

@@ -545,6 +545,7 @@ def equilibria(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
     )
     if two.size:
         al2, be2 = al[two], be[two]
+        # [pieces-start]
         fa = _f_df_pos(a, al2, be2)[0]
         fb = _f_df_pos(b, al2, be2)[0]
         found = np.full((two.size, 3), np.nan)
@@ -554,6 +555,7 @@ def equilibria(alpha: Any, beta: Any) -> tuple[np.ndarray, np.ndarray]:
         found[mid, 1] = _solve_falling(al2[mid], be2[mid], a[mid], b[mid], sign=-1.0)
         high = np.flatnonzero(fb >= 0)  # f(b) >= 0 > f(c + alpha): a root on [b, c + alpha]
         found[high, 2] = _solve_falling(al2[high], be2[high], b[high], BASAL + al2[high])
+        # [pieces-end]
         # Pack left; a fold (f(a) = 0 or f(b) = 0 exactly) would give a duplicate.
         dup = np.zeros(found.shape, dtype=bool)
         dup[:, 1:] = found[:, 1:] == found[:, :-1]
