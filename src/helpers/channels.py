@@ -963,27 +963,37 @@ def _arpack_top_two(
 
 
 def _defect_pair(
-    op: LinearOperator, dual: LinearOperator, start: np.ndarray, ncv: int | None = None
+    op: LinearOperator,
+    dual: LinearOperator,
+    start: np.ndarray,
+    gap_tol: float,
+    ncv: int | None = None,
 ) -> tuple[float, float | None, complex, np.ndarray] | None:
-    """The condition number of ``r``, the separation bound ``sep`` of :func:`_arpack_top_two`
-    (``None`` if that solve fails), ``r`` and its eigenvector, all from ARPACK at ``tol=0``.
+    """The condition number of ``r``, the separation bound ``sep`` of :func:`_arpack_top_two`,
+    ``r`` and its eigenvector, all from ARPACK at ``tol=0``; ``None`` if ARPACK fails.
 
     Both solves run at machine precision, whatever the caller's ``tol`` and method. At a Jordan
     block of size ``m >= 2`` ARPACK returns vectors whose overlap is about ``eps ** ((m - 1) /
-    m)`` and two eigenvalues about ``eps ** (1 / m)`` apart (tested on similarity-transformed
-    blocks of size 2 to 4). Vectors solved only to ``tol`` would not do: power iteration on a
-    block of size 2 stops with an error of about ``sqrt(tol)`` in each vector. ``None`` if ARPACK
-    fails.
+    m)``, a condition number near ``1e7`` or above, and two eigenvalues about ``eps ** (1 / m)``
+    apart (tested on similarity-transformed blocks of size 2 to 4). Vectors solved only to
+    ``tol`` would not do: power iteration on a block of size 2 stops with an error of about
+    ``sqrt(tol)`` in each vector. ``sep`` is solved for only when the condition number exceeds
+    ``1 / sqrt(tol)`` (a third solve, for two eigenvalues, slow on a crowded spectrum); below
+    that ``r`` counts as simple and ``sep`` is ``inf``. It is ``None`` if that solve fails.
     """
     try:
-        try:
-            lam, v, sep = _arpack_top_two(op, start, ncv)
-        except _Collapsed:
-            (lam, v), sep = _arpack_pair(op, start, 0.0, ncv=ncv), None
+        lam, v = _arpack_pair(op, start, 0.0, ncv=ncv)
         _, w = _arpack_pair(dual, start, 0.0, ncv=ncv)
     except (_Collapsed, FixedPointConvergenceError):
         return None
-    return _condition(v, w), sep, lam, v
+    kappa = _condition(v, w)
+    sep: float | None = np.inf
+    if kappa > 1.0 / gap_tol:
+        try:
+            _, _, sep = _arpack_top_two(op, start, ncv)
+        except _Collapsed:
+            sep = None
+    return kappa, sep, lam, v
 
 
 def _sharpened(
@@ -1030,7 +1040,7 @@ def _dual_check(
     :func:`_raise_if_defective`) and return ``rho``, sharpened if its error bound is poor. If
     ARPACK fails at machine precision, solve the dual map with ``method`` at ``tol`` and use
     ``rho`` instead."""
-    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), start)
+    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), start, gap_tol)
     if found is None:
         dual = k.conj().transpose(0, 2, 1)
         try:
@@ -1056,7 +1066,7 @@ def _diagnose(k: np.ndarray, starts: list[np.ndarray], gap_tol: float) -> None:
         return
     if abs(lam) <= NILPOTENT_TOL:  # a nilpotent map: the error already says so
         return
-    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), starts[1])
+    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), starts[1], gap_tol)
     if found is not None:
         level = np.finfo(float).eps * _kraus_norm(k) / abs(lam)
         _raise_if_defective(found[0], gap_tol, found[1], level)
@@ -1362,7 +1372,7 @@ def _operator_dual_check(
     c = np.vdot(identity, image) / n
     if np.max(np.abs(image - c * identity)) <= TP_TOL * abs(c):
         return rho
-    found = _defect_pair(op, dual, start, ncv)
+    found = _defect_pair(op, dual, start, gap_tol, ncv)
     if found is None:
         if rho is None:
             return rho
@@ -1372,7 +1382,9 @@ def _operator_dual_check(
             return rho
         _raise_if_defective(_condition(rho, w), gap_tol)
         return rho
-    level = np.finfo(float).eps * _norm_estimate(op, dual, start) / abs(found[2])
+    level = 0.0  # unused when r is well conditioned (sep = inf): spare the products
+    if found[1] is not None and np.isfinite(found[1]):
+        level = np.finfo(float).eps * _norm_estimate(op, dual, start) / abs(found[2])
     _raise_if_defective(found[0], gap_tol, found[1], level)
     return rho if rho is None else _sharpened(rho, found, level, tol, gap_tol)
 
