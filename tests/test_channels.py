@@ -587,6 +587,61 @@ def test_maps_that_are_not_trace_preserving_pass_the_dual_check(method):
         np.testing.assert_allclose(rho, rho_d, atol=1e-7)
 
 
+def _sensitive_triangular():
+    """A 4 x 4 upper-triangular K with diagonal 1, 0.97, 0.95, 0.9 and a large first row: r = 1 is
+    simple (nearest other eigenvalue 0.97) but its condition number is about 7e8."""
+    t = np.triu(np.random.default_rng(3).uniform(0.5, 1.0, (4, 4)))
+    t[np.diag_indices(4)] = [1.0, 0.97, 0.95, 0.9]
+    t[0, 1:] *= 10
+    return t
+
+
+# One Kraus operator, not trace preserving, r = 1 simple and |0><0| its exact fixed state.
+SENSITIVE = {
+    "gap 1e-2": np.array([[1.0, 10.0], [0.0, 0.99]]),
+    "gap 1e-3": np.array([[1.0, 1.0], [0.0, 0.999]]),
+    "4 x 4": _sensitive_triangular(),
+}
+
+
+@pytest.mark.parametrize("method", ["arpack", "dense", "power"])
+@pytest.mark.parametrize("name", sorted(SENSITIVE))
+def test_simple_ill_conditioned_r_is_not_called_defective(method, name):
+    # The condition number of r exceeds 1 / sqrt(tol) = 1e5, the rule that once called these
+    # maps defective; r is nevertheless simple and 1 % or 0.1 % from the nearest eigenvalue, and
+    # every method must return |0><0|. The 4 x 4 map warns (its error bound, 1e-3, is poor).
+    k = SENSITIVE[name][None]
+    n = k.shape[1]
+    w, left, right = scipy.linalg.eig(superoperator(k), left=True)
+    top = np.argmax(w.real)
+    assert np.sum(np.abs(w - w[top]) < 1e-3) == 1  # r is simple
+    assert 1 / abs(np.vdot(left[:, top], right[:, top])) > 1e5  # and ill-conditioned
+    exact = np.zeros((n, n))
+    exact[0, 0] = 1.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lam, rho = fixed_point(k, method=method)
+        if method == "arpack":
+            lam_op, rho_op = fixed_point_of_operator(channel_operator(k), n)
+            assert abs(lam_op - 1) < 1e-6
+            np.testing.assert_allclose(rho_op, exact, rtol=0, atol=1e-9)
+    # atol: the residual tol = 1e-10 times a factor 10 for the eigenvector's sensitivity
+    np.testing.assert_allclose(rho, exact, rtol=0, atol=1e-9)
+    assert abs(lam - 1) < 1e-6  # power iteration's Rayleigh quotient: about sqrt(tol) / 10
+    messages = [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
+    if name == "4 x 4":
+        assert messages
+        assert all("simple but ill-conditioned" in m for m in messages)
+    else:
+        assert not messages
+
+
+def test_defective_error_says_it_may_be_ill_conditioned():
+    with pytest.raises(DefectiveFixedPointError, match="or too ill-conditioned to tell") as err:
+        fixed_point(np.array([np.eye(2) + np.eye(2, k=1), np.eye(2)]), method="dense")
+    assert "condition number of r" in err.value.evidence
+
+
 def test_error_classes_share_a_base():
     assert issubclass(NonUniqueFixedPointError, FixedPointError)
     assert issubclass(DefectiveFixedPointError, FixedPointError)

@@ -105,10 +105,18 @@ ACCURACY_RATIO = 1e3
 #: of ``0.03``.
 PSD_TOL = 1e-6
 #: A map with ``sum_j K_j^H K_j = c I`` (trace preserving up to the factor ``c``, to this relative
-#: tolerance) has the positive definite dual eigenvector ``I``, which makes ``r`` semisimple: no
-#: Jordan block. Other maps get a second, dual solve, whose eigenvector ``w`` gives the condition
-#: number ``|w| |v| / |<w, v>|`` of ``r``; above ``1 / sqrt(tol)`` it counts as defective.
+#: tolerance) is a contraction in the trace norm up to ``c``, so the powers ``S**m / c**m`` stay
+#: bounded, which a Jordan block at ``r = c`` would make grow like ``m``: ``r`` is semisimple.
+#: Other maps get a second, dual solve, whose eigenvector ``w`` gives the condition number
+#: ``kappa = |w| |v| / |<w, v>|`` of ``r``, and a solve for two eigenvalues, which bounds the
+#: distance ``sep`` from ``r`` to the others (see :data:`DEFECT_MARGIN`).
 TP_TOL = 1e-10
+#: ``r`` counts as simple when a perturbation of ``S`` of ``DEFECT_MARGIN`` times its rounding
+#: level ``eps |S|`` moves it (by ``kappa`` times that, to first order) less than ``sep``; else it
+#: is defective (a Jordan block, whose computed eigenvalues lie about ``kappa eps |S|`` apart) or
+#: too ill-conditioned to tell. A large ``kappa`` alone is no defect: one Kraus operator
+#: ``[[1, 10], [0, 0.99]]`` gives ``kappa = 1e6`` and ``sep = 0.01``, a factor ``4e3`` inside.
+DEFECT_MARGIN = 100.0
 
 
 class FixedPointError(ValueError):
@@ -139,21 +147,30 @@ class NonUniqueFixedPointError(FixedPointError):
 
 
 class DefectiveFixedPointError(FixedPointError):
-    """``r`` is a *defective* eigenvalue of ``S`` (a Jordan block): iterative solvers miss ``tol``.
+    """``r`` is *defective* (a Jordan block of ``S``) or too ill-conditioned to tell.
 
     Power iteration and ARPACK, from a generic start, approach the eigenvector ``v`` at the end of
     the largest Jordan block at ``r``, and the dual solve the left eigenvector ``w`` of that
-    block; the two are orthogonal, so the condition number ``|w| |v| / |<w, v>|`` is infinite.
-    (With blocks of several sizes at ``r``, other pairs of left and right eigenvectors need not
-    be orthogonal.) Computed from both vectors at machine precision, above ``1 / sqrt(tol)`` it
-    raises this error. A perturbation of size ``delta`` moves the eigenvector of a Jordan block of
-    size ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision for ``m = 3``. The
-    fixed state may well be unique: with one Kraus operator ``[[1, 1], [0, 1]]`` it is
-    ``|0><0|``. Only maps that are not trace preserving (up to a factor) can have a defective
-    ``r``. Not a subclass of :class:`NonUniqueFixedPointError`.
+    block; the two are orthogonal, so the condition number ``kappa = |w| |v| / |<w, v>|`` is
+    infinite. A large ``kappa`` alone does not make a Jordan block: a simple ``r`` can be
+    sensitive too (one Kraus operator ``[[1, 10], [0, 0.99]]`` gives ``kappa = 1e6``) and still
+    has a well-defined eigenvector. What tells them apart is whether ``r`` is isolated: rounding
+    errors ``eps |S|`` move a simple ``r`` by about ``kappa eps |S|``, far less than its distance
+    ``sep`` to the other eigenvalues, while the computed eigenvalues of a Jordan block lie about
+    that far apart. The error is raised when ``kappa`` times ``DEFECT_MARGIN eps |S|`` is not
+    below ``sep`` (``kappa``, ``sep`` from both vectors and two eigenvalues at machine precision),
+    or, within a cluster of eigenvalues closer than ``sqrt(tol) r``, when their left and right
+    vectors are (nearly) orthogonal. A perturbation of size ``delta`` moves the eigenvector of a
+    Jordan block of size ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision
+    for ``m = 3``. The fixed state may well be unique: with one Kraus operator
+    ``[[1, 1], [0, 1]]`` it is ``|0><0|``. Only maps that are not trace preserving (up to a
+    factor) can have a defective ``r``. Not a subclass of :class:`NonUniqueFixedPointError`.
     """
 
-    _prefix = "kraus: the leading eigenvalue r is defective (a Jordan block): "
+    _prefix = (
+        "kraus: the leading eigenvalue r is defective (a Jordan block) or too ill-conditioned "
+        "to tell: "
+    )
 
 
 class UncheckedDefectWarning(UserWarning):
@@ -863,14 +880,39 @@ def _trace_preserving_up_to_factor(k: np.ndarray) -> bool:
     return bool(np.max(np.abs(gram - c * np.eye(k.shape[1]))) <= TP_TOL * c)
 
 
-def _raise_if_defective(kappa: float, gap_tol: float) -> None:
-    """Raise :class:`DefectiveFixedPointError` if the condition number of ``r`` is too large."""
-    if kappa > 1.0 / gap_tol:
+def _raise_if_defective(
+    kappa: float, gap_tol: float, sep: float | None = None, level: float = 0.0
+) -> None:
+    """Raise :class:`DefectiveFixedPointError` unless ``r`` is an isolated, simple eigenvalue.
+
+    ``kappa`` is the condition number of ``r``; ``sep`` a lower bound on the distance from ``r``
+    to every other eigenvalue, relative to ``r``; ``level`` the rounding level ``eps |S| / r``.
+    A perturbation ``E`` of ``S`` moves a simple ``r`` by about ``kappa |E|``, so ``r`` counts
+    as simple when ``kappa DEFECT_MARGIN level < sep``: errors a hundred times larger than
+    rounding cannot merge it with another eigenvalue. A Jordan block of any size fails this by
+    far, because the computed eigenvalues of the block sit about ``kappa level`` apart, and a
+    large ``kappa`` alone (a simple but sensitive ``r``) does not. Without ``sep`` (ARPACK could
+    not find a second eigenvalue) the rule falls back on ``kappa > 1 / sqrt(tol)``.
+    """
+    if sep is None:
+        bad = kappa > 1.0 / gap_tol
+        evidence = (
+            f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}, and no "
+            "estimate of the distance to the other eigenvalues"
+        )
+    else:
+        bad = not kappa * DEFECT_MARGIN * level < sep
+        evidence = (
+            f"condition number of r {kappa:.1e}: a perturbation of {DEFECT_MARGIN:.0f} eps |S| "
+            f"could move r by {kappa * DEFECT_MARGIN * level:.1e} r, and the nearest other "
+            f"eigenvalue is {sep:.1e} r away"
+        )
+    if bad:
         raise DefectiveFixedPointError(
-            "the left and right eigenvectors the solvers reach are (nearly) orthogonal, so an "
-            "iterative eigensolver does not find its eigenvector to tol; the fixed state may still "
-            "be unique",
-            f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}",
+            "its left and right eigenvectors are (nearly) orthogonal and no other eigenvalue is "
+            "safely apart from it, so no eigensolver finds its eigenvector to tol; the fixed "
+            "state may still be unique",
+            evidence,
         )
 
 
@@ -881,32 +923,125 @@ def _condition(v: np.ndarray, w: np.ndarray) -> float:
     return float(size / overlap) if overlap > 0 else np.inf
 
 
-def _defect_pair(k: np.ndarray, start: np.ndarray) -> float | None:
-    """The condition number of ``r`` from ARPACK's right and dual pairs at machine precision.
+def _kraus_norm(k: np.ndarray) -> float:
+    """``sum_j |K_j|_2**2``, an upper bound on the 2-norm of ``S = sum_j K_j (x) conj(K_j)``."""
+    return float(np.sum(np.linalg.norm(k, 2, axis=(1, 2)) ** 2))
 
-    Both solves run at ``tol=0``, whatever the caller's ``tol`` and method. At a Jordan block of
-    size ``m >= 2`` ARPACK returns vectors whose overlap is about ``eps ** ((m - 1) / m)``, so the
-    condition number comes out near ``1e7`` or above (``m = 2``), ten times the largest threshold
-    ``1 / sqrt(tol) = 1e6`` (tested on similarity-transformed blocks of size 2 to 4). Vectors
-    solved only to ``tol`` would not do: power iteration on a block of size 2 stops with an error
-    of about ``sqrt(tol)`` in each vector, a condition number of about ``1 / sqrt(tol)``, right at
-    the threshold. ``None`` if ARPACK fails.
+
+def _norm_estimate(op: LinearOperator, dual: LinearOperator, start: np.ndarray) -> float:
+    """About the 2-norm of ``op`` (from below): eight steps of power iteration with ``op^H op``."""
+    x = start / np.linalg.norm(start)
+    for _ in range(8):
+        y = np.asarray(dual.matvec(np.asarray(op.matvec(x)))).reshape(-1)
+        size = np.linalg.norm(y)
+        if size == 0.0:
+            break
+        x = y / size
+    return float(np.linalg.norm(op.matvec(x)))
+
+
+def _arpack_top_two(
+    op: LinearOperator, v0: np.ndarray, ncv: int | None
+) -> tuple[complex, np.ndarray, float]:
+    """ARPACK's two eigenvalues of largest real part at machine precision: ``r``, its vector and
+    ``(r - Re lambda_2) / r``, a lower bound on the distance from ``r`` to every other eigenvalue
+    (relative to ``r``). ``r`` is picked by its real part, not by ARPACK's output order."""
+    size = op.shape[0]
+    if size < 4:  # k = 2 needs n**2 >= 4
+        raise _Collapsed("too small for two eigenvalues")
+    krylov = min(max(ncv or 20, 5), size)  # k = 2 needs k + 1 < ncv <= n**2
+    try:
+        w, v = eigs(
+            op, k=2, which="LR", v0=v0, tol=0.0, ncv=krylov, maxiter=max(MAX_PRODUCTS // krylov, 1)
+        )
+    except (ArpackNoConvergence, ArpackError) as err:
+        raise _Collapsed(str(err)) from err
+    top = int(np.argmax(w.real))
+    if abs(w[top]) == 0.0:
+        raise _Collapsed("the leading eigenvalue is zero")
+    return complex(w[top]), v[:, top], float((w[top].real - w[1 - top].real) / abs(w[top]))
+
+
+def _defect_pair(
+    op: LinearOperator,
+    dual: LinearOperator,
+    start: np.ndarray,
+    gap_tol: float,
+    ncv: int | None = None,
+) -> tuple[float, float | None, complex, np.ndarray] | None:
+    """The condition number of ``r``, the separation bound ``sep`` of :func:`_arpack_top_two`,
+    ``r`` and its eigenvector, all from ARPACK at ``tol=0``; ``None`` if ARPACK fails.
+
+    Both solves run at machine precision, whatever the caller's ``tol`` and method. At a Jordan
+    block of size ``m >= 2`` ARPACK returns vectors whose overlap is about ``eps ** ((m - 1) /
+    m)``, a condition number near ``1e7`` or above, and two eigenvalues about ``eps ** (1 / m)``
+    apart (tested on similarity-transformed blocks of size 2 to 4). Vectors solved only to
+    ``tol`` would not do: power iteration on a block of size 2 stops with an error of about
+    ``sqrt(tol)`` in each vector. ``sep`` is solved for only when the condition number exceeds
+    ``1 / sqrt(tol)`` (a third solve, for two eigenvalues, slow on a crowded spectrum); below
+    that ``r`` counts as simple and ``sep`` is ``inf``. It is ``None`` if that solve fails.
     """
     try:
-        _, v = _arpack_pair(_operator(k), start, 0.0)
-        _, w = _arpack_pair(_operator(k.conj().transpose(0, 2, 1)), start, 0.0)
+        lam, v = _arpack_pair(op, start, 0.0, ncv=ncv)
+        _, w = _arpack_pair(dual, start, 0.0, ncv=ncv)
     except (_Collapsed, FixedPointConvergenceError):
         return None
-    return _condition(v, w)
+    kappa = _condition(v, w)
+    sep: float | None = np.inf
+    if kappa > 1.0 / gap_tol:
+        try:
+            _, _, sep = _arpack_top_two(op, start, ncv)
+        except _Collapsed:
+            sep = None
+    return kappa, sep, lam, v
+
+
+def _sharpened(
+    rho: np.ndarray,
+    found: tuple[float, float | None, complex, np.ndarray],
+    level: float,
+    tol: float,
+    gap_tol: float,
+) -> np.ndarray:
+    """``rho``, or the eigenvector solved at machine precision when the error bound of ``rho``,
+    ``tol kappa / sep``, exceeds ``sqrt(tol)``; a ``RuntimeWarning`` if even that vector's bound,
+    ``level kappa / sep``, does."""
+    kappa, sep, lam, v = found
+    if sep is None or tol * kappa <= gap_tol * sep:
+        return rho
+    _, sharp = _to_density(lam, v, rho.shape[0], gap_tol, tol)
+    _warn_if_inaccurate(level * kappa / sep, kappa, sep, gap_tol, stacklevel=5)
+    return sharp
+
+
+def _warn_if_inaccurate(
+    bound: float, kappa: float, sep: float, gap_tol: float, stacklevel: int = 4
+) -> None:
+    if bound > gap_tol:
+        warnings.warn(
+            f"fixed_point: r is simple but ill-conditioned (condition number {kappa:.1e}, "
+            f"nearest other eigenvalue {sep:.1e} r away): rho may be accurate only to about "
+            f"{bound:.0e}",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def _dual_check(
-    k: np.ndarray, method: str, rho: np.ndarray, start: np.ndarray, tol: float, gap_tol: float
-) -> None:
-    """Check the condition of ``r`` (see :func:`_defect_pair`); if ARPACK fails at machine
-    precision, solve the dual map with ``method`` at ``tol`` and use ``rho`` instead."""
-    kappa = _defect_pair(k, start)
-    if kappa is None:
+    k: np.ndarray,
+    method: str,
+    rho: np.ndarray,
+    lam: float,
+    start: np.ndarray,
+    tol: float,
+    gap_tol: float,
+) -> np.ndarray:
+    """Check that ``r`` is simple and isolated (see :func:`_defect_pair` and
+    :func:`_raise_if_defective`) and return ``rho``, sharpened if its error bound is poor. If
+    ARPACK fails at machine precision, solve the dual map with ``method`` at ``tol`` and use
+    ``rho`` instead."""
+    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), start, gap_tol)
+    if found is None:
         dual = k.conj().transpose(0, 2, 1)
         try:
             if method == "power":
@@ -914,9 +1049,12 @@ def _dual_check(
             else:
                 _, w = _arpack_pair(_operator(dual), start, tol)
         except (_Collapsed, FixedPointConvergenceError):
-            return
-        kappa = _condition(rho, w)
-    _raise_if_defective(kappa, gap_tol)
+            return rho
+        _raise_if_defective(_condition(rho, w), gap_tol)
+        return rho
+    level = np.finfo(float).eps * _kraus_norm(k) / abs(lam)
+    _raise_if_defective(found[0], gap_tol, found[1], level)
+    return _sharpened(rho, found, level, tol, gap_tol)
 
 
 def _diagnose(k: np.ndarray, starts: list[np.ndarray], gap_tol: float) -> None:
@@ -928,9 +1066,10 @@ def _diagnose(k: np.ndarray, starts: list[np.ndarray], gap_tol: float) -> None:
         return
     if abs(lam) <= NILPOTENT_TOL:  # a nilpotent map: the error already says so
         return
-    kappa = _defect_pair(k, starts[1])
-    if kappa is not None:
-        _raise_if_defective(kappa, gap_tol)
+    found = _defect_pair(_operator(k), _operator(k.conj().transpose(0, 2, 1)), starts[1], gap_tol)
+    if found is not None:
+        level = np.finfo(float).eps * _kraus_norm(k) / abs(lam)
+        _raise_if_defective(found[0], gap_tol, found[1], level)
 
 
 class _BadStart(ValueError):
@@ -959,7 +1098,14 @@ def _dense_solve(
         cluster = np.abs(w - w[0]) <= gap_tol * radius
         overlap = left[:, order][:, cluster].conj().T @ vecs[:, cluster]
         smallest = np.linalg.svd(overlap, compute_uv=False)[-1]
-        _raise_if_defective(1.0 / smallest if smallest > 0 else np.inf, gap_tol)
+        kappa = 1.0 / smallest if smallest > 0 else np.inf
+        if np.count_nonzero(cluster) > 1:  # parallel vectors: a Jordan block, else degenerate
+            _raise_if_defective(kappa, gap_tol)
+        elif w.size > 1:  # r alone in its cluster: is it safely apart from the rest?
+            sep = float(np.min(np.abs(w[1:] - w[0]))) / radius
+            level = np.finfo(float).eps * _kraus_norm(k) / radius
+            _raise_if_defective(kappa, gap_tol, sep, level)
+            _warn_if_inaccurate(level * kappa / sep, kappa, sep, gap_tol)
     if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
             "two eigenvalues at r = spectral radius",
@@ -1107,9 +1253,12 @@ def fixed_point(
         largest real part, which only ``r`` has.
     DefectiveFixedPointError
         If ``r`` is defective (a Jordan block), which only a map that is not trace preserving
-        (up to a factor) can have: its condition number, from a second solve of the dual map
-        (``method="dense"``: from ``eig``'s left eigenvectors), exceeds ``1 / sqrt(tol)``. The
-        fixed state may be unique, but no solver finds it to ``tol``. All three methods raise it.
+        (up to a factor) can have, or too ill-conditioned to tell: ``r`` is not isolated, its
+        condition number ``kappa`` (from a second solve of the dual map; ``method="dense"``:
+        from ``eig``'s left eigenvectors) times ``DEFECT_MARGIN eps |S|`` reaches its distance
+        to the nearest other eigenvalue (from a solve for two eigenvalues, or ``eig``'s
+        spectrum). A simple but ill-conditioned ``r`` passes. The fixed state may be unique, but
+        no solver finds it to ``tol``. All three methods raise it.
     FixedPointConvergenceError
         (also a ``RuntimeError``) If ARPACK or power iteration did not converge
         within ``MAX_PRODUCTS`` channel applications.
@@ -1122,7 +1271,10 @@ def fixed_point(
     RuntimeWarning
         If the two ARPACK solves differ by more than ``ACCURACY_RATIO * tol`` (a small gap) and
         the re-solve at machine precision fails: ``rho`` is then the first answer, and the
-        warning gives its accuracy, about the spread of the two solves.
+        warning gives its accuracy, about the spread of the two solves. Also if ``r`` is simple
+        but ill-conditioned: when the error bound ``tol kappa / sep`` of ``rho`` exceeds
+        ``sqrt(tol)``, the eigenvector solved at machine precision is returned instead, and the
+        warning fires when its bound ``eps |S| kappa / sep`` (over ``r``) exceeds ``sqrt(tol)``.
 
     Notes
     -----
@@ -1187,7 +1339,7 @@ def fixed_point(
                 raise defect from err
         raise
     if not tp:
-        _dual_check(k, method, rho, starts[1], tol, gap_tol)
+        rho = _dual_check(k, method, rho, lam, starts[1], tol, gap_tol)
     return _unscale(lam, s), rho  # end of fixed_point
 
 
@@ -1210,27 +1362,31 @@ def _operator_dual_check(
     gap_tol: float,
     rho: np.ndarray | None = None,
     tol: float = 0.0,
-) -> None:
+) -> np.ndarray | None:
     """:func:`_dual_check` for an operator with adjoint ``dual``: skipped when ``dual`` fixes the
-    identity up to a factor (a trace-preserving map, whose ``r`` is never defective)."""
+    identity up to a factor (a trace-preserving map, whose ``r`` is never defective). Returns
+    ``rho``, sharpened like :func:`_dual_check` does."""
     n = round(np.sqrt(op.shape[0]))
     identity = np.eye(n, dtype=np.complex128).reshape(-1)
     image = np.asarray(dual.matvec(identity)).reshape(-1)
     c = np.vdot(identity, image) / n
     if np.max(np.abs(image - c * identity)) <= TP_TOL * abs(c):
-        return
-    try:
-        _, v = _arpack_pair(op, start, 0.0, "op", ncv)
-        _, w = _arpack_pair(dual, start, 0.0, "op", ncv)
-    except (_Collapsed, FixedPointConvergenceError):
+        return rho
+    found = _defect_pair(op, dual, start, gap_tol, ncv)
+    if found is None:
         if rho is None:
-            return
+            return rho
         try:  # as in _dual_check: the dual at tol, against the fixed point found
             _, w = _arpack_pair(dual, start, tol, "op", ncv)
         except (_Collapsed, FixedPointConvergenceError):
-            return
-        v = rho
-    _raise_if_defective(_condition(v, w), gap_tol)
+            return rho
+        _raise_if_defective(_condition(rho, w), gap_tol)
+        return rho
+    level = 0.0  # unused when r is well conditioned (sep = inf): spare the products
+    if found[1] is not None and np.isfinite(found[1]):
+        level = np.finfo(float).eps * _norm_estimate(op, dual, start) / abs(found[2])
+    _raise_if_defective(found[0], gap_tol, found[1], level)
+    return rho if rho is None else _sharpened(rho, found, level, tol, gap_tol)
 
 
 class _ComplexView(LinearOperator):
@@ -1376,7 +1532,7 @@ def fixed_point_of_operator(
                     raise defect from err
             raise
         if dual is not None:
-            _operator_dual_check(op, dual, starts[1], ncv, gap_tol, rho, tol)
+            rho = _operator_dual_check(op, dual, starts[1], ncv, gap_tol, rho, tol)
         elif not _looks_trace_preserving(op, starts[1], lam, gap_tol):
             warnings.warn(
                 "op: no adjoint (rmatvec) and the map is not trace preserving, so a defective "
