@@ -3,6 +3,7 @@ properties and bad inputs."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -698,18 +699,125 @@ def test_a_step_below_two_over_the_trace_needs_no_gram_matrix(monkeypatch, n):
 
 @pytest.mark.parametrize(
     "make",
-    [lambda rng: rng.standard_normal((400, 100)), lambda rng: _top_clustered(rng, 400, 100, 0.01)],
+    [lambda rng: rng.standard_normal((400, 300)), lambda rng: _top_clustered(rng, 400, 300, 0.01)],
 )
-def test_a_large_n_step_well_below_the_bound_needs_no_gram_matrix(monkeypatch, make):
+def test_a_wide_x_step_well_below_the_bound_needs_no_gram_matrix(monkeypatch, make):
+    import helpers.gradient_descent as gd
+
     X = make(np.random.default_rng(3))
+    assert gd._lanczos_is_cheaper(*X.shape)  # 300 (1 + 600 / 400) > 420
     y = np.ones(400)
     bound = max_stable_step(X)
     assert 0.9 * bound >= 2 / (np.sum(X**2) / 400)  # the trace alone does not prove it
     calls = _forbid_gram(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        gradient_descent(X, y, np.zeros(100), 0.9 * bound, 3)  # Lanczos estimate suffices
+        gradient_descent(X, y, np.zeros(300), 0.9 * bound, 3)  # Lanczos estimate suffices
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("m", "n", "lanczos"),
+    [
+        (10, 64, False),
+        (20000, 100, False),
+        (20000, 300, False),
+        (20000, 1000, True),
+        (1000, 300, True),
+        (300, 300, True),
+        (2000, 100, False),
+        (500, 65, False),
+    ],
+)
+def test_the_step_check_uses_lanczos_only_where_it_is_cheaper_than_the_gram_matrix(m, n, lanczos):
+    import helpers.gradient_descent as gd
+
+    # 1 thread, measured: (20000, 300) Lanczos 77 ms vs Gram 40 ms; (1000, 300) 1.4 vs 4.4 ms;
+    # (20000, 1000) 225 vs 405 ms; (300, 300) 0.6 vs 2.8 ms; (2000, 100) 1.2 vs 0.8 ms
+    assert gd._lanczos_is_cheaper(m, n) == lanczos
+
+
+def _forbid_lanczos(monkeypatch):
+    import helpers.gradient_descent as gd
+
+    def no_lanczos(*args):
+        raise AssertionError("the step check ran Lanczos")
+
+    monkeypatch.setattr(gd, "_lanczos_top_eigenvalue", no_lanczos)
+
+
+def _with_spectrum(rng, m, n, kappa):
+    """(m, n) with the eigenvalues of X^T X / m spread geometrically over [1, kappa]."""
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (U * np.sqrt(m * np.geomspace(1, kappa, n))) @ V.T
+
+
+@pytest.mark.parametrize(("m", "n"), [(200, 65), (1000, 150), (2000, 300)])
+@pytest.mark.parametrize("kappa", [20.0, 1e3])
+def test_at_alpha_star_with_kappa_at_least_20_no_lanczos_runs(monkeypatch, m, n, kappa):
+    import helpers.gradient_descent as gd
+
+    # alpha* = 2 / (lam_1 + lam_n) >= 2 / (1.05 lam_n) when kappa >= 20: no estimate accepts it,
+    # and for these tall X the Gram matrix is the cheaper route anyway
+    X = _with_spectrum(np.random.default_rng(n), m, n, kappa)
+    lam = np.linalg.svd(X, compute_uv=False) ** 2 / m
+    assert lam[0] / lam[-1] >= 0.999 * 20  # lam: descending
+    assert not gd._lanczos_is_cheaper(m, n)
+    _forbid_lanczos(monkeypatch)
+    assert gd._unstable_step_bound(X, 2 / (lam[0] + lam[-1])) is None  # stable, from X^T X
+    assert gd._unstable_step_bound(X, 1.01 * 2 / lam[0]) == pytest.approx(2 / lam[0], rel=1e-12)
+
+
+def _intercept_correlated(rng, m, n):
+    """An intercept and n - 1 features sharing one common factor: kappa in the thousands."""
+    Z = rng.standard_normal((m, n))
+    return np.column_stack([np.ones(m), 0.5 * Z[:, 1:] + Z[:, :1]])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: np.column_stack(
+            [100 * rng.standard_normal(300), rng.standard_normal((300, 299))]
+        ),
+        lambda rng: _intercept_correlated(rng, 300, 300),
+    ],
+)
+def test_wide_x_at_alpha_star_skips_lanczos_when_a_cheap_lower_bound_rejects(monkeypatch, make):
+    import helpers.gradient_descent as gd
+
+    X = make(np.random.default_rng(5))  # one dominant column (A_00 ~ 1e4), or correlated
+    lam = np.linalg.svd(X, compute_uv=False) ** 2 / 300  # descending
+    alpha = 2 / (lam[0] + lam[-1])
+    assert gd._lanczos_is_cheaper(300, 300)
+    assert lam[0] / lam[-1] >= 20
+    assert 1.05 * alpha * gd._cheap_lower_bound(X) >= 2  # no estimate below lam_max accepts
+    _forbid_lanczos(monkeypatch)
+    assert gd._unstable_step_bound(X, alpha) is None
+    assert gd._unstable_step_bound(X, 1.01 * 2 / lam[0]) == pytest.approx(2 / lam[0], rel=1e-12)
+
+
+@functools.cache
+def _spectrum_case(m, n, kappa):
+    X = _with_spectrum(np.random.default_rng(10 * n + int(kappa)), m, n, kappa)
+    return X, np.linalg.svd(X, compute_uv=False) ** 2 / m  # descending; not the check's eigvalsh
+
+
+@pytest.mark.parametrize(("m", "n"), [(50, 3), (200, 65), (1000, 150), (400, 300)])
+@pytest.mark.parametrize("kappa", [1.5, 20.0, 1e4])
+@pytest.mark.parametrize("factor", [0.3, 0.99, 1.01, "alpha*"])
+def test_the_step_check_agrees_with_the_dense_eigenvalue(m, n, kappa, factor):
+    import helpers.gradient_descent as gd
+
+    X, lam = _spectrum_case(m, n, kappa)
+    alpha = 2 / (lam[0] + lam[-1]) if factor == "alpha*" else factor * 2 / lam[0]
+    assert gd._cheap_lower_bound(X) <= lam[0] * (1 + 1e-12)
+    bound = gd._unstable_step_bound(X, alpha)
+    if alpha < 2 / lam[0]:
+        assert bound is None
+    else:
+        assert bound == pytest.approx(2 / lam[0], rel=1e-12)
 
 
 @pytest.mark.parametrize("n", [3, 10, 65])

@@ -314,9 +314,52 @@ def _descend(
     return ta, J_history
 
 
-_GRAM_MAX_N = 64  # up to this many columns the step check forms X^T X (cheap next to a step)
+_GRAM_MAX_N = 64  # up to this many columns the step check always forms X^T X
+_LANCZOS_COST = 420  # Lanczos ~ 420 m n vs X^T X + eigvalsh ~ m n^2 + 2 n^3 (1 thread, measured)
 _LANCZOS_TOL = 1e-2  # eigsh's relative tolerance for the estimate of lambda_max
 _LANCZOS_MARGIN = 1.05  # observed estimate errors stay below 0.5 %: a tenfold safety margin
+
+
+def _lanczos_is_cheaper(m: int, n: int) -> bool:
+    """Whether a Lanczos estimate of ``lambda_max`` costs less than ``X^T X`` and ``eigvalsh``.
+
+    The estimate takes about 21 products ``X^T (X v)``: ``2 m n`` each, memory-bound (about ten
+    times slower per multiplication than the matrix product ``X^T X``). Forming ``X^T X`` is
+    ``m n^2`` and ``eigvalsh`` about ``2 n^3`` in the same units. So Lanczos pays only for wide
+    problems: ``n (1 + 2 n / m) > 420``, e.g. ``n > 420`` for tall ``X``, ``n > 140`` for square.
+    """
+    return n > _GRAM_MAX_N and n * (m + 2 * n) > _LANCZOS_COST * m
+
+
+def _lanczos_top_eigenvalue(Xn: np.ndarray) -> float:
+    """An estimate of ``lambda_max(Xn^T Xn / m)`` from below (``eigsh``, ``k=1``); ``inf`` when
+    ARPACK does not converge."""
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+    m, n = Xn.shape
+    A = LinearOperator((n, n), matvec=lambda v: Xn.T @ (Xn @ v.ravel()) / m, dtype=float)
+    v0 = np.random.default_rng(0).standard_normal(n)  # fixed: the same estimate every call
+    try:
+        return float(
+            eigsh(A, k=1, which="LA", tol=_LANCZOS_TOL, v0=v0, return_eigenvectors=False)[0]
+        )
+    except ArpackNoConvergence:
+        return math.inf  # no proof: the caller computes the bound
+
+
+def _cheap_lower_bound(Xn: np.ndarray) -> float:
+    """A lower bound on ``lambda_max(Xn^T Xn / m)`` in ``O(mn)``: the largest diagonal entry,
+    or the Rayleigh quotient after one power step from the all-ones vector, which finds
+    ``lambda_max`` when correlated features (or an intercept) make the column sums dominant."""
+    m, n = Xn.shape
+    diag_max = float(np.max(np.einsum("ij,ij->j", Xn, Xn))) / m  # max_j A_jj
+    v = Xn.T @ (Xn @ np.ones(n))  # A 1, up to the factor m
+    v_max = float(np.max(np.abs(v)))
+    if not math.isfinite(v_max) or v_max == 0:
+        return diag_max
+    v = v / v_max  # entries in [-1, 1]: w @ w cannot overflow
+    w = Xn @ v
+    return max(diag_max, float(w @ w) / (m * float(v @ v)))
 
 
 def _unstable_step_bound(Xa: np.ndarray, alpha: float) -> float | None:
@@ -324,12 +367,15 @@ def _unstable_step_bound(Xa: np.ndarray, alpha: float) -> float | None:
 
     Pays only what the proof needs. The eigenvalues of ``A = X^T X / m`` are non-negative and
     sum to ``tr A = ||X||_F^2 / m``, so ``alpha < 2 / tr A`` proves stability after one pass over
-    ``X`` (``O(mn)``, like half a step). Otherwise, for ``n <= 64``, the bound comes from the
-    Gram matrix (``O(m n^2)``, a few steps' work). For larger ``n``, Lanczos (``eigsh``, ``k=1``)
-    estimates ``lambda_max`` from a few dozen products ``X^T (X v)`` (``O(mn)`` each). The
-    estimate never exceeds ``lambda_max`` and has stayed within 0.5 % of it on every spectrum
-    tried, so ``alpha < 2 / (1.05 * estimate)`` is accepted as stable; a step less than 5 % below
-    the estimated bound, any step above it, or a failed Lanczos run forms ``X^T X``.
+    ``X`` (``O(mn)``, like half a step). Otherwise the bound comes from the Gram matrix
+    (``X^T X`` and ``eigvalsh``: ``O(m n^2 + n^3)``), unless ``X`` is so wide that a Lanczos
+    estimate of ``lambda_max`` is cheaper (:func:`_lanczos_is_cheaper`) and can still decide.
+    The estimate never exceeds ``lambda_max`` and has stayed within 0.5 % of it on every
+    spectrum tried, so ``alpha < 2 / (1.05 * estimate)`` is accepted as stable. A cheap lower
+    bound on ``lambda_max`` (:func:`_cheap_lower_bound`) comes first: when ``alpha`` is not below
+    ``2 / (1.05 * bound)`` the estimate cannot accept it, and Lanczos is skipped. A step
+    less than 5 % below the estimated bound, any step above it, or a failed Lanczos run forms
+    ``X^T X``.
     """
     m, n = Xa.shape
     _, e = np.frexp(np.max(np.abs(Xa)))
@@ -341,19 +387,12 @@ def _unstable_step_bound(Xa: np.ndarray, alpha: float) -> float | None:
     trace_n = float(np.vdot(Xn, Xn)) / m  # tr A (scaled): lambda_max <= tr A
     if trace_n == 0 or scaled_alpha * trace_n < 2:
         return None
-    if n > _GRAM_MAX_N:
-        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
-
-        A = LinearOperator((n, n), matvec=lambda v: Xn.T @ (Xn @ v.ravel()) / m, dtype=float)
-        v0 = np.random.default_rng(0).standard_normal(n)  # fixed: the same estimate every call
-        try:
-            estimate = eigsh(
-                A, k=1, which="LA", tol=_LANCZOS_TOL, v0=v0, return_eigenvectors=False
-            )[0]
-        except ArpackNoConvergence:
-            estimate = math.inf  # no proof: compute the bound
-        if scaled_alpha * (_LANCZOS_MARGIN * float(estimate)) < 2:
-            return None
+    if _lanczos_is_cheaper(m, n):
+        lower = _cheap_lower_bound(Xn)  # <= lambda_max, from four passes over X
+        if scaled_alpha * (_LANCZOS_MARGIN * lower) < 2:  # else the estimate cannot accept
+            estimate = max(_lanczos_top_eigenvalue(Xn), lower)
+            if scaled_alpha * (_LANCZOS_MARGIN * estimate) < 2:
+                return None
     bound = _stable_step_from_gram(Xn, exponent)
     return bound if alpha >= bound else None
 
@@ -440,13 +479,14 @@ def gradient_descent(
         ``theta`` is no minimiser, even when the cost has not risen yet (the message gives
         ``alpha``, the bound and the costs). The check costs one pass over ``X`` (``O(mn)``) when
         ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the ``(n, n)``
-        matrix ``X^T X / m`` (``O(m n^2)``) for ``n <= 64``, and for larger ``n`` estimates its top
-        eigenvalue from a few dozen products ``X^T (X v)`` (about as many steps' work), forming
-        ``X^T X`` only when ``alpha`` lies within 5 % below the estimated bound or above it (the
-        estimate has stayed within 0.5 % of the top eigenvalue on every spectrum tried; a worse one
-        could miss a step just above the bound). Within a few rounding units of the bound either
-        outcome is possible. At ``alpha*`` with ``n >= 3`` (where ``alpha* > 2 / tr(X^T X / m)``)
-        the check can therefore cost as much as forming the normal equations for a direct solve:
+        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for wide ``X``
+        (``n (1 + 2n/m) > 420``, where that costs more) does it first estimate the top eigenvalue
+        from about 21 products ``X^T (X v)``, forming ``X^T X`` only when ``alpha`` lies within
+        5 % below the estimated bound or above it (the estimate has stayed within 0.5 % of the
+        top eigenvalue on every spectrum tried; a worse one could miss a step just above the
+        bound). Within a few rounding units of the bound either outcome is possible. At
+        ``alpha*`` with ``n >= 3`` (where ``alpha* > 2 / tr(X^T X / m)``) the check can therefore
+        cost as much as forming the normal equations for a direct solve:
         ``check_step=False`` skips it when ``alpha`` is known to be safe.
 
     Examples
