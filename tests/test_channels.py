@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 import warnings
 
@@ -488,6 +490,29 @@ def test_fixed_point_reproduces_exactly():
     _, rho_a = fixed_point(k)
     _, rho_b = fixed_point(k)
     np.testing.assert_array_equal(rho_a, rho_b)
+
+
+_FRESH_DRAWS = """
+import hashlib, numpy as np
+from helpers.channels import _arpack_pair, _operator, _start_vector, amplitude_damping_kraus
+k = np.array([np.kron(np.eye(2), b) for b in amplitude_damping_kraus(6, 1.0)])
+lam, v = _arpack_pair(_operator(k), _start_vector(12, 3), 1e-10)
+print(hashlib.sha1(np.asarray([lam, *v]).tobytes()).hexdigest())
+"""
+
+
+def test_arpack_fresh_draws_are_seeded():
+    # I_2 (x) B_j with B full amplitude damping: ARPACK's Krylov space stops growing and eigs
+    # draws fresh vectors; with only v0 they came from an OS-seeded generator and the vector
+    # found differed between processes. ARPACK_SEED makes two fresh processes agree bit for bit.
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _FRESH_DRAWS], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    assert len(runs[0].strip()) == 40
 
 
 def test_single_level_system():

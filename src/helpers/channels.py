@@ -59,8 +59,12 @@ __all__ = [
 ]
 
 METHODS = ("arpack", "dense", "power")
-#: Seeds of the two fixed start vectors used when ``v0`` is not given (results reproduce exactly).
+#: Seeds of the two fixed start vectors used when ``v0`` is not given. A start vector alone does
+#: not make ARPACK repeatable: when its Krylov space stops growing, ``eigs`` draws a fresh vector
+#: from its ``rng`` (seeded by the operating system unless given), so every ``eigs`` call here
+#: also passes ``rng=ARPACK_SEED``. Together they make results reproduce exactly.
 START_SEEDS = (20260505, 20260506)
+ARPACK_SEED = 20260507
 #: The most channel applications one solve may use (power iteration: steps; ARPACK: about
 #: ``MAX_PRODUCTS / ncv`` restarts of its ``ncv`` Krylov vectors, 20 by default). Power
 #: iteration needs about ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps
@@ -109,13 +113,17 @@ PSD_TOL = 1e-6
 #: bounded, which a Jordan block at ``r = c`` would make grow like ``m``: ``r`` is semisimple.
 #: Other maps get a second, dual solve, whose eigenvector ``w`` gives the condition number
 #: ``kappa = |w| |v| / |<w, v>|`` of ``r``, and a solve for two eigenvalues, which bounds the
-#: distance ``sep`` from ``r`` to the others (see :data:`DEFECT_MARGIN`).
+#: relative distance ``delta = min |r - lambda_i| / r`` from ``r`` to the others (see
+#: :data:`DEFECT_MARGIN`). ``delta`` is not the ``sep`` of the error estimate ``tol / sep``
+#: (``sep = sigma_min(T22 - r I)`` from a Schur form of ``S``, at most ``delta r``, and far
+#: smaller for a non-normal ``S``).
 TP_TOL = 1e-10
 #: ``r`` counts as simple when a perturbation of ``S`` of ``DEFECT_MARGIN`` times its rounding
-#: level ``eps |S|`` moves it (by ``kappa`` times that, to first order) less than ``sep``; else it
+#: level ``eps |S|`` moves it (by ``kappa`` times that, to first order) less than ``delta``; else it
 #: is defective (a Jordan block, whose computed eigenvalues lie about ``kappa eps |S|`` apart) or
 #: too ill-conditioned to tell. A large ``kappa`` alone is no defect: one Kraus operator
-#: ``[[1, 10], [0, 0.99]]`` gives ``kappa = 1e6`` and ``sep = 0.01``, a factor ``4e3`` inside.
+#: ``[[1, 10], [0, 0.99]]`` gives ``kappa = 1e6`` and ``delta = 0.01``, a factor ``4e3`` inside
+#: (its ``sep`` is ``1.4e-5``).
 DEFECT_MARGIN = 100.0
 
 
@@ -156,13 +164,13 @@ class DefectiveFixedPointError(FixedPointError):
     sensitive too (one Kraus operator ``[[1, 10], [0, 0.99]]`` gives ``kappa = 1e6``) and still
     has a well-defined eigenvector. What tells them apart is whether ``r`` is isolated: rounding
     errors ``eps |S|`` move a simple ``r`` by about ``kappa eps |S|``, far less than its distance
-    ``sep`` to the other eigenvalues, while the computed eigenvalues of a Jordan block lie about
+    ``delta`` to the other eigenvalues, while the computed eigenvalues of a Jordan block lie about
     that far apart. The error is raised when ``kappa`` times ``DEFECT_MARGIN eps |S|`` is not
-    below ``sep`` (``kappa``, ``sep`` from both vectors and two eigenvalues at machine precision),
-    or, within a cluster of eigenvalues closer than ``sqrt(tol) r``, when their left and right
-    vectors are (nearly) orthogonal. A perturbation of size ``delta`` moves the eigenvector of a
-    Jordan block of size ``m`` by about ``delta ** (1 / m)``: about ``1e-5`` at machine precision
-    for ``m = 3``. The fixed state may well be unique: with one Kraus operator
+    below ``delta`` (``kappa``, ``delta`` from both vectors and two eigenvalues at machine
+    precision), or, within a cluster of eigenvalues closer than ``sqrt(tol) r``, when their left
+    and right vectors are (nearly) orthogonal. A perturbation of size ``eta`` moves the
+    eigenvector of a Jordan block of size ``m`` by about ``eta ** (1 / m)``: about ``1e-5`` at
+    machine precision for ``m = 3``. The fixed state may well be unique: with one Kraus operator
     ``[[1, 1], [0, 1]]`` it is ``|0><0|``. Only maps that are not trace preserving (up to a
     factor) can have a defective ``r``. Not a subclass of :class:`NonUniqueFixedPointError`.
     """
@@ -729,7 +737,14 @@ def _arpack_pair(
     krylov = min(ncv or 20, op.shape[0])  # eigs' default for k=1: min(N, 20)
     try:
         w, v = eigs(
-            op, k=1, which="LR", v0=v0, tol=tol, ncv=ncv, maxiter=max(MAX_PRODUCTS // krylov, 1)
+            op,
+            k=1,
+            which="LR",
+            v0=v0,
+            tol=tol,
+            ncv=ncv,
+            maxiter=max(MAX_PRODUCTS // krylov, 1),
+            rng=ARPACK_SEED,
         )
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
@@ -881,31 +896,31 @@ def _trace_preserving_up_to_factor(k: np.ndarray) -> bool:
 
 
 def _raise_if_defective(
-    kappa: float, gap_tol: float, sep: float | None = None, level: float = 0.0
+    kappa: float, gap_tol: float, delta: float | None = None, level: float = 0.0
 ) -> None:
     """Raise :class:`DefectiveFixedPointError` unless ``r`` is an isolated, simple eigenvalue.
 
-    ``kappa`` is the condition number of ``r``; ``sep`` a lower bound on the distance from ``r``
+    ``kappa`` is the condition number of ``r``; ``delta`` a lower bound on the distance from ``r``
     to every other eigenvalue, relative to ``r``; ``level`` the rounding level ``eps |S| / r``.
     A perturbation ``E`` of ``S`` moves a simple ``r`` by about ``kappa |E|``, so ``r`` counts
-    as simple when ``kappa DEFECT_MARGIN level < sep``: errors a hundred times larger than
+    as simple when ``kappa DEFECT_MARGIN level < delta``: errors a hundred times larger than
     rounding cannot merge it with another eigenvalue. A Jordan block of any size fails this by
     far, because the computed eigenvalues of the block sit about ``kappa level`` apart, and a
-    large ``kappa`` alone (a simple but sensitive ``r``) does not. Without ``sep`` (ARPACK could
+    large ``kappa`` alone (a simple but sensitive ``r``) does not. Without ``delta`` (ARPACK could
     not find a second eigenvalue) the rule falls back on ``kappa > 1 / sqrt(tol)``.
     """
-    if sep is None:
+    if delta is None:
         bad = kappa > 1.0 / gap_tol
         evidence = (
             f"condition number of r {kappa:.1e} > 1 / sqrt(tol) = {1.0 / gap_tol:.0e}, and no "
             "estimate of the distance to the other eigenvalues"
         )
     else:
-        bad = not kappa * DEFECT_MARGIN * level < sep
+        bad = not kappa * DEFECT_MARGIN * level < delta
         evidence = (
             f"condition number of r {kappa:.1e}: a perturbation of {DEFECT_MARGIN:.0f} eps |S| "
             f"could move r by {kappa * DEFECT_MARGIN * level:.1e} r, and the nearest other "
-            f"eigenvalue is {sep:.1e} r away"
+            f"eigenvalue is {delta:.1e} r away"
         )
     if bad:
         raise DefectiveFixedPointError(
@@ -952,7 +967,14 @@ def _arpack_top_two(
     krylov = min(max(ncv or 20, 5), size)  # k = 2 needs k + 1 < ncv <= n**2
     try:
         w, v = eigs(
-            op, k=2, which="LR", v0=v0, tol=0.0, ncv=krylov, maxiter=max(MAX_PRODUCTS // krylov, 1)
+            op,
+            k=2,
+            which="LR",
+            v0=v0,
+            tol=0.0,
+            ncv=krylov,
+            maxiter=max(MAX_PRODUCTS // krylov, 1),
+            rng=ARPACK_SEED,
         )
     except (ArpackNoConvergence, ArpackError) as err:
         raise _Collapsed(str(err)) from err
@@ -969,7 +991,7 @@ def _defect_pair(
     gap_tol: float,
     ncv: int | None = None,
 ) -> tuple[float, float | None, complex, np.ndarray] | None:
-    """The condition number of ``r``, the separation bound ``sep`` of :func:`_arpack_top_two`,
+    """The condition number of ``r``, the distance bound ``delta`` of :func:`_arpack_top_two`,
     ``r`` and its eigenvector, all from ARPACK at ``tol=0``; ``None`` if ARPACK fails.
 
     Both solves run at machine precision, whatever the caller's ``tol`` and method. At a Jordan
@@ -977,9 +999,9 @@ def _defect_pair(
     m)``, a condition number near ``1e7`` or above, and two eigenvalues about ``eps ** (1 / m)``
     apart (tested on similarity-transformed blocks of size 2 to 4). Vectors solved only to
     ``tol`` would not do: power iteration on a block of size 2 stops with an error of about
-    ``sqrt(tol)`` in each vector. ``sep`` is solved for only when the condition number exceeds
+    ``sqrt(tol)`` in each vector. ``delta`` is solved for only when the condition number exceeds
     ``1 / sqrt(tol)`` (a third solve, for two eigenvalues, slow on a crowded spectrum); below
-    that ``r`` counts as simple and ``sep`` is ``inf``. It is ``None`` if that solve fails.
+    that ``r`` counts as simple and ``delta`` is ``inf``. It is ``None`` if that solve fails.
     """
     try:
         lam, v = _arpack_pair(op, start, 0.0, ncv=ncv)
@@ -987,13 +1009,13 @@ def _defect_pair(
     except (_Collapsed, FixedPointConvergenceError):
         return None
     kappa = _condition(v, w)
-    sep: float | None = np.inf
+    delta: float | None = np.inf
     if kappa > 1.0 / gap_tol:
         try:
-            _, _, sep = _arpack_top_two(op, start, ncv)
+            _, _, delta = _arpack_top_two(op, start, ncv)
         except _Collapsed:
-            sep = None
-    return kappa, sep, lam, v
+            delta = None
+    return kappa, delta, lam, v
 
 
 def _sharpened(
@@ -1004,23 +1026,23 @@ def _sharpened(
     gap_tol: float,
 ) -> np.ndarray:
     """``rho``, or the eigenvector solved at machine precision when the error bound of ``rho``,
-    ``tol kappa / sep``, exceeds ``sqrt(tol)``; a ``RuntimeWarning`` if even that vector's bound,
-    ``level kappa / sep``, does."""
-    kappa, sep, lam, v = found
-    if sep is None or tol * kappa <= gap_tol * sep:
+    ``tol kappa / delta``, exceeds ``sqrt(tol)``; a ``RuntimeWarning`` if even that vector's bound,
+    ``level kappa / delta``, does."""
+    kappa, delta, lam, v = found
+    if delta is None or tol * kappa <= gap_tol * delta:
         return rho
     _, sharp = _to_density(lam, v, rho.shape[0], gap_tol, tol)
-    _warn_if_inaccurate(level * kappa / sep, kappa, sep, gap_tol, stacklevel=5)
+    _warn_if_inaccurate(level * kappa / delta, kappa, delta, gap_tol, stacklevel=5)
     return sharp
 
 
 def _warn_if_inaccurate(
-    bound: float, kappa: float, sep: float, gap_tol: float, stacklevel: int = 4
+    bound: float, kappa: float, delta: float, gap_tol: float, stacklevel: int = 4
 ) -> None:
     if bound > gap_tol:
         warnings.warn(
             f"fixed_point: r is simple but ill-conditioned (condition number {kappa:.1e}, "
-            f"nearest other eigenvalue {sep:.1e} r away): rho may be accurate only to about "
+            f"nearest other eigenvalue {delta:.1e} r away): rho may be accurate only to about "
             f"{bound:.0e}",
             RuntimeWarning,
             stacklevel=stacklevel,
@@ -1102,10 +1124,10 @@ def _dense_solve(
         if np.count_nonzero(cluster) > 1:  # parallel vectors: a Jordan block, else degenerate
             _raise_if_defective(kappa, gap_tol)
         elif w.size > 1:  # r alone in its cluster: is it safely apart from the rest?
-            sep = float(np.min(np.abs(w[1:] - w[0]))) / radius
+            delta = float(np.min(np.abs(w[1:] - w[0]))) / radius
             level = np.finfo(float).eps * _kraus_norm(k) / radius
-            _raise_if_defective(kappa, gap_tol, sep, level)
-            _warn_if_inaccurate(level * kappa / sep, kappa, sep, gap_tol)
+            _raise_if_defective(kappa, gap_tol, delta, level)
+            _warn_if_inaccurate(level * kappa / delta, kappa, delta, gap_tol)
     if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
             "two eigenvalues at r = spectral radius",
@@ -1223,8 +1245,9 @@ def fixed_point(
         ``sqrt(tol) r`` count as one degenerate eigenvalue.
     v0 : (n**2,) or (n, n) array, optional
         Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
-        seeded vector, so results reproduce exactly. Uniqueness is checked by a second solve
-        from another fixed vector.
+        seeded vector. ARPACK's own draws (fresh vectors when its Krylov space stops growing)
+        are seeded by ``ARPACK_SEED``, so results reproduce exactly, with or without ``v0``.
+        Uniqueness is checked by a second solve from another fixed vector.
     ncv : int, optional
         Number of Krylov vectors ARPACK keeps (``method="arpack"`` only; ignored otherwise), from
         3 to ``n**2``. By default SciPy's ``min(n**2, 20)``. A channel whose eigenvalues crowd
