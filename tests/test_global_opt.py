@@ -465,6 +465,52 @@ def test_of_two_infeasible_points_the_smaller_violation_wins(maxcv_de, maxcv_loc
     assert ("violates less" in why) is accept
 
 
+def test_feasibility_atol_scales_with_the_constraints():
+    # the same feasible set, written s * sum(x) >= s: SLSQP meets it to rounding, about s * 1e-16
+    s = 1e7
+    scaled = NonlinearConstraint(lambda x: s * np.sum(x, axis=0, keepdims=True), s, np.inf)
+    kw = {"constraints": scaled, "jac": ackley_gradient, "vectorized": True, "rng": 7}
+    box = [(-20.0, 20.0)] * 4
+    default = de_then_polish(ackley, box, maxiter=300, **kw)
+    assert not default.polished  # the absolute 1e-9 rejects SLSQP's lower point
+    assert "violates a constraint" in default.message
+    res = de_then_polish(ackley, box, maxiter=300, feasibility_atol=s * FEASIBILITY_ATOL, **kw)
+    assert res.polished
+    assert res.success
+    assert res.fun < res.de.fun == default.fun
+    assert FEASIBILITY_ATOL < res.maxcv <= s * FEASIBILITY_ATOL
+    # the unscaled constraint keeps SLSQP's point with the default, at the same value
+    plain = de_then_polish(ackley, box, maxiter=300, **{**kw, "constraints": sum_at_least_one(4)})
+    assert plain.polished
+    np.testing.assert_allclose(res.fun, plain.fun, rtol=1e-9)
+
+
+def test_feasibility_atol_in_polish_acceptance():
+    assert not polish_acceptance(1.0, 0.0, 0.5, True, 1e-3)[0]
+    assert polish_acceptance(1.0, 0.0, 0.5, True, 1e-3, feasibility_atol=1e-3)[0]
+    accept, why = polish_acceptance(1.0, 1e-4, 2.0, True, 0.0, feasibility_atol=1e-3)
+    assert not accept  # both count as feasible now: judged by f
+    assert "not lower" in why
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("1e-9", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (-1e-9, ValueError),
+        (np.nan, ValueError),
+        (np.inf, ValueError),
+    ],
+)
+def test_bad_feasibility_atol_is_rejected(value, error):
+    with pytest.raises(error, match="feasibility_atol"):
+        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, feasibility_atol=value)
+    with pytest.raises(error, match="feasibility_atol"):
+        polish_acceptance(1.0, 0.0, 0.5, True, 0.0, feasibility_atol=value)
+
+
 def _fake_minimize(x, fun):
     def fake(*args, **kwargs):
         return OptimizeResult(x=np.asarray(x, float), fun=fun, success=True, nfev=3)

@@ -45,8 +45,9 @@ __all__ = [
     "polish_acceptance",
 ]
 
-#: Absolute tolerance on a constraint violation below which a point counts as feasible. Local
-#: solvers such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
+#: Default absolute tolerance on a constraint violation below which a point counts as feasible
+#: (``feasibility_atol`` of :func:`de_then_polish` and :func:`polish_acceptance`). Local solvers
+#: such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
 FEASIBILITY_ATOL = 1e-9
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
@@ -526,6 +527,7 @@ class _Problem:
     vectorized: bool
     de_options: dict[str, Any]
     stages: tuple[tuple[str, Any], ...] = ()  # (method, options) of every local stage
+    feasibility_atol: float = FEASIBILITY_ATOL  # absolute: violations up to it count as none
 
     @property
     def d(self) -> int:
@@ -738,8 +740,8 @@ def _run_local(problem: _Problem, x_start: np.ndarray, options: dict[str, Any]) 
 
     if problem.method == "COBYLA" and problem.constraints and "catol" not in options:
         # COBYLA counts a point as feasible up to catol (default sqrt(eps) ~ 1.5e-8), above
-        # FEASIBILITY_ATOL: its answer would be rejected. Ask for a stricter tolerance.
-        options = {**options, "catol": FEASIBILITY_ATOL / 1000}
+        # feasibility_atol: its answer would be rejected. Ask for a stricter tolerance.
+        options = {**options, "catol": problem.feasibility_atol / 1000}
     kwargs: dict[str, Any] = {"options": options}
     if problem.method in _BOUNDS_METHODS:
         kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
@@ -767,13 +769,19 @@ def _real_or_inf(name: str, value: Any, low: float | None = None) -> float:
 
 
 def polish_acceptance(
-    f_de: float, maxcv_de: float, f_local: float, local_in_box: bool, maxcv_local: float
+    f_de: float,
+    maxcv_de: float,
+    f_local: float,
+    local_in_box: bool,
+    maxcv_local: float,
+    *,
+    feasibility_atol: float = FEASIBILITY_ATOL,
 ) -> tuple[bool, str]:
     """The rule by which :func:`de_then_polish` keeps the local point or DE's.
 
     The local point is accepted only if its value ``f_local`` (``fun`` re-evaluated there, not
     the value the local method reports) is finite, it lies inside the bounds, and either it
-    violates no constraint by more than :data:`FEASIBILITY_ATOL` and (DE's point is infeasible
+    violates no constraint by more than ``feasibility_atol`` and (DE's point is infeasible
     or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
     DE, which ranks infeasible points by their violations alone. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
@@ -791,6 +799,9 @@ def polish_acceptance(
         Whether the local point satisfies the bounds.
     maxcv_local : float
         The constraint violation at the local point, ``>= 0`` (``inf`` allowed).
+    feasibility_atol : float, optional
+        Violations up to this value count as none (default :data:`FEASIBILITY_ATOL`,
+        ``1e-9``). The test is absolute: scale it with the constraints.
 
     Returns
     -------
@@ -804,7 +815,8 @@ def polish_acceptance(
     TypeError
         If a value is not a real number, or ``local_in_box`` is not a bool.
     ValueError
-        If a value is NaN or ``-inf``, or a violation is negative.
+        If a value is NaN or ``-inf``, a violation is negative, or ``feasibility_atol`` is not
+        finite and ``>= 0``.
 
     Examples
     --------
@@ -819,17 +831,18 @@ def polish_acceptance(
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
     f_local = _real_or_inf("f_local", f_local)
     maxcv_local = _real_or_inf("maxcv_local", maxcv_local, low=0)
+    atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
     if not isinstance(local_in_box, bool | np.bool_):
         raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
     if not np.isfinite(f_local):
         return False, "fun is not finite at the local point"
     if not local_in_box:
         return False, "the local point leaves the bounds"
-    if maxcv_local > FEASIBILITY_ATOL:
+    if maxcv_local > atol:
         if maxcv_local < maxcv_de:  # both infeasible: the less infeasible point wins
             return True, "both points are infeasible and the local point violates less"
         return False, "the local point violates a constraint"
-    if maxcv_de > FEASIBILITY_ATOL:
+    if maxcv_de > atol:
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:
         return True, "the local point has a lower value"
@@ -846,6 +859,7 @@ def de_then_polish(
     local_options: Any = None,
     rng: int | np.random.Generator | None = None,
     vectorized: bool = False,
+    feasibility_atol: float = FEASIBILITY_ATOL,
     **de_kwargs: Any,
 ) -> OptimizeResult:
     """Differential evolution, then a local method from DE's best point, never worse than DE.
@@ -854,7 +868,7 @@ def de_then_polish(
     ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
     same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
     local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
-    to :data:`FEASIBILITY_ATOL`, and strictly lower than DE's (or DE's point is infeasible); if
+    to ``feasibility_atol``, and strictly lower than DE's (or DE's point is infeasible); if
     both are infeasible, the one with the smaller violation. So ``result.fun <= result.de.fun``
     whenever DE's point is feasible.
 
@@ -886,7 +900,7 @@ def de_then_polish(
         callable ``local_options(de) -> mapping`` called with DE's ``OptimizeResult`` before the
         local stage, for options that depend on DE's outcome, such as COBYLA's ``rhobeg`` from
         the spread of ``de.population``. With constraints, COBYLA's ``catol`` defaults to
-        ``FEASIBILITY_ATOL / 1000`` (SciPy's default, about ``1.5e-8``, would let COBYLA stop
+        ``feasibility_atol / 1000`` (SciPy's default, about ``1.5e-8``, would let COBYLA stop
         at a point this function rejects as infeasible). With stages: None, or a list or
         tuple with one such entry per stage.
     rng : None, int >= 0 or numpy.random.Generator, optional
@@ -894,6 +908,11 @@ def de_then_polish(
     vectorized : bool, optional
         Evaluate DE's whole trial population in one call ``fun(X)``, ``X`` of shape ``(d, S)``.
         DE's ``updating`` then defaults to ``'deferred'`` (which vectorization requires).
+    feasibility_atol : float, optional
+        A point counts as feasible if no constraint is violated by more than this, default
+        :data:`FEASIBILITY_ATOL` (``1e-9``); ``result.success`` uses the same test. The test is
+        absolute: for constraints written on a large scale (``1e7 * sum(x) >= 1e7``), scale it
+        with them, or SLSQP's point, feasible up to rounding, is rejected.
     **de_kwargs
         Passed to ``differential_evolution`` (``maxiter``, ``popsize``, ``tol``, ``init``, ...).
         ``args=(a, b)`` is honoured by both stages: ``fun(x, a, b)`` and ``jac(x, a, b)``.
@@ -917,15 +936,16 @@ def de_then_polish(
         If ``fun`` or ``jac`` is not callable; ``bounds``, ``constraints``, ``local_options``,
         ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a callable
         ``local_options`` returns no mapping; a checked DE keyword (``maxiter``, ``popsize``,
-        ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``, ``polish``) has the wrong
-        type.
+        ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``, ``polish``) or
+        ``feasibility_atol`` has the wrong type.
     ValueError
         If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
         float64's range; the method is not spelled as SciPy spells it or cannot handle the given
         constraints; ``jac`` is given to a gradient-free method (to stages that all are) or
         returns the wrong shape; a sequence of stages is empty or ``local_options`` does not
         match it;
-        ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range.
+        ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range;
+        ``feasibility_atol`` is not finite and ``>= 0``.
         A local point where ``fun`` is not finite is rejected, not raised.
 
     Examples
@@ -938,6 +958,8 @@ def de_then_polish(
     problem = _checked_problem(
         fun, bounds, constraints, local_method, jac, local_options, rng, vectorized, de_kwargs
     )
+    atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
+    problem = replace(problem, feasibility_atol=atol)
     de, points_de = _run_de(problem)  # DE's result, and the number of points it evaluated
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
@@ -961,14 +983,14 @@ def de_then_polish(
         nfev_local += int(getattr(local, "nfev", 0)) + int(evaluated)
         in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
         maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
-        accept, why = polish_acceptance(f, maxcv, f_loc, in_box, maxcv_loc)
+        accept, why = polish_acceptance(f, maxcv, f_loc, in_box, maxcv_loc, feasibility_atol=atol)
         if accept:
             x, f, maxcv = x_loc, f_loc, maxcv_loc
             kept_by, kept_ok = method, bool(local.success)
             message = f"kept the {method} point: {why}"
         elif kept_by is None:
             message = f"kept DE's point: {why}"
-    feasible = maxcv <= FEASIBILITY_ATOL
+    feasible = maxcv <= atol
     return OptimizeResult(
         x=x.copy(),
         fun=f,
