@@ -290,7 +290,7 @@ def _descend(
     if taken < num_iters:
         J_history = J_history[:taken].copy()
     if warn:
-        bound = _unstable_step_bound(Xa, alpha)  # None: alpha is proven below the bound
+        bound = _unstable_step_bound(Xa, alpha)  # None: alpha is accepted below the bound
         if bound is not None:  # below it J never rises, except by rounding at theta*
             if taken and J_history[-1] > J_start:
                 what = (
@@ -363,13 +363,15 @@ def _cheap_lower_bound(Xn: np.ndarray) -> float:
 
 
 def _unstable_step_bound(Xa: np.ndarray, alpha: float) -> float | None:
-    """``max_stable_step(X)`` when ``alpha`` is at or above it, ``None`` when it is proven below.
+    """``max_stable_step(X)`` when ``alpha`` is at or above it, ``None`` when accepted below it.
 
-    Pays only what the proof needs. The eigenvalues of ``A = X^T X / m`` are non-negative and
+    The trace and Gram routes prove their answer; the Lanczos route accepts ``alpha`` with a 5 %
+    margin on an estimate, a heuristic that has held on every spectrum tried, not a proof.
+    Pays only what the decision needs. The eigenvalues of ``A = X^T X / m`` are non-negative and
     sum to ``tr A = ||X||_F^2 / m``, so ``alpha < 2 / tr A`` proves stability after one pass over
     ``X`` (``O(mn)``, like half a step). Otherwise the bound comes from the Gram matrix
-    (``X^T X`` and ``eigvalsh``: ``O(m n^2 + n^3)``), unless ``X`` is so wide that a Lanczos
-    estimate of ``lambda_max`` is cheaper (:func:`_lanczos_is_cheaper`) and can still decide.
+    (``X^T X`` and ``eigvalsh``: ``O(m n^2 + n^3)``), unless ``X`` has so many columns that a
+    Lanczos estimate of ``lambda_max`` is cheaper (:func:`_lanczos_is_cheaper`) and can decide.
     The estimate never exceeds ``lambda_max`` and has stayed within 0.5 % of it on every
     spectrum tried, so ``alpha < 2 / (1.05 * estimate)`` is accepted as stable. A cheap lower
     bound on ``lambda_max`` (:func:`_cheap_lower_bound`) comes first: when ``alpha`` is not below
@@ -479,12 +481,13 @@ def gradient_descent(
         ``theta`` is no minimiser, even when the cost has not risen yet (the message gives
         ``alpha``, the bound and the costs). The check costs one pass over ``X`` (``O(mn)``) when
         ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the ``(n, n)``
-        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for wide ``X``
-        (``n (1 + 2n/m) > 420``, where that costs more) does it first estimate the top eigenvalue
-        from about 21 products ``X^T (X v)``, forming ``X^T X`` only when ``alpha`` lies within
-        5 % below the estimated bound or above it (the estimate has stayed within 0.5 % of the
-        top eigenvalue on every spectrum tried; a worse one could miss a step just above the
-        bound). Within a few rounding units of the bound either outcome is possible. At
+        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for many
+        columns (``n (1 + 2n/m) > 420``, about 420 or more for tall ``X``, where that costs more)
+        does it first estimate the top eigenvalue from about 21 products ``X^T (X v)``, forming
+        ``X^T X`` only when ``alpha`` lies within 5 % below the estimated bound or above it. That
+        route is a heuristic, not a proof: the estimate has stayed within 0.5 % of the top
+        eigenvalue on every spectrum tried, and a worse one could miss a step just above the
+        bound. Within a few rounding units of the bound either outcome is possible. At
         ``alpha*`` with ``n >= 3`` (where ``alpha* > 2 / tr(X^T X / m)``) the check can therefore
         cost as much as forming the normal equations for a direct solve:
         ``check_step=False`` skips it when ``alpha`` is known to be safe.
@@ -691,7 +694,7 @@ def gradient_descent_until(
                     f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
                 )
             J_before = float(J[-1])
-    bound = None  # None: alpha is proven below max_stable_step, or not checked
+    bound = None  # None: alpha is accepted below max_stable_step, or not checked
     if check_step or not stopped:
         bound = _unstable_step_bound(Xa, alpha)
     if not stopped:
