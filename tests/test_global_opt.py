@@ -704,8 +704,14 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     box = [(-20.0, 20.0)] * 4
     kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
     loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
-    two = de_then_polish(ackley, box, jac=ackley_gradient, local_method=("SLSQP", "COBYLA"),
-                         local_options=({"ftol": 1e-14}, loose), **kw)
+    two = de_then_polish(
+        ackley,
+        box,
+        jac=ackley_gradient,
+        local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, loose),
+        **kw,
+    )
     x1, x2 = two.stages[0].x, two.stages[1].x
     assert ackley(x2) < ackley(x1)  # COBYLA's point is lower ...
     assert constraint_violation(sum_at_least_one(4), x2) > 1e-14  # ... by violating more

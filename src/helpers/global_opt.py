@@ -54,7 +54,7 @@ FEASIBILITY_ATOL = 1e-9
 #: Between two feasible points, violations up to ``ROUNDING_SHARE * feasibility_atol`` (``1e-14``
 #: by default, about 45 ulps of a constraint of size 1) count as rounding: above it, a point that
 #: violates more is not kept for a lower value (:func:`polish_acceptance`). It is also COBYLA's
-#: default ``catol`` in :func:`de_then_polish`. A share, so that it scales with ``feasibility_atol``.
+#: default ``catol`` in :func:`de_then_polish`. A share, to scale with ``feasibility_atol``.
 ROUNDING_SHARE = 1e-5
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
