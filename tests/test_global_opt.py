@@ -492,7 +492,7 @@ def test_feasibility_atol_scales_with_the_constraints():
 
 def test_feasibility_atol_in_polish_acceptance():
     assert not polish_acceptance(1.0, 0.0, 0.5, True, 1e-3)[0]
-    assert polish_acceptance(1.0, 0.0, 0.5, True, 1e-3, feasibility_atol=1e-3)[0]
+    assert polish_acceptance(1.0, 1e-3, 0.5, True, 1e-3, feasibility_atol=1e-3)[0]
     accept, why = polish_acceptance(1.0, 1e-4, 2.0, True, 0.0, feasibility_atol=1e-3)
     assert not accept  # both count as feasible now: judged by f
     assert "not lower" in why
@@ -690,6 +690,32 @@ def test_stages_start_from_the_kept_point_and_are_judged_by_the_same_rule():
     assert two.maxcv <= FEASIBILITY_ATOL
     assert two.fun <= one.fun
     assert two.nfev > one.nfev
+
+
+def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
+    # SLSQP ends on the active constraint, violated by 7.8e-16 (rounding); COBYLA, allowed
+    # catol = 1e-12, ends lower, relative gap -6.5e-14, by violating it by 2.5e-13
+    f = 4.0
+    accept, why = polish_acceptance(f, 7.8e-16, f * (1 - 6.5e-14), True, 2.5e-13)
+    assert not accept
+    assert "violating" in why
+    assert polish_acceptance(f, 7.8e-16, f * (1 - 6.5e-14), True, 5e-15)[0]  # rounding
+    assert polish_acceptance(f, 3e-13, f * (1 - 6.5e-14), True, 2.5e-13)[0]  # violates less
+    box = [(-20.0, 20.0)] * 4
+    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
+    loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
+    two = de_then_polish(
+        ackley,
+        box,
+        jac=ackley_gradient,
+        local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, loose),
+        **kw,
+    )
+    x1, x2 = two.stages[0].x, two.stages[1].x
+    assert ackley(x2) < ackley(x1)  # COBYLA's point is lower ...
+    assert constraint_violation(sum_at_least_one(4), x2) > 1e-14  # ... by violating more
+    np.testing.assert_array_equal(two.x, x1)  # so SLSQP's point is kept
 
 
 def test_a_worse_later_stage_is_rejected():

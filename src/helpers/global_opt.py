@@ -36,6 +36,7 @@ from helpers._validation import as_real_array, as_rng, as_scalar
 __all__ = [
     "FEASIBILITY_ATOL",
     "LOCAL_METHODS",
+    "ROUNDING_SHARE",
     "ackley",
     "ackley_gradient",
     "ackley_textbook",
@@ -49,6 +50,12 @@ __all__ = [
 #: (``feasibility_atol`` of :func:`de_then_polish` and :func:`polish_acceptance`). Local solvers
 #: such as SLSQP meet an active constraint only to rounding (``sum(x) = 1 - 1e-16``).
 FEASIBILITY_ATOL = 1e-9
+
+#: Between two feasible points, violations up to ``ROUNDING_SHARE * feasibility_atol`` (``1e-14``
+#: by default, about 45 ulps of a constraint of size 1) count as rounding: above it, a point that
+#: violates more is not kept for a lower value (:func:`polish_acceptance`). It is also COBYLA's
+#: default ``catol`` in :func:`de_then_polish`. A share, to scale with ``feasibility_atol``.
+ROUNDING_SHARE = 1e-5
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
 #: exactly ``0`` and ``cos(2 pi x)`` is exactly ``1``; they are replaced by ``0`` before ``pi x``
@@ -740,8 +747,9 @@ def _run_local(problem: _Problem, x_start: np.ndarray, options: dict[str, Any]) 
 
     if problem.method == "COBYLA" and problem.constraints and "catol" not in options:
         # COBYLA counts a point as feasible up to catol (default sqrt(eps) ~ 1.5e-8), above
-        # feasibility_atol: its answer would be rejected. Ask for a stricter tolerance.
-        options = {**options, "catol": problem.feasibility_atol / 1000}
+        # feasibility_atol, and it picks the lowest point within catol, which would be lower only
+        # by violating more: ask for the rounding level polish_acceptance allows.
+        options = {**options, "catol": problem.feasibility_atol * ROUNDING_SHARE}
     kwargs: dict[str, Any] = {"options": options}
     if problem.method in _BOUNDS_METHODS:
         kwargs["bounds"] = Bounds(problem.box[:, 0], problem.box[:, 1])
@@ -783,7 +791,10 @@ def polish_acceptance(
     the value the local method reports) is finite, it lies inside the bounds, and either it
     violates no constraint by more than ``feasibility_atol`` and (DE's point is infeasible
     or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
-    DE, which ranks infeasible points by their violations alone. SciPy's own polish
+    DE, which ranks infeasible points by their violations alone. When both points are feasible,
+    a lower ``f_local`` counts only if ``maxcv_local <= max(maxcv_de, ROUNDING_SHARE *
+    feasibility_atol)``: a tolerated violation may not buy a lower value (on an active
+    constraint, any point a little outside is lower), beyond rounding. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
@@ -801,7 +812,8 @@ def polish_acceptance(
         The constraint violation at the local point, ``>= 0`` (``inf`` allowed).
     feasibility_atol : float, optional
         Violations up to this value count as none (default :data:`FEASIBILITY_ATOL`,
-        ``1e-9``). The test is absolute: scale it with the constraints.
+        ``1e-9``). The test is absolute: scale it with the constraints. Between two feasible
+        points, violations up to ``ROUNDING_SHARE * feasibility_atol`` count as rounding.
 
     Returns
     -------
@@ -826,6 +838,8 @@ def polish_acceptance(
     (False, 'the local point is not lower than the DE point')
     >>> polish_acceptance(1.0, 1e-3, 2.0, True, 1e-6)
     (True, 'both points are infeasible and the local point violates less')
+    >>> polish_acceptance(1.0, 1e-16, 0.5, True, 1e-12)
+    (False, 'the local point is lower only by violating a constraint more')
     """
     f_de = _real_or_inf("f_de", f_de)
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
@@ -845,6 +859,8 @@ def polish_acceptance(
     if maxcv_de > atol:
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:
+        if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol):
+            return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
     return False, "the local point is not lower than the DE point"
 
@@ -868,8 +884,9 @@ def de_then_polish(
     ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
     same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
     local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
-    to ``feasibility_atol``, and strictly lower than DE's (or DE's point is infeasible); if
-    both are infeasible, the one with the smaller violation. So ``result.fun <= result.de.fun``
+    to ``feasibility_atol``, and strictly lower than DE's (or DE's point is infeasible) without
+    violating more than DE's beyond rounding; if both are infeasible, the one with the smaller
+    violation. So ``result.fun <= result.de.fun``
     whenever DE's point is feasible.
 
     Parameters
@@ -900,8 +917,9 @@ def de_then_polish(
         callable ``local_options(de) -> mapping`` called with DE's ``OptimizeResult`` before the
         local stage, for options that depend on DE's outcome, such as COBYLA's ``rhobeg`` from
         the spread of ``de.population``. With constraints, COBYLA's ``catol`` defaults to
-        ``feasibility_atol / 1000`` (SciPy's default, about ``1.5e-8``, would let COBYLA stop
-        at a point this function rejects as infeasible). With stages: None, or a list or
+        ``ROUNDING_SHARE * feasibility_atol`` (SciPy's default, about ``1.5e-8``, would let
+        COBYLA stop at a point this function rejects as infeasible, or that is lower only by
+        violating more). With stages: None, or a list or
         tuple with one such entry per stage.
     rng : None, int >= 0 or numpy.random.Generator, optional
         Seed or generator for DE; the same seed gives the same result.
