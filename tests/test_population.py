@@ -164,10 +164,29 @@ def test_ivp_refuses_to_end_on_an_unstable_steady_state():
     # steps settle on that unstable root, where f = 0 too (a residual check cannot see it).
     alpha, beta = np.array([2.0]), np.array([5.0])
     y0 = equilibria(alpha, beta)[0][0, 1] - 1e-10
-    with pytest.raises(RuntimeError, match=r"unstable steady state .* first y\[0\] = 0\.922"):
+    with pytest.raises(
+        RuntimeError, match=r"unstable steady state .* first y\[0\] = 0\.922"
+    ) as err:
         steady_state_ivp(alpha, beta, y0, method="BDF")
+    assert "method='LSODA'" in str(err.value)  # suggested only when another method is in use
     y = steady_state_ivp(alpha, beta, y0)  # the default, LSODA, falls into the low basin
     np.testing.assert_allclose(y, steady_state_roots(alpha, beta, y0), rtol=1e-7)
+
+
+@pytest.mark.parametrize("t_end", [0.1, 0.5, 1.0, 10.0])
+def test_ivp_refuses_a_state_that_has_not_settled(t_end):
+    # From 1, alpha = 2, beta = 5 rises towards its high root (2.07): at t_end <= 1 the state is
+    # still crossing the region where f' > 0, at t_end = 10 it is close (f' < 0) but not there.
+    with pytest.raises(
+        RuntimeError,
+        match=r"did not settle by t_end = .* first y\[0\] = .*"
+        r"residual .*larger t_end",
+    ) as err:
+        steady_state_ivp([2.0], [5.0], 1.0, t_end=t_end)
+    assert "unstable" not in str(err.value)
+    np.testing.assert_allclose(
+        steady_state_ivp([2.0], [5.0], 1.0), steady_state_roots([2.0], [5.0], 1.0), rtol=1e-7
+    )
 
 
 def test_ivp_default_keeps_a_busy_individual_in_its_basin():

@@ -735,7 +735,8 @@ def steady_state_ivp(
     y0 : float or (n,) array
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
-        Final time; the state there is taken as the steady state.
+        Final time; the state there is taken as the steady state once it has settled: its
+        residual ``|f|`` is at most ``rtol * |y| + atol``, times ``|f'|`` where ``|f'| > 1``.
     method : {"LSODA", "BDF", "Radau"}, optional
         An implicit method, ``"LSODA"`` by default; the name is matched ignoring case (``"bdf"``
         is ``"BDF"``), the one rule for every string option of this module. LSODA's error test
@@ -761,8 +762,9 @@ def steady_state_ivp(
         For invalid inputs (as :func:`steady_state_roots`), a non-positive ``t_end``, ``rtol``
         or ``atol``, or a method that is not implicit.
     RuntimeError
-        If ``solve_ivp`` reports a failure, or ends on an unstable steady state (``f' > 0``),
-        which its long implicit steps can make attracting.
+        If ``solve_ivp`` reports a failure; if an individual has not settled by ``t_end`` (the
+        message names the first one and its residual; use a larger ``t_end``); or if it ends on
+        an unstable steady state (``f' > 0``), which its long implicit steps can make attracting.
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
@@ -797,16 +799,30 @@ def steady_state_ivp(
     if not sol.success:
         raise RuntimeError(f"solve_ivp ({method}) failed: {sol.message}")
     y_end = sol.y[:, -1]
+    f_end, df_end = _f_df(y_end, al, be)
+    # Settled: the residual |f| within the tolerance, times the slope where steeper than 1
+    # (then |f / f'|, the distance to the root, is within it). A converged run ends orders of
+    # magnitude inside this bound; a state still moving at t_end is far outside it.
+    moving = np.flatnonzero(
+        ~(np.abs(f_end) <= (rtol * np.abs(y_end) + atol) * np.maximum(1.0, np.abs(df_end)))
+    )
+    if moving.size:
+        i = int(moving[0])
+        raise RuntimeError(
+            f"solve_ivp ({method}) did not settle by t_end = {t_end:g} for {moving.size} "
+            f"individual(s), first y[{i}] = {y_end[i]:.3g} with residual |f| = "
+            f"{abs(f_end[i]):.3g}: the state is still moving; use a larger t_end"
+        )
     # Long implicit steps make an unstable steady state attracting (backward Euler's factor
     # 1 / (1 - h f') has modulus below 1 once h f' > 2), and f = 0 there: refuse such an end.
-    unstable = np.flatnonzero(_f_df(y_end, al, be)[1] > 0)
+    unstable = np.flatnonzero(df_end > 0)
     if unstable.size:
         i = int(unstable[0])
+        lsoda = "" if method == "LSODA" else " use method='LSODA',"  # never the one in use
         raise RuntimeError(
             f"solve_ivp ({method}) ended on an unstable steady state (f' > 0) for "
             f"{unstable.size} individual(s), first y[{i}] = {y_end[i]:.3g}, which no flow from "
-            "another start reaches; tighten rtol and atol, use method='LSODA', or use "
-            "steady_state_roots"
+            f"another start reaches; tighten rtol and atol,{lsoda} or use steady_state_roots"
         )
     return y_end
 
