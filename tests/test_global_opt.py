@@ -701,6 +701,10 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     assert "violating" in why
     assert polish_acceptance(f, 7.8e-16, f * (1 - 6.5e-14), True, 5e-15)[0]  # rounding
     assert polish_acceptance(f, 3e-13, f * (1 - 6.5e-14), True, 2.5e-13)[0]  # violates less
+    # a real drop is kept whatever rounding the constraint carries: on sum(x) >= 10.3 SLSQP's
+    # point, 0.003 lower than DE's, violates by about 1e-14 to 7e-14
+    assert polish_acceptance(1.860, 0.0, 1.857, True, 7e-14)[0]
+    assert not polish_acceptance(1.860, 0.0, 1.860 - 5e-11, True, 7e-14)[0]  # a rounding-size drop
     box = [(-20.0, 20.0)] * 4
     kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
     loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
@@ -716,6 +720,19 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     assert ackley(x2) < ackley(x1)  # COBYLA's point is lower ...
     assert constraint_violation(sum_at_least_one(4), x2) > 1e-14  # ... by violating more
     np.testing.assert_array_equal(two.x, x1)  # so SLSQP's point is kept
+
+
+@pytest.mark.parametrize("c", [2.3, 10.3, 47.9])
+def test_slsqp_is_kept_on_a_constraint_whose_rounding_exceeds_1e_14(c):
+    """On sum(x) >= c with c ~ 10, SLSQP ends outside by rounding of more than 1e-14."""
+    con = NonlinearConstraint(lambda x: np.sum(x, axis=0, keepdims=True), c, np.inf)
+    for seed in range(6):
+        res = de_then_polish(
+            ackley, [(-20.0, 20.0)] * 4, constraints=con, vectorized=True, maxiter=300, rng=seed
+        )
+        assert res.maxcv <= FEASIBILITY_ATOL
+        if not res.polished:  # only when SLSQP found nothing lower
+            assert "violating" not in res.message, (seed, res.message)
 
 
 def test_a_worse_later_stage_is_rejected():

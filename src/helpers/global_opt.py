@@ -37,6 +37,7 @@ __all__ = [
     "FEASIBILITY_ATOL",
     "LOCAL_METHODS",
     "ROUNDING_SHARE",
+    "TRADE_LIMIT",
     "ackley",
     "ackley_gradient",
     "ackley_textbook",
@@ -56,6 +57,13 @@ FEASIBILITY_ATOL = 1e-9
 #: violates more is not kept for a lower value (:func:`polish_acceptance`). It is also COBYLA's
 #: default ``catol`` in :func:`de_then_polish`. A share, to scale with ``feasibility_atol``.
 ROUNDING_SHARE = 1e-5
+
+#: A lower value that comes with more violation than the other point's (beyond rounding) is kept
+#: only if it is lower by more than ``TRADE_LIMIT`` times the extra violation: just outside an
+#: active constraint with multiplier ``lambda``, a violation ``v`` lowers ``f`` by about
+#: ``lambda v``, so a drop this much larger is a real improvement, not one bought by violating
+#: (:func:`polish_acceptance`). Rounding on a constraint of size 10 is already ``1e-14`` and more.
+TRADE_LIMIT = 1e3
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
 #: exactly ``0`` and ``cos(2 pi x)`` is exactly ``1``; they are replaced by ``0`` before ``pi x``
@@ -792,9 +800,11 @@ def polish_acceptance(
     violates no constraint by more than ``feasibility_atol`` and (DE's point is infeasible
     or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
     DE, which ranks infeasible points by their violations alone. When both points are feasible,
-    a lower ``f_local`` counts only if ``maxcv_local <= max(maxcv_de, ROUNDING_SHARE *
-    feasibility_atol)``: a tolerated violation may not buy a lower value (on an active
-    constraint, any point a little outside is lower), beyond rounding. SciPy's own polish
+    a lower ``f_local`` counts if ``maxcv_local <= max(maxcv_de, ROUNDING_SHARE *
+    feasibility_atol)``, or if it is lower by more than ``TRADE_LIMIT`` times the extra
+    violation ``maxcv_local - maxcv_de``: a tolerated violation may not buy a lower value (on an
+    active constraint, any point a little outside is lower), but a real improvement is kept
+    whatever rounding the constraint carries. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
@@ -838,8 +848,10 @@ def polish_acceptance(
     (False, 'the local point is not lower than the DE point')
     >>> polish_acceptance(1.0, 1e-3, 2.0, True, 1e-6)
     (True, 'both points are infeasible and the local point violates less')
-    >>> polish_acceptance(1.0, 1e-16, 0.5, True, 1e-12)
+    >>> polish_acceptance(1.0, 1e-16, 1.0 - 1e-12, True, 1e-12)
     (False, 'the local point is lower only by violating a constraint more')
+    >>> polish_acceptance(1.0, 1e-16, 0.5, True, 1e-12)
+    (True, 'the local point has a lower value')
     """
     f_de = _real_or_inf("f_de", f_de)
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
@@ -859,7 +871,11 @@ def polish_acceptance(
     if maxcv_de > atol:
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:
-        if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol):
+        extra = maxcv_local - maxcv_de
+        if (
+            maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol)
+            and f_de - f_local <= TRADE_LIMIT * extra
+        ):
             return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
     return False, "the local point is not lower than the DE point"
@@ -884,10 +900,10 @@ def de_then_polish(
     ``scipy.optimize.minimize`` with ``local_method`` then starts from DE's best point, with the
     same bounds and constraints. :func:`polish_acceptance` decides which point is returned: the
     local one only if, re-evaluated by ``fun`` itself, it is finite, inside the bounds, feasible
-    to ``feasibility_atol``, and strictly lower than DE's (or DE's point is infeasible) without
-    violating more than DE's beyond rounding; if both are infeasible, the one with the smaller
-    violation. So ``result.fun <= result.de.fun``
-    whenever DE's point is feasible.
+    to ``feasibility_atol``, and strictly lower than DE's (or DE's point is infeasible), and not
+    lower only by violating more than DE's (see :data:`TRADE_LIMIT`); if both are infeasible,
+    the one with the smaller violation. So ``result.fun <= result.de.fun`` whenever DE's point
+    is feasible.
 
     Parameters
     ----------
