@@ -127,13 +127,15 @@ def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
     ]
 
 
-def test_missing_chromium_is_an_error_not_a_skip(monkeypatch):
+def test_missing_chromium_is_an_error_not_a_skip(monkeypatch, tmp_path: Path):
     monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setattr(bc, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
     monkeypatch.setattr(bc.shutil, "which", lambda name: None)
     with pytest.raises(bc.BrowserUnavailable, match="apt-get install chromium"):
         bc.find_chromium()
-    assert bc.main([str(ROOT / "_build" / "html")]) == 2
+    # its own screenshot folder: main() empties it, and the page check may run beside this test
+    shots = tmp_path / "shots"
+    assert bc.main([str(ROOT / "_build" / "html"), "--screenshots", str(shots)]) == 2
 
 
 def _make(target: str, tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
