@@ -92,10 +92,12 @@ def test_several_workers_report_the_failures_in_page_order(tmp_path: Path):
     ]
 
 
-@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
-def test_workers_must_be_a_positive_int(tmp_path: Path, workers):
+@pytest.mark.parametrize(
+    ("workers", "error"), [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)]
+)
+def test_workers_must_be_a_positive_int(tmp_path: Path, workers, error):
     site = _site(tmp_path, {"index.html": "<p>fine</p>"})
-    with pytest.raises(ValueError, match="workers must be a positive int"):
+    with pytest.raises(error, match="workers must be a positive int"):
         bc.check_site(site, None, repository_url="", workers=workers)
 
 

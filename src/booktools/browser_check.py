@@ -316,7 +316,9 @@ def check_site(
     pages = _pages(site) if pages is None else pages
     if repository_url is None:
         repository_url = configured_repository()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be a positive int, got {type(workers).__name__} {workers!r}")
+    if workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     by_page: dict[str, list[Failure]] = {}
     queue = list(reversed(pages))  # popped from the end: pages are checked in order
