@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from booktools.pairs import ROOT
-from booktools.registry import chapters, landing_table, read_chapter
+from booktools.registry import _format, chapters, landing_table, read_chapter
 
 GOOD_HEADER = """---
 kernelspec:
@@ -125,3 +125,19 @@ def test_new_chapter_needs_only_its_own_files(tmp_path: Path):
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     html = (root / "_build/html/index.html").read_text(encoding="utf-8")
     assert "chapters/01_widget.html" in html
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (1184.0, "x", "1,200×"),
+        (2768.0, "x", "2,800×"),
+        (48.2, "x", "48×"),
+        (1.14, "x", "1.1×"),
+        (3.92, "x", "3.9×"),
+        (0.0123, "s", "0.012 s"),
+        (250_000.0, "", "250,000"),
+    ],
+)
+def test_headline_text_has_two_significant_figures(value: float, unit: str, text: str):
+    assert _format(value, unit) == text

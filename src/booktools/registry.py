@@ -76,7 +76,8 @@ class Chapter:
         """The benchmark's headline, checked against its target in this chapter's direction.
 
         Returns the JSON ``headline`` (``value``, ``target``, ``unit``, ``label``) plus
-        ``text``, the value formatted for the page (``'1,023×'``, ``'1.18×'``).
+        ``text``, the value to two significant figures, as timings on a shared machine allow
+        (``1184`` as ``'1,200×'``, ``1.14`` as ``'1.1×'``).
         """
         record = json.loads(self.results.read_text(encoding="utf-8"))
         head = dict(record["headline"])
@@ -90,7 +91,7 @@ class Chapter:
 
 
 def _format(value: float, unit: str) -> str:
-    text = f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    text = f"{float(f'{value:.2g}'):,g}"  # two significant figures, no exponent below 1e6
     return text + ("×" if unit == "x" else f" {unit}" if unit else "")
 
 
