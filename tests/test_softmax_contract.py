@@ -332,6 +332,35 @@ def test_softmax_vjp_guarded_path_when_an_entry_underflows_in_the_scaling():
     assert np.max(np.abs(softmax_vjp(s, g) - exact)) < np.finfo(float).eps * 1.7e308
 
 
+def test_softmax_vjp_error_grows_with_an_offset_of_g_and_the_row_maximum_shift_removes_it():
+    # the promise is absolute, a few eps * max|g|: a common offset c of g costs about eps * c,
+    # although softmax ignores it; g minus its row maximum (exact here: every entry lies within
+    # a factor 2 of it) gives the VJP to a few eps again. The reference is computed in rationals,
+    # with s normalised to sum exactly to 1.
+    from fractions import Fraction
+
+    rng = np.random.default_rng(5)
+    s, h = softmax(rng.normal(size=(20, 4))), rng.normal(size=(20, 4))
+    eps = np.finfo(float).eps
+
+    def exact(g):
+        rows = []
+        for s_row, g_row in zip(s, g, strict=True):
+            s_q = [Fraction(v) for v in s_row]
+            s_q = [v / sum(s_q) for v in s_q]
+            inner = sum(a * Fraction(b) for a, b in zip(s_q, g_row, strict=True))
+            rows.append([float(a * (Fraction(b) - inner)) for a, b in zip(s_q, g_row, strict=True)])
+        return np.array(rows)
+
+    for c in (1e4, 1e8, 1e12):
+        g = c + h
+        reference = exact(g)
+        error = np.max(np.abs(softmax_vjp(s, g) - reference))
+        assert 1e-3 * eps * c < error < 4 * eps * np.abs(g).max()
+        shifted = g - g.max(axis=-1, keepdims=True)
+        assert np.max(np.abs(softmax_vjp(s, shifted) - reference)) < 4 * eps
+
+
 def test_softmax_vjp_row_does_not_depend_on_the_other_rows():
     # only the rows near the float range take the scaled path: an ordinary row gives the same
     # bits alone and in a batch with huge rows (a whole-batch guard would shift it too)

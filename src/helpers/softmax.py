@@ -367,9 +367,14 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     product doubles as the check that ``g`` is finite.
 
     The accuracy promised is absolute: each entry is within a few ``eps * max|g|`` of the exact
-    value, per row. An entry much smaller than that may lose all its digits: where the top
-    probability rounds to 1, ``g_i - <g, s>`` can cancel, and the unscaled path returns 0 for that
-    entry. The scaled path shifts ``g`` by its top-class entry first, which keeps it.
+    value, per row. So it depends on the scale of ``g``, including a common offset that softmax
+    ignores: the unscaled path does not shift ``g``, and for ``g = c + h`` its error is of order
+    ``eps * |c|``. Subtracting each row's maximum first, ``g - g.max(axis=-1, keepdims=True)``,
+    removes the offset (exactly, for entries within a factor 2 of the maximum) and brings the
+    error to the order of ``eps`` times the spread of ``h``. An entry much smaller than
+    ``eps * max|g|`` may lose all its digits: where the top probability rounds to 1,
+    ``g_i - <g, s>`` can cancel, and the unscaled path returns 0 for that entry. The scaled path
+    shifts ``g`` by its top-class entry first, which keeps it.
     """
     s_part, g_part = _real("s", s), _real("g", g)
     dtype = _common_dtype(s_part, g_part)
