@@ -393,7 +393,7 @@ def good():
 def test_one_dimensional_y_is_rejected_with_a_hint(good):
     X, y, w = good
     with pytest.raises(
-        ValueError, match=r"y must have shape \(N, 1\) = \(5, 1\).*got \(5,\).*\(5, 5\)"
+        ValueError, match=r"y must have shape \(5, 1\), one row per row of X, got \(5,\).*\(5, 5\)"
     ):
         forward_linear_regression(X, y.ravel(), w)
 
@@ -401,7 +401,7 @@ def test_one_dimensional_y_is_rejected_with_a_hint(good):
 def test_mismatched_n_is_rejected(good):
     X, y, w = good
     with pytest.raises(
-        ValueError, match=r"y must have shape \(N, 1\) = \(5, 1\) to match X, got \(4, 1\)"
+        ValueError, match=r"y must have shape \(5, 1\), one row per row of X, got \(4, 1\)"
     ):
         forward_linear_regression(X, y[:4], w)
 
@@ -463,7 +463,7 @@ def test_overflow_is_reported(good):
 @pytest.mark.parametrize(
     ("X", "error", "message"),
     [
-        (np.ones(5), ValueError, r"X must be a 2-D array of shape \(N, D\), got shape \(5,\)"),
+        (np.ones(5), ValueError, r"X must be a 2-D array, one row per sample.*got shape \(5,\)"),
         (np.ones((0, 3)), ValueError, r"X must not be empty, got shape \(0, 3\)"),
         (np.full((5, 3), "a"), TypeError, r"X must be a real numeric array, got dtype <U1"),
         (np.ones((5, 3), dtype=complex), TypeError, r"X must be a real .* dtype complex128"),
@@ -482,7 +482,8 @@ def test_bad_forward_info_is_rejected(good):
     with pytest.raises(ValueError, match=r"forward_info is missing key\(s\) \['P'\]"):
         loss_gradients({k: v for k, v in info.items() if k != "P"}, w)
     with pytest.raises(
-        ValueError, match=r"forward_info\['P'\] must have shape \(N, 1\) = \(5, 1\), got \(5,\)"
+        ValueError,
+        match=r"forward_info\['P'\] must have shape \(5, 1\), one row per row of forward_info",
     ):
         loss_gradients({**info, "P": info["P"].ravel()}, w)
     with pytest.raises(TypeError, match=r"forward_info must be a dict, got tuple"):

@@ -487,7 +487,7 @@ def test_forward_when_the_sum_of_squares_overflows_but_the_mean_fits():
             "P": np.full((3, 1), 1e8),
             "y": np.zeros((3, 1)),
         },
-        {  # P - y overflows, (2/N)(P - y) does not
+        {  # P - y overflows, (2/b)(P - y) does not
             "X": np.full((4, 2), 1e-10),
             "P": np.array([[1.5e308], [0.0], [1.0], [0.0]]),
             "y": np.array([[-1.5e308], [0.0], [0.0], [2.0]]),
@@ -534,7 +534,7 @@ def test_loss_gradients_refuses_a_bias_gradient_beyond_float64_when_dW_fits():
     info["N"] = info["P"]
     w = {"W": np.zeros((1, 1)), "B": np.zeros((1, 1))}
     out = check_contract(loss_gradients, {"forward_info": info, "weights": w}, must_raise=True)
-    assert "sum((2/N)(P - y)) exceed float64's range" in str(out.error)
+    assert "sum((2/b)(P - y)), b = 2 rows, exceed float64's range" in str(out.error)
 
 
 @pytest.mark.parametrize("key", ["P", "y"])

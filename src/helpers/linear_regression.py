@@ -65,11 +65,16 @@ def _check_X(X: Any, name: str = "X") -> np.ndarray:
     # inf anywhere in X makes a row of the product non-finite), which costs nothing extra.
     X = as_real_array(name, X, check_finite=False)
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (N, D), got shape {X.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array, one row per sample and one column per feature, got "
+            f"shape {X.shape}"
+        )
     return X
 
 
-def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
+def _check_y(
+    y: Any, n: int, name: str = "y", *, check_finite: bool = True, x_name: str = "X"
+) -> np.ndarray:
     y = as_real_array(name, y, check_finite=check_finite)
     if y.shape != (n, 1):
         hint = ""
@@ -79,7 +84,7 @@ def _check_y(y: Any, n: int, name: str = "y", *, check_finite: bool = True) -> n
                 f"matrix and give a wrong loss silently: pass {name}.reshape(-1, 1)"
             )
         raise ValueError(
-            f"{name} must have shape (N, 1) = ({n}, 1) to match X, got {y.shape}{hint}"
+            f"{name} must have shape ({n}, 1), one row per row of {x_name}, got {y.shape}{hint}"
         )
     return y
 
@@ -210,14 +215,14 @@ def forward_linear_regression(
     avoid copying a large batch; this hazard is their price.)
     """
     X = _check_X(X)
-    n, d = X.shape
-    y = _check_y(y, n, check_finite=False)  # a NaN or inf in y makes the loss non-finite
+    b, d = X.shape
+    y = _check_y(y, b, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
         Z = X @ w["W"]  # (b, D) @ (D, 1) -> (b, 1)
         P = Z + w["B"]  # (b, 1) + (1, 1) -> (b, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (b,)
-        loss = float(residual @ residual) / n  # the mean of the squares, in one pass
+        loss = float(residual @ residual) / b  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
     return loss, {"X": _read_only(X), "N": Z, "P": P, "y": _read_only(y)}
@@ -293,17 +298,22 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
             "forward_linear_regression"
         )
     X = _check_X(forward_info["X"], "forward_info['X']")
-    n, d = X.shape
+    b, d = X.shape
     # NaN or inf in X, P or y makes the gradients non-finite: checked once, on the results.
-    y = _check_y(forward_info["y"], n, "forward_info['y']", check_finite=False)
+    y = _check_y(
+        forward_info["y"], b, "forward_info['y']", check_finite=False, x_name="forward_info['X']"
+    )
     P = as_real_array("forward_info['P']", forward_info["P"], check_finite=False)
-    if P.shape != (n, 1):
-        raise ValueError(f"forward_info['P'] must have shape (N, 1) = ({n}, 1), got {P.shape}")
+    if P.shape != (b, 1):
+        raise ValueError(
+            f"forward_info['P'] must have shape ({b}, 1), one row per row of forward_info['X'], "
+            f"got {P.shape}"
+        )
     w = _check_weights(weights, d)
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
         dL_dP = P - y  # (b, 1)
-        dL_dP *= 2.0 / n  # in place: the 1/b of the mean is here
+        dL_dP *= 2.0 / b  # in place: the 1/b of the mean is here
         # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, b) @ (b, 1) -> (D, 1): sum over samples of x_i dL/dP_i
         dL_dB = _sum_to_shape(dL_dP, w["B"].shape)  # (b, 1) -> (1, 1), as unbroadcast does
@@ -319,9 +329,9 @@ def _gradients_off_the_fast_path(
     as_real_array("forward_info['P']", P)  # name a NaN or inf in an input ...
     as_real_array("forward_info['y']", y)
     _check_finite_X(X, "forward_info['X']")
-    n = X.shape[0]  # ... else something overflowed: compute again, scaled
+    b = X.shape[0]  # ... else something overflowed: compute again, scaled
     with np.errstate(over="ignore", invalid="ignore"):
-        dL_dP = (2.0 / n) * P - (2.0 / n) * y  # P - y itself may overflow where this does not
+        dL_dP = (2.0 / b) * P - (2.0 / b) * y  # P - y itself may overflow where this does not
         if np.isfinite(dL_dP).all():
             # Scale each column of X and dL/dP by powers of two (exact) so that no partial sum
             # overflows, then multiply back.
@@ -332,8 +342,8 @@ def _gradients_off_the_fast_path(
             if np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all():
                 return dL_dW, dL_dB
     raise _Overflow(
-        f"the gradients X.T @ (2/N)(P - y) and sum((2/N)(P - y)) exceed float64's range for "
-        f"these forward_info entries (max |X| = {_abs_max(X):.3g}, max |P| = "
+        f"the gradients X.T @ (2/b)(P - y) and sum((2/b)(P - y)), b = {b} rows, exceed "
+        f"float64's range for these forward_info entries (max |X| = {_abs_max(X):.3g}, max |P| = "
         f"{_abs_max(P):.3g}, max |y| = {_abs_max(y):.3g}); they are guaranteed to fit while "
         "max(1, max|X|) * max|P - y| stays below about 1e300: rescale X and y"
     )
