@@ -79,10 +79,13 @@ POWER_MAXITER = MAX_PRODUCTS
 #: ``1e-5``, which would need some ``2e6`` steps, a hundred times the budget.
 POWER_CHECK = 1000
 STALL_RATIO = 0.99
-#: The range of ``tol``: below ``1e-12`` the residual asked for is at the level of the rounding
-#: error of one product and ARPACK stalls; above ``1e-8`` the computed ``rho`` (off by about
-#: ``tol / sep``, ``sep`` the separation of ``r`` from the rest of the spectrum, which for the
-#: non-normal ``S`` can be smaller than the gap) could fail the ``PSD_TOL`` check.
+#: The range of ``tol``. The lower end is a design choice, not a limit of the solvers (ARPACK
+#: and power iteration reach residuals near ``1e-15``): it keeps ``sqrt(tol)``, the scale of the
+#: Hermiticity, agreement and degeneracy checks, at ``1e-6`` or more, far above the rounding
+#: error of a solve; where more accuracy is needed the helper re-solves at ``tol=0`` itself.
+#: Above ``1e-8`` the computed ``rho`` (off by about ``tol / sep``, ``sep`` the separation of
+#: ``r`` from the rest of the spectrum, which for the non-normal ``S`` can be smaller than the
+#: gap) could fail the ``PSD_TOL`` check.
 TOL_RANGE = (1e-12, 1e-8)
 #: ``method="dense"`` forms ``S``, ``16 n**4`` bytes, and its ``eig`` costs ``O(n**6)``: minutes at
 #: ``n = 64``, so larger ``n`` is refused (use ``"arpack"``).
@@ -1241,8 +1244,9 @@ def fixed_point(
         like ``|lambda_2 / lambda_1| ** k``.
     tol : float, optional
         Relative residual ``|Phi(rho) - lambda rho| / (|lambda| |rho|)`` asked of the iterative
-        methods, in ``TOL_RANGE = [1e-12, 1e-8]``. Two eigenvalues closer than
-        ``sqrt(tol) r`` count as one degenerate eigenvalue.
+        methods, in ``TOL_RANGE = [1e-12, 1e-8]`` (the lower end a design choice that keeps
+        the checks' scale ``sqrt(tol)`` far above rounding error, not a solver limit). Two
+        eigenvalues closer than ``sqrt(tol) r`` count as one degenerate eigenvalue.
     v0 : (n**2,) or (n, n) array, optional
         Start vector of the iterative methods (ignored by ``"dense"``). By default a fixed
         seeded vector. ARPACK's own draws (fresh vectors when its Krylov space stops growing)
