@@ -52,9 +52,11 @@ def test_forward_matches_a_loop_over_samples():
         for i in range(9)
     ]
     assert loss == pytest.approx(sum(per_sample) / 9, rel=1e-13)
-    assert set(info) == {"X", "N", "P", "y"}
-    assert info["N"].shape == info["P"].shape == (9, 1)
-    np.testing.assert_allclose(info["P"], info["N"] + w["B"][0, 0], rtol=1e-14)
+    assert set(info) == {"X", "Z", "N", "P", "y"}
+    assert info["N"] is info["Z"]  # "N", the question's name for Z = X @ W, is the same array
+    assert info["Z"].shape == info["P"].shape == (9, 1)
+    np.testing.assert_allclose(info["Z"], X @ w["W"], rtol=1e-14)
+    np.testing.assert_allclose(info["P"], info["Z"] + w["B"][0, 0], rtol=1e-14)
     assert np.shares_memory(info["X"], X)  # float64 input is not copied ...
     assert not info["X"].flags.writeable  # ... and the cached view cannot be written through
     assert not info["y"].flags.writeable

@@ -13,9 +13,10 @@ with ``X`` (b, D), ``W`` (D, 1), ``B`` (1, 1), ``P`` and ``y`` (b, 1). Its gradi
 the last being the sum over the batch axis that :func:`unbroadcast` performs for any parameter
 that was broadcast in the forward pass.
 
-The key ``"N"`` of ``forward_info`` is the product ``X @ W`` (the name the question used); the
-batch size ``b`` is ``X.shape[0]``. In :func:`hessian`, :func:`max_stable_lr` and :func:`train`,
-``X`` is the whole data set, of ``N`` samples.
+``forward_info["Z"]`` is the product ``X @ W``; the same array is also under ``"N"``, the name
+the question used, kept for its code. The batch size ``b`` is ``X.shape[0]``. In
+:func:`hessian`, :func:`max_stable_lr` and :func:`train`, ``X`` is the whole data set, of ``N``
+samples.
 
 Dtypes and range, the same for every function here: arrays may be of any integer or floating
 dtype and are computed with in float64 (float32 is converted); bool, complex, object, string and
@@ -191,11 +192,11 @@ def forward_linear_regression(
     loss : float
         ``mean((y - P) ** 2)``, the mean over the b samples.
     forward_info : dict
-        ``{"X": (b, D), "N": (b, 1) = X @ W, "P": (b, 1) = N + B, "y": (b, 1)}``, what
-        :func:`loss_gradients` needs. ``"N"`` is the product ``Z = X @ W`` under the question's
-        name, not a sample count. ``N`` and ``P`` are new arrays. ``X`` and ``y`` are read-only
-        views, not copies: of the caller's arrays when they are float64, of the converted
-        copies otherwise (see Warnings).
+        ``{"X": (b, D), "Z": (b, 1) = X @ W, "N": the same array as "Z", "P": (b, 1) = Z + B,
+        "y": (b, 1)}``, what :func:`loss_gradients` needs. ``"N"`` is kept because the question's
+        code names the product so; it is not a sample count. ``Z`` and ``P`` are new arrays.
+        ``X`` and ``y`` are read-only views, not copies: of the caller's arrays when they are
+        float64, of the converted copies otherwise (see Warnings).
 
     Raises
     ------
@@ -225,7 +226,7 @@ def forward_linear_regression(
         loss = float(residual @ residual) / b  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
-    return loss, {"X": _read_only(X), "N": Z, "P": P, "y": _read_only(y)}
+    return loss, {"X": _read_only(X), "Z": Z, "N": Z, "P": P, "y": _read_only(y)}
 
 
 def _forward_off_the_fast_path(
@@ -260,7 +261,8 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     ----------
     forward_info : dict
         As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"N"`` (b, 1),
-        ``"P"`` (b, 1) and ``"y"`` (b, 1).
+        ``"P"`` (b, 1) and ``"y"`` (b, 1) are required (``"N"`` is not used); ``"Z"`` may be
+        present.
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
         shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
