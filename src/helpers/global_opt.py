@@ -63,6 +63,8 @@ ROUNDING_SHARE = 1e-5
 #: active constraint with multiplier ``lambda``, a violation ``v`` lowers ``f`` by about
 #: ``lambda v``, so a drop this much larger is a real improvement, not one bought by violating
 #: (:func:`polish_acceptance`). Rounding on a constraint of size 10 is already ``1e-14`` and more.
+#: The limit depends on the problem's scale: it tells the two apart only where the active
+#: multipliers are below ``TRADE_LIMIT``; with ``lambda > 1e3`` a drop bought by violating is kept.
 TRADE_LIMIT = 1e3
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
@@ -804,7 +806,10 @@ def polish_acceptance(
     feasibility_atol)``, or if it is lower by more than ``TRADE_LIMIT`` times the extra
     violation ``maxcv_local - maxcv_de``: a tolerated violation may not buy a lower value (on an
     active constraint, any point a little outside is lower), but a real improvement is kept
-    whatever rounding the constraint carries. SciPy's own polish
+    whatever rounding the constraint carries. This trade test is scale-dependent: it
+    separates the two only where the active multipliers are below ``TRADE_LIMIT`` (``1e3``);
+    with larger multipliers, a drop bought by violating passes it (for example
+    ``polish_acceptance(1, 0, 1 - 2e-7, True, 1e-10)`` accepts). SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
