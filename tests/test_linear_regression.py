@@ -295,6 +295,46 @@ def test_training_steps_match_a_hand_written_loop():
     assert history[-1] == pytest.approx(np.mean((X @ W + B - y) ** 2), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("n", "d", "batch_size", "last_batch"),
+    [(200, 3, 8, "mean"), (10, 2, 4, "nominal"), (300, 5, 129, "mean"), (40, 2, 40, "mean")],
+)
+def test_train_equals_a_loop_of_the_checked_public_functions_bit_for_bit(
+    n, d, batch_size, last_batch
+):
+    """train checks its inputs once and then steps without the per-call checks: the same
+    arithmetic, so weights and losses equal those of the public functions exactly."""
+    X, y, w0 = problem(8, n, d)
+    w, history = train(
+        X,
+        y,
+        lr=0.01,
+        epochs=4,
+        batch_size=batch_size,
+        rng=np.random.default_rng(6),
+        weights=w0,
+        last_batch=last_batch,
+    )
+    rng = np.random.default_rng(6)
+    ref = {k: v.copy() for k, v in w0.items()}
+    losses = [forward_linear_regression(X, y, ref)[0]]
+    for _ in range(4):
+        order = np.arange(n) if batch_size >= n else rng.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            step = 0.01
+            if last_batch == "nominal" and idx.size < batch_size:
+                step = 0.01 * idx.size / batch_size
+            Xb, yb = (X, y) if batch_size >= n else (X[idx], y[idx])
+            grads = loss_gradients(forward_linear_regression(Xb, yb, ref)[1], ref)
+            for k in ("W", "B"):
+                ref[k] -= step * grads[k]
+        losses.append(forward_linear_regression(X, y, ref)[0])
+    np.testing.assert_array_equal(w["W"], ref["W"])
+    np.testing.assert_array_equal(w["B"], ref["B"])
+    np.testing.assert_array_equal(history, losses)
+
+
 @pytest.mark.parametrize("last_batch", ["mean", "nominal"])
 def test_training_steps_match_a_hand_written_loop_for_each_last_batch_divisor(last_batch):
     """The short last batch's gradient is divided by its own length, or by batch_size."""

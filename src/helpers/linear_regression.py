@@ -30,6 +30,7 @@ scaling, so partial results do not overflow when the result itself fits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -219,11 +220,16 @@ def forward_linear_regression(
     b, d = X.shape
     y = _check_y(y, b, check_finite=False)  # a NaN or inf in y makes the loss non-finite
     w = _check_weights(weights, d)
+    return _forward(X, y, w)
+
+
+def _forward(X: np.ndarray, y: np.ndarray, w: Weights) -> tuple[float, ForwardInfo]:
+    """The forward pass on checked shapes and dtypes; finiteness is checked through the loss."""
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
         Z = X @ w["W"]  # (b, D) @ (D, 1) -> (b, 1)
         P = Z + w["B"]  # (b, 1) + (1, 1) -> (b, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (b,)
-        loss = float(residual @ residual) / b  # the mean of the squares, in one pass
+        loss = float(residual @ residual) / X.shape[0]  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
     return loss, {"X": _read_only(X), "Z": Z, "N": Z, "P": P, "y": _read_only(y)}
@@ -631,8 +637,11 @@ def train(
     else:
         w = {k: v.copy() for k, v in _check_weights(weights, d).items()}
 
+    # Everything is checked above, once: the steps and losses below skip the public
+    # functions' checks (same arithmetic, see _mse_step), so a small batch pays no per-step
+    # checks. A non-finite result still takes the checked path, which names it.
     history = np.empty(epochs + 1)
-    history[0] = forward_linear_regression(X, y, w)[0]
+    history[0] = _forward(X, y, w)[0]
     for epoch in range(1, epochs + 1):
         try:
             if batch_size >= n:
@@ -645,7 +654,7 @@ def train(
                     if last_batch == "nominal" and idx.size < batch_size:
                         step = lr * idx.size / batch_size  # its gradient divided by batch_size
                     _gradient_step(X[idx], y[idx], w, step, gradients)
-            history[epoch] = forward_linear_regression(X, y, w)[0]
+            history[epoch] = _forward(X, y, w)[0]
         except _Overflow:
             raise ValueError(
                 f"training diverged in epoch {epoch} (the loss went from {history[0]:.3e} to "
@@ -670,8 +679,11 @@ def _gradient_step(
     lr: float,
     gradients: Callable[[ForwardInfo, Weights], Weights],
 ) -> None:
-    """One in-place gradient step on the batch ``(Xb, yb)``."""
-    _, info = forward_linear_regression(Xb, yb, w)
+    """One in-place gradient step on the batch ``(Xb, yb)``, rows of the checked ``X`` and
+    ``y`` of :func:`train`."""
+    if gradients is loss_gradients and _mse_step(Xb, yb, w, lr):
+        return
+    _, info = _forward(Xb, yb, w)
     grads = gradients(info, w)
     if not isinstance(grads, Mapping) or not {"W", "B"} <= set(grads):
         raise ValueError(
@@ -695,6 +707,31 @@ def _gradient_step(
             w[k] -= lr * steps[k]
     if not all(np.isfinite(v).all() for v in w.values()):
         raise _Overflow("the weights overflowed")
+
+
+def _mse_step(Xb: np.ndarray, yb: np.ndarray, w: Weights, lr: float) -> bool:
+    """One in-place step with :func:`loss_gradients`, without the checks of the public functions.
+
+    The arithmetic is theirs, operation for operation, so the result is bit-identical. Returns
+    False, with ``w`` untouched, when the loss or a gradient is not finite (or their sum
+    overflows): the checked path then handles the step and names any overflow.
+    """
+    W, B = w["W"], w["B"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        dL_dP = Xb @ W + B - yb  # P - y, (b, 1)
+        r = dL_dP.ravel()
+        b_loss = float(r @ r)  # b times the loss: finite exactly when the loss is
+        dL_dP *= 2.0 / Xb.shape[0]
+        dL_dW = Xb.T @ dL_dP
+        dL_dB = dL_dP.sum(axis=0, keepdims=True)
+        if not math.isfinite(b_loss + float(dL_dW.sum()) + float(dL_dB[0, 0])):
+            return False
+        W -= lr * dL_dW
+        B -= lr * dL_dB
+        weights_sum = float(W.sum()) + float(B[0, 0])
+    if not math.isfinite(weights_sum) and not (np.isfinite(W).all() and np.isfinite(B).all()):
+        raise _Overflow("the weights overflowed")
+    return True
 
 
 def _blame_non_finite_gradients(steps: Weights, info: ForwardInfo, w: Weights) -> None:
