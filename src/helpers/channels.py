@@ -83,9 +83,11 @@ STALL_RATIO = 0.99
 #: and power iteration reach residuals near ``1e-15``): it keeps ``sqrt(tol)``, the scale of the
 #: Hermiticity, agreement and degeneracy checks, at ``1e-6`` or more, far above the rounding
 #: error of a solve; where more accuracy is needed the helper re-solves at ``tol=0`` itself.
-#: Above ``1e-8`` the computed ``rho`` (off by about ``tol / sep``, ``sep`` the separation of
-#: ``r`` from the rest of the spectrum, which for the non-normal ``S`` can be smaller than the
-#: gap) could fail the ``PSD_TOL`` check.
+#: The upper end is a design choice too: the computed ``rho`` is off by about ``tol / sep``
+#: (``sep`` the separation of ``r`` from the rest of the spectrum, which for the non-normal ``S``
+#: can be smaller than the gap), so even at ``1e-8`` it can fail the ``PSD_TOL`` check when
+#: ``sep / r < 0.01``. What protects that check is the re-solve at ``tol=0`` before an ARPACK
+#: result is rejected.
 TOL_RANGE = (1e-12, 1e-8)
 #: ``method="dense"`` forms ``S``, ``16 n**4`` bytes, and its ``eig`` costs ``O(n**6)``: minutes at
 #: ``n = 64``, so larger ``n`` is refused (use ``"arpack"``).
