@@ -64,7 +64,8 @@ _HESSIAN_X_LIMIT = 9.4e153
 
 def _check_X(X: Any, name: str = "X") -> np.ndarray:
     # X is the one large array: its finiteness is checked through the product X @ W (a NaN or
-    # inf anywhere in X makes a row of the product non-finite), which costs nothing extra.
+    # inf anywhere in X makes a row of the product non-finite if the BLAS propagates NaN * 0,
+    # as OpenBLAS does; NumPy does not promise it), which costs nothing extra.
     X = as_real_array(name, X, check_finite=False)
     if X.ndim != 2:
         raise ValueError(
@@ -205,7 +206,8 @@ def forward_linear_regression(
         If an input is not a real numeric array, or ``weights`` is not a dict.
     ValueError
         If a shape does not match, an input is empty, a weight key is missing, an input holds
-        NaN or inf (for ``X`` this is detected through the product ``X @ W``), or the
+        NaN or inf (for ``X`` this is detected through the product ``X @ W``, which relies on
+        the BLAS propagating ``NaN * 0``: OpenBLAS does, NumPy does not promise it), or the
         predictions or the loss exceed float64's range (see the module's notes on range).
 
     Warnings
@@ -286,8 +288,10 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     TypeError
         If ``forward_info`` or ``weights`` is not a dict, or an entry is not a real numeric array.
     ValueError
-        If a key is missing, the shapes are inconsistent, an entry holds NaN or inf, or a
-        gradient exceeds float64's range.
+        If a key is missing, the shapes are inconsistent, an entry holds NaN or inf (for ``X``
+        detected through the product ``X.T @ dL/dP``, which relies on the BLAS propagating
+        ``NaN * 0``: OpenBLAS does, NumPy does not promise it), or a gradient exceeds float64's
+        range.
 
     Warnings
     --------
