@@ -41,6 +41,8 @@ KINDS = ["independent", "correlated"]
 HEADLINE = ("correlated", 100_000)
 RTOL = 1e-6
 PER_STEP_RUN = 200
+ROUNDS = 3  # the contenders alternate this many times; each round times each one REPEATS times
+REPEATS = {"lstsq": 7, "cholesky": 7, "descent": 3, "descent_fixed": 3, "eigenvalues": 7}
 
 
 def make_problem(rng: np.random.Generator, kind: str, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,12 +94,12 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     agree_ch = float(np.linalg.norm(p_ch - p_ls) / np.linalg.norm(p_ls))
     ls, gd, fixed, eig, ch, run, run0 = [], [], [], [], [], [], []
     theta0 = np.zeros(N_FEATURES)
-    for _ in range(3):  # alternate the contenders so that both see the same load
-        ls += repeats(lambda: by_lstsq(X, y), 7)
-        ch += repeats(lambda: by_cholesky(X, y), 7)
-        gd += repeats(lambda: by_descent(X, y, alpha, steps), 3)
-        fixed += repeats(lambda: by_descent(X, y, alpha, 0), 3)
-        eig += repeats(lambda: hessian_eigenvalues(X_s), 7)
+    for _ in range(ROUNDS):  # alternate the contenders so that both see the same load
+        ls += repeats(lambda: by_lstsq(X, y), REPEATS["lstsq"])
+        ch += repeats(lambda: by_cholesky(X, y), REPEATS["cholesky"])
+        gd += repeats(lambda: by_descent(X, y, alpha, steps), REPEATS["descent"])
+        fixed += repeats(lambda: by_descent(X, y, alpha, 0), REPEATS["descent_fixed"])
+        eig += repeats(lambda: hessian_eigenvalues(X_s), REPEATS["eigenvalues"])
         run += repeats(
             lambda: gradient_descent(X_s, y, theta0, alpha, PER_STEP_RUN, check_step=False), 3
         )
@@ -184,6 +186,7 @@ def main() -> int:
             },
             "rtol": RTOL,
             "per_step_run": PER_STEP_RUN,
+            "runs": {name: ROUNDS * count for name, count in REPEATS.items()},  # timed runs each
             "threads": 1,
             "load_average_1min": load,
             "results": results,

@@ -394,6 +394,22 @@ def test_stopping_at_a_zero_gradient_takes_no_step_and_returns_a_copy():
     assert not np.shares_memory(theta, start)
 
 
+def test_gradient_rule_started_at_the_computed_solution():
+    # lstsq's theta*: g_0 is rounding, not zero, and the default atol = 0 sets no floor
+    theta_star = least_squares(X_REF, Y_REF)
+    assert 0 < np.linalg.norm(cost_gradient(X_REF, Y_REF, theta_star)) < 1e-13
+    with pytest.raises(ValueError, match=r"max_iters=300 steps .* the absolute floor atol"):
+        gradient_descent_until(X_REF, Y_REF, theta_star, 0.01, max_iters=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no step taken: no warning, even above the bound
+        for alpha in (0.01, 0.5):
+            theta, k = gradient_descent_until(X_REF, Y_REF, theta_star, alpha, atol=1e-12)
+            assert k == 0  # stops at once, on the start itself
+            np.testing.assert_array_equal(theta, theta_star)
+    _, k = gradient_descent_until(X_REF, Y_REF, theta_star, 0.01, rule="cost")
+    assert k == 1  # the cost rule compares two costs: one step
+
+
 @pytest.mark.parametrize("rule", ["gradient", "cost"])
 def test_stopping_rules_do_not_depend_on_the_chunk_size(rule, monkeypatch):
     import helpers.gradient_descent as module
