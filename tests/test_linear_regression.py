@@ -528,6 +528,24 @@ def test_bad_forward_info_is_rejected(good):
         match=r"forward_info\['P'\] must have shape \(5, 1\), one row per row of forward_info",
     ):
         loss_gradients({**info, "P": info["P"].ravel()}, w)
+
+
+@pytest.mark.parametrize("keep", ["Z", "N"])
+def test_loss_gradients_accepts_either_name_of_the_product(good, keep):
+    X, y, w = good
+    _, info = forward_linear_regression(X, y, w)
+    expected = loss_gradients(info, w)
+    drop = {"Z", "N"} - {keep}
+    got = loss_gradients({k: v for k, v in info.items() if k not in drop}, w)
+    for k in "WB":
+        assert np.array_equal(got[k], expected[k])
+
+
+def test_loss_gradients_needs_one_name_of_the_product(good):
+    X, y, w = good
+    _, info = forward_linear_regression(X, y, w)
+    with pytest.raises(ValueError, match=r"forward_info is missing key\(s\) \['Z' or 'N'\]"):
+        loss_gradients({k: v for k, v in info.items() if k not in ("Z", "N")}, w)
     with pytest.raises(TypeError, match=r"forward_info must be a dict, got tuple"):
         loss_gradients((X, y), w)
     # the question's typo, forward_info[weights["B"]], fails in plain Python before we are called

@@ -268,9 +268,9 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     Parameters
     ----------
     forward_info : dict
-        As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"N"`` (b, 1),
-        ``"P"`` (b, 1) and ``"y"`` (b, 1) are required (``"N"`` is not used); ``"Z"`` may be
-        present.
+        As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"P"`` (b, 1),
+        ``"y"`` (b, 1), and the product ``"Z"`` (b, 1) or its question's name ``"N"`` (either
+        key is enough; its value is not used).
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
         shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
@@ -303,10 +303,12 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     """
     if not isinstance(forward_info, Mapping):
         raise TypeError(f"forward_info must be a dict, got {type(forward_info).__name__}")
-    missing = [k for k in ("X", "N", "P", "y") if k not in forward_info]
+    missing = [repr(k) for k in ("X", "P", "y") if k not in forward_info]
+    if "Z" not in forward_info and "N" not in forward_info:
+        missing.append("'Z' or 'N'")  # either name of the product X @ W will do
     if missing:
         raise ValueError(
-            f"forward_info is missing key(s) {missing}; pass the dict returned by "
+            f"forward_info is missing key(s) [{', '.join(missing)}]; pass the dict returned by "
             "forward_linear_regression"
         )
     X = _check_X(forward_info["X"], "forward_info['X']")
