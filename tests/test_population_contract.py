@@ -239,6 +239,30 @@ def test_steady_state_ivp_messages(kwargs, match):
         steady_state_ivp(**{"alpha": [1.0], "beta": [5.0], "y0": 0.0, **kwargs})
 
 
+def test_steady_state_ivp_range_message_counts_and_redirects():
+    """The refusal names the argument, how many entries are outside, their span, the first
+    one, and the root finder to use instead (whole population, or the entries outside)."""
+    beta = np.array([5.0, 0.3, 4.0, 0.25, 60.0, 5.5])
+    with pytest.raises(
+        ValueError,
+        match=r"beta outside .*\[0.5, 50\]\): 3 of 6 entries, from "
+        r"0.25 to 60 \(the first: entry 1, 0.3\); use steady_state_roots",
+    ) as info:
+        steady_state_ivp(np.ones(6), beta, 0.0)
+    assert "for these entries and steady_state_ivp for the rest" in str(info.value)
+    alpha = np.array([1.0, -12.0, 3.0])  # |alpha| is tested, the signed value reported
+    with pytest.raises(
+        ValueError,
+        match=r"alpha outside .*: 1 of 3 entries, from -12 to -12 "
+        r"\(the first: entry 1, -12\)",
+    ):
+        steady_state_ivp(alpha, np.full(3, 5.0), 0.0)
+    inside = (beta >= 0.5) & (beta <= 50)  # the advice works: integrate the rest
+    y = steady_state_roots(np.ones(6), beta, 0.0)
+    y[inside] = steady_state_ivp(np.ones(6)[inside], beta[inside], 0.0)
+    np.testing.assert_allclose(y, steady_state_roots(np.ones(6), beta, 0.0), rtol=1e-8)
+
+
 @pytest.mark.parametrize("n", [0, -1])
 def test_create_population_refuses_a_size_below_one(n):
     check_contract(create_population, {"n": n, "rng": 0}, names=("n",), must_raise=True)

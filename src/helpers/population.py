@@ -681,13 +681,21 @@ _IVP_BETA = (0.5, 50.0)
 _IVP_Y0_MAX = 100.0
 
 
-def _ivp_range(name: str, x: np.ndarray, low: float, high: float, what: str) -> None:
-    bad = np.flatnonzero((x < low) | (x > high))
+def _ivp_range(
+    name: str, x: np.ndarray, low: float, high: float, what: str, absolute: bool = False
+) -> None:
+    """Refuse ``x`` (compared by ``|x|`` if ``absolute``) outside ``[low, high]``, naming the
+    argument, how many entries are outside, their values' span and the first one."""
+    tested = np.abs(x) if absolute else x
+    bad = np.flatnonzero((tested < low) | (tested > high))
     if bad.size:
         allowed = f"[{low:g}, {high:g}]" if low > 0 else f"{high:g}"
+        out = x[bad]
         raise ValueError(
             f"{name} outside the range steady_state_ivp integrates ({what}{allowed}): "
-            f"entry {int(bad[0])} gives {x[bad[0]]:g}; steady_state_roots has no such limit"
+            f"{bad.size} of {x.size} entries, from {out.min():g} to {out.max():g} (the first: "
+            f"entry {int(bad[0])}, {x[bad[0]]:g}); use steady_state_roots, which has no such "
+            f"limit, for all of them, or for these entries and steady_state_ivp for the rest"
         )
 
 
@@ -759,8 +767,9 @@ def steady_state_ivp(
     Raises
     ------
     ValueError
-        For invalid inputs (as :func:`steady_state_roots`), a non-positive ``t_end``, ``rtol``
-        or ``atol``, or a method that is not implicit.
+        For invalid inputs (as :func:`steady_state_roots`), a parameter outside the range above
+        (the message counts the entries outside and points to :func:`steady_state_roots`), a
+        non-positive ``t_end``, ``rtol`` or ``atol``, or a method that is not implicit.
     RuntimeError
         If ``solve_ivp`` reports a failure; if an individual has not settled by ``t_end`` (the
         message names the first one and its residual; use a larger ``t_end``); or if it ends on
@@ -768,7 +777,7 @@ def steady_state_ivp(
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
-    _ivp_range("alpha", np.abs(al), 0.0, _IVP_ALPHA_MAX, "|alpha| <= ")
+    _ivp_range("alpha", al, 0.0, _IVP_ALPHA_MAX, "|alpha| <= ", absolute=True)
     _ivp_range("beta", be, _IVP_BETA[0], _IVP_BETA[1], "beta in ")
     _ivp_range("y0", y, 0.0, _IVP_Y0_MAX, "y0 <= ")
     t_end = as_scalar("t_end", t_end, low=0.0, low_open=True)
