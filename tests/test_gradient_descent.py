@@ -486,6 +486,17 @@ def test_stopping_rules_warn_when_they_stop_above_the_bound(rule):
         gradient_descent_until(X_REF, Y_REF, start, 0.108, rule=rule, tol=1e-3)
 
 
+def test_no_stop_error_suggests_an_atol_that_stops():
+    # 10 * ulp(max|theta|) / (2 alpha): the floor that theta's float64 grid sets, ten times over
+    theta_star = least_squares(X_REF, Y_REF)
+    for alpha, warm in [(0.01, theta_star), (0.1, theta_star + 1e-12)]:
+        with pytest.raises(ValueError, match=r"atol, about 10 \* ulp") as info:
+            gradient_descent_until(X_REF, Y_REF, warm, alpha)
+        suggested = float(str(info.value).rsplit("= ", 1)[1])
+        np.testing.assert_allclose(suggested, 10 * np.spacing(9.25) / (2 * alpha), rtol=0.01)
+        assert gradient_descent_until(X_REF, Y_REF, warm, alpha, atol=suggested)[1] < 100
+
+
 def test_warm_start_needs_the_absolute_floor():
     theta_star = least_squares(X_REF, Y_REF)
     warm = theta_star + 1e-10  # a previous fit, reused

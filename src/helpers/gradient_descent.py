@@ -582,7 +582,10 @@ def gradient_descent_until(
       of ``X^T X / m``, as long as the relative part decides. The relative part alone fails on a
       warm start: from a ``theta_0`` near ``theta*``, ``tol * ||g_0||`` can lie below the
       rounding floor of the gradient, which is never reached; ``atol`` (in the units of the
-      gradient of the cost) is the floor that stops such a run.
+      gradient of the cost) is the floor that stops such a run. A step ``alpha * g_j`` shorter
+      than half of ``ulp(theta_j)`` cannot move ``theta_j``, so ``||g_k||`` stalls near
+      ``ulp(max|theta|) / (2 alpha)``; ten times that, ``10 * np.spacing(max|theta|) / (2 *
+      alpha)``, is a safe ``atol``, and the error raised when the run does not stop gives it.
     - ``"cost"``: stop after the first step ``k >= 1`` that lowers the cost by at most ``tol``
       times the new cost, ``J_{k-1} - J_k <= tol * J_k``. It can stop far from ``theta*`` when
       the steps are small, and only through rounding when the model fits exactly.
@@ -711,10 +714,17 @@ def gradient_descent_until(
                 f"tol={tol:g}); gradient descent converges only for alpha < max_stable_step(X) "
                 f"= {bound:.6g}"
             )
+        hint = ""
+        if rule == "gradient":  # theta's float64 grid: a step alpha |g_j| < ulp(theta_j) / 2 stalls
+            floor = 10 * float(np.spacing(np.max(np.abs(ta_end)))) / (2 * alpha)
+            hint = (
+                f"; a start near theta* may need the absolute floor atol, about "
+                f"10 * ulp(max|theta|) / (2 alpha) = {floor:.2g}"
+            )
         raise ValueError(
             f"max_iters={max_iters} steps are not enough for the {rule} rule: {what} (wanted "
             f"tol={tol:g}) with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
-            + ("; a start near theta* may need the absolute floor atol" * (rule == "gradient"))
+            + hint
         )
     if bound is not None and steps:  # no step taken: the start met the rule, alpha played no part
         warnings.warn(
