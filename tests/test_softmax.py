@@ -4,6 +4,7 @@ differences, the VJP against the dense Jacobian and a loop, hypothesis propertie
 from __future__ import annotations
 
 import doctest
+import re
 import tracemalloc
 import warnings
 
@@ -571,3 +572,26 @@ def test_cross_entropy_rejects_bad_targets():
         cross_entropy(np.array([[np.inf, 0.0]]), np.array([0]))
     with pytest.raises(ValueError, match=r"z must not contain NaN"):
         cross_entropy_grad(np.array([[np.nan, 0.0]]), np.array([0]))
+
+
+def test_the_refusal_message_states_a_limit_no_accepted_row_sum_exceeds():
+    # rows off by up to the tolerance itself are accepted; the message must not state less
+    for k in (3, 10, 1000, 10_000):
+        tol = float32_tolerance(k)
+        s = np.full((1, k), 1 / k)
+        accepted = s.copy()
+        accepted[0, 0] += 0.999 * tol
+        softmax_vjp(accepted, np.ones((1, k)))
+        cross_entropy(np.zeros((1, k)), accepted)
+        off = s.copy()
+        off[0, 0] += 2 * tol
+        messages = []
+        with pytest.raises(ValueError, match=r"last axis sums to 1 \(within ") as info:
+            softmax_vjp(off, np.ones((1, k)))
+        messages.append(str(info.value))
+        with pytest.raises(ValueError, match=r"summing to 1 within ") as info:
+            cross_entropy(np.zeros((1, k)), off)
+        messages.append(str(info.value))
+        for message in messages:
+            stated = float(re.search(r"within ([0-9.e+-]+)\)", message).group(1))
+            assert tol <= stated <= 1.01 * tol, (k, tol, message)

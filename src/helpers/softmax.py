@@ -35,6 +35,7 @@ The rules every function keeps:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,12 @@ def _tolerance(dtype: np.dtype, k: int) -> float:
     return max(np.sqrt(eps), 10 * k * eps)
 
 
+def _stated(tol: float) -> str:
+    """``tol`` to three significant digits, rounded up: a message never understates the limit."""
+    unit = 10.0 ** (math.floor(math.log10(tol)) - 2)
+    return f"{math.ceil(tol / unit) * unit:.3g}"
+
+
 #: Arrays smaller than this (bytes) are summed by a BLAS matrix-vector product.
 _CACHED = 16 * 2**20
 
@@ -158,8 +165,8 @@ def _probabilities(name: str, part: tuple[np.ndarray, bool], dtype: np.dtype) ->
     worst = float(np.max(np.abs(sums - 1)))
     if worst > tol:
         raise ValueError(
-            f"{name} must hold softmax outputs whose last axis sums to 1 (within {tol:.1g}); got "
-            f"sums off by up to {worst:.3g} in an array of shape {arr.shape}"
+            f"{name} must hold softmax outputs whose last axis sums to 1 (within "
+            f"{_stated(tol)}); got sums off by up to {worst:.3g} in an array of shape {arr.shape}"
         )
     return arr
 
@@ -490,7 +497,7 @@ def _targets(z: np.ndarray, y: Any) -> tuple[np.ndarray, bool, bool]:
         if low < -tol or worst > tol:
             raise ValueError(
                 f"y of shape {probs.shape} must hold probabilities (>= 0, last axis summing to "
-                f"1 within {tol:.1g}); got minimum {low:.3g} and sums off by up to {worst:.3g}"
+                f"1 within {_stated(tol)}); got minimum {low:.3g} and sums off by up to {worst:.3g}"
             )
         return probs, False, was_int
     raise ValueError(
