@@ -249,7 +249,7 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
         i = int(infinite[0])
         raise ValueError(
             f"y[{i}] = 0 with beta[{i}] = {b[i]:g} < 1: h'(0) is infinite there, so the Jacobian "
-            "does not exist; start above 0 or use steady_state_ivp"
+            "does not exist; start above 0, or use steady_state_roots, which needs no Jacobian"
         )
     return sp.diags_array(_f_df(yy, a, b)[1], format="csc")
 
