@@ -399,8 +399,11 @@ def test_jacobian_at_zero_is_the_right_derivative_or_refused():
     np.testing.assert_array_equal(
         phenotype_jac(0.0, np.full(4, -1.0), alpha, beta).diagonal(), -np.ones(4)
     )
-    with pytest.raises(ValueError, match=r"y\[1\] = 0 with beta\[1\] = 0.6"):
+    with pytest.raises(ValueError, match=r"y\[1\] = 0 with beta\[1\] = 0.6.*steady_state_roots"):
         phenotype_jac(0.0, np.array([0.5, 0.0]), np.array([1.0, 1.0]), np.array([0.6, 0.6]))
+    # what the message points to works there (steady_state_ivp would refuse beta < 0.5)
+    root = steady_state_roots(np.array([1.0]), np.array([0.3]), 0.0)
+    assert abs(residual(np.array([1.0]), np.array([0.3]), root)[0]) < 1e-12
     # above 0 with beta < 1 the Jacobian exists and is large
     assert (
         phenotype_jac(0.0, np.array([1e-12]), np.array([1.0]), np.array([0.6])).diagonal()[0] > 1e4

@@ -12,6 +12,8 @@ changes sign within a few ulps of it (where ``f`` is steep, no double makes ``|f
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _contract import ODD_TYPES, check_contract, finite_arrays, odd_arraylikes
@@ -52,6 +54,7 @@ CALLS = {
             "method": "BDF",
             "rtol": 1e-8,
             "atol": 1e-10,
+            "outside": "raise",
         },
     ),
     "create_population": (create_population, {"n": 3, "rng": 0, "y0": 0.0}),
@@ -323,3 +326,28 @@ def test_method_names_ignore_case(method):
         steady_state_ivp([1.0], [5.0], 0.0, method=method),
         steady_state_ivp([1.0], [5.0], 0.0, method=canonical),
     )
+
+
+def test_steady_state_ivp_outside_roots_integrates_the_rest_and_reports():
+    """outside='roots': the individuals outside the range come from steady_state_roots, the
+    others are integrated exactly as alone; a UserWarning counts them and names the first."""
+    alpha = np.array([1.0, 2.0, -12.0, 0.5, 3.0])
+    beta = np.array([5.0, 0.3, 5.0, 60.0, 4.0])
+    inside = np.array([True, False, False, False, True])
+    with pytest.warns(UserWarning, match=r"3 of 5 individuals outside .*entry 1\) .*roots"):
+        y = steady_state_ivp(alpha, beta, 0.0, outside="ROOTS")
+    np.testing.assert_array_equal(y[~inside], steady_state_roots(alpha, beta, 0.0)[~inside])
+    np.testing.assert_array_equal(y[inside], steady_state_ivp(alpha[inside], beta[inside], 0.0))
+    with pytest.warns(UserWarning, match="5 of 5"):  # all outside: nothing to integrate
+        y_all = steady_state_ivp(
+            alpha[~inside][[0, 0, 1, 1, 2]], beta[~inside][[0, 0, 1, 1, 2]], 0.0, outside="roots"
+        )
+    assert np.isfinite(y_all).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # all inside: no report, the same as the default
+        np.testing.assert_array_equal(
+            steady_state_ivp(alpha[inside], beta[inside], 0.0, outside="roots"),
+            steady_state_ivp(alpha[inside], beta[inside], 0.0),
+        )
+    with pytest.raises(ValueError, match=r"outside must be 'raise' or 'roots'.*'skip'"):
+        steady_state_ivp(alpha, beta, 0.0, outside="skip")

@@ -21,17 +21,20 @@ Results go to ``benchmarks/results/peers_population.json``, keys:
     load (1, 5, 15 min) while measuring (2 shared cores).
 ``starts``
     ``{"0": {...}, "1": {...}}``, one entry per start ``y0``, each with
-    ``time_s``: median seconds per call, ``{"steady_state_roots", "newton_fprime",
+    ``time_s``: median seconds per call, ``{"steady_state_roots", "newton_fprime", "find_root",
     "newton_secant"}``;
-    ``ratio_vs_newton_fprime``, ``ratio_vs_newton_secant``: helper time / peer time (< 1: the
-    helper is faster);
+    ``ratio_vs_newton_fprime``, ``ratio_vs_newton_secant``, ``ratio_vs_find_root``: helper time /
+    peer time (< 1: the helper is faster); ``find_root`` is
+    ``scipy.optimize.elementwise.find_root`` on the chapter's bracket table (built from the
+    helper's critical points, inside the timed call);
     ``wrong``: per contender, individuals of the subsample whose answer is not the flow's
     steady state (off the reference by more than ``1e-8 * max(1, |ref|)``, NaN included);
     ``nan``: per contender, NaN answers over the whole population;
     ``nan_flagged_converged``: for newton, NaN answers its ``converged`` array calls converged;
     ``wrong_converged``, ``wrong_not_converged``: for newton, the wrong answers of the subsample
     that its ``converged`` array calls converged (a root the flow does not reach) or not;
-    ``not_converged``: for newton, individuals of the population it reports as not converged;
+    ``not_converged``: for newton (for find_root: ``~success``), individuals of the population
+    it reports as not converged;
     ``wrong_fraction``: ``wrong / subsample`` per contender.
 
 Run: ``python benchmarks/peers/population.py`` (seconds; not part of ``make test``).
@@ -47,9 +50,16 @@ import warnings
 
 import numpy as np
 from scipy.optimize import brentq, newton
+from scipy.optimize.elementwise import find_root
 
 from booktools.support import blas_threads, save_results, table
-from helpers.population import BASAL, create_population, phenotype_rhs, steady_state_roots
+from helpers.population import (
+    BASAL,
+    _critical_points,
+    create_population,
+    phenotype_rhs,
+    steady_state_roots,
+)
 from helpers.population import _f as _model_f
 from helpers.population import _f_df as _model_f_df
 
@@ -67,6 +77,28 @@ def _f(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _fprime(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Its analytic derivative, -1 + a h'(y), the diagonal of phenotype_jac."""
     return _model_f_df(y, a, b)[1]
+
+
+def brackets(a: np.ndarray, b: np.ndarray, y0: float) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's bracket table (the six cases), from the helper's critical points."""
+    y = np.full(a.size, y0)
+    y_minus, y_plus = np.zeros_like(a), np.zeros_like(a)
+    two, lo_c, hi_c = _critical_points(a, b)
+    y_minus[two], y_plus[two] = lo_c, hi_c
+    top = BASAL + np.maximum(a, 0.0)
+    f0, f_minus, f_plus = _f(y, a, b), _f(y_minus, a, b), _f(y_plus, a, b)
+    up, down = f0 > 0, f0 < 0
+    rows = [
+        up & (y < y_minus) & (f_minus <= 0),
+        up & (y < y_plus),
+        up,
+        down & (y > y_plus) & (f_plus >= 0),
+        down & (y > y_minus),
+        down,
+    ]
+    lo = np.select(rows, [y, y_plus, y, y_plus, 0 * y, 0 * y], y)
+    hi = np.select(rows, [y_minus, top, top, y, y_minus, y], y)
+    return lo, hi
 
 
 def reference(a: float, b: float, y0: float) -> float:
@@ -94,10 +126,13 @@ def contenders(a: np.ndarray, b: np.ndarray, y0: float) -> dict:
         "steady_state_roots": lambda: steady_state_roots(a, b, y0),
         "newton_fprime": lambda: newton(_f, x0, fprime=_fprime, args=(a, b), full_output=True),
         "newton_secant": lambda: newton(_f, x0, args=(a, b), full_output=True),
+        "find_root": lambda: find_root(_f, brackets(a, b, y0), args=(a, b)),  # brackets timed
     }
 
 
 def _answer(out):
+    if hasattr(out, "success"):  # find_root's result object
+        return out.x
     return out if isinstance(out, np.ndarray) else out[0]
 
 
@@ -112,13 +147,16 @@ def measure(a: np.ndarray, b: np.ndarray, y0: float, sample: np.ndarray) -> dict
         off = np.abs(y[sample] - ref) > 1e-8 * np.maximum(1.0, np.abs(ref))
         wrong[name] = int(np.count_nonzero(off | np.isnan(y[sample])))
         nan[name] = int(np.count_nonzero(np.isnan(y)))
-        if not isinstance(out, np.ndarray):
+        if hasattr(out, "success"):
+            stuck[name] = int(np.count_nonzero(~out.success))
+        elif not isinstance(out, np.ndarray):
             flagged[name] = int(np.count_nonzero(np.isnan(y) & out.converged))
             bad = off | np.isnan(y[sample])
             wrong_conv[name] = int(np.count_nonzero(bad & out.converged[sample]))
             wrong_stuck[name] = int(np.count_nonzero(bad & ~out.converged[sample]))
             stuck[name] = int(np.count_nonzero(~out.converged))
     assert wrong["steady_state_roots"] == 0, "the helper disagrees with the reference"
+    assert wrong["find_root"] == 0, "find_root on the bracket table disagrees with the reference"
     times: dict[str, list[float]] = {name: [] for name in calls}
     with blas_threads(1):
         for _ in range(ROUNDS):  # alternate, so that load hits every contender alike
@@ -131,6 +169,7 @@ def measure(a: np.ndarray, b: np.ndarray, y0: float, sample: np.ndarray) -> dict
         "time_s": med,
         "ratio_vs_newton_fprime": med["steady_state_roots"] / med["newton_fprime"],
         "ratio_vs_newton_secant": med["steady_state_roots"] / med["newton_secant"],
+        "ratio_vs_find_root": med["steady_state_roots"] / med["find_root"],
         "wrong": wrong,
         "wrong_fraction": {k: v / sample.size for k, v in wrong.items()},
         "nan": nan,

@@ -24,6 +24,7 @@ For ``y < 0``, which a solver may probe by a rounding error, the switch is taken
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -249,7 +250,7 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
         i = int(infinite[0])
         raise ValueError(
             f"y[{i}] = 0 with beta[{i}] = {b[i]:g} < 1: h'(0) is infinite there, so the Jacobian "
-            "does not exist; start above 0 or use steady_state_ivp"
+            "does not exist; start above 0, or use steady_state_roots, which needs no Jacobian"
         )
     return sp.diags_array(_f_df(yy, a, b)[1], format="csc")
 
@@ -695,7 +696,8 @@ def _ivp_range(
             f"{name} outside the range steady_state_ivp integrates ({what}{allowed}): "
             f"{bad.size} of {x.size} entries, from {out.min():g} to {out.max():g} (the first: "
             f"entry {int(bad[0])}, {x[bad[0]]:g}); use steady_state_roots, which has no such "
-            f"limit, for all of them, or for these entries and steady_state_ivp for the rest"
+            f"limit, for all of them, or for these entries and steady_state_ivp for the rest "
+            f"(outside='roots' does that)"
         )
 
 
@@ -723,6 +725,7 @@ def steady_state_ivp(
     method: str = "LSODA",
     rtol: float = 1e-8,
     atol: float = 1e-10,
+    outside: str = "raise",
 ) -> np.ndarray:
     """The steady states by integrating the whole population to ``t_end`` in one ``solve_ivp``.
 
@@ -739,7 +742,7 @@ def steady_state_ivp(
         below 0.5, negative values included, with probability about 3.4e-6, so a population of
         10**5 holds one with probability about 29%: for large populations use
         :func:`steady_state_roots`, which has no such limits, or integrate only the individuals
-        inside the range.
+        inside the range (``outside="roots"``).
     y0 : float or (n,) array
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
@@ -758,6 +761,11 @@ def steady_state_ivp(
         a start near an unstable steady state can end in the wrong basin. A wrong *stable* state
         has a tiny :func:`residual` too: compare with :func:`steady_state_roots` from the same
         ``y0``.
+    outside : {"raise", "roots"}, optional
+        Individuals whose ``alpha``, ``beta`` or ``y0`` lie outside the ranges above:
+        ``"raise"`` (the default) refuses the call; ``"roots"`` takes them from
+        :func:`steady_state_roots` (same ``y0``), integrates the others, and reports them with
+        a ``UserWarning`` that counts them and names the first. Matched ignoring case.
 
     Returns
     -------
@@ -768,8 +776,9 @@ def steady_state_ivp(
     ------
     ValueError
         For invalid inputs (as :func:`steady_state_roots`), a parameter outside the range above
-        (the message counts the entries outside and points to :func:`steady_state_roots`), a
-        non-positive ``t_end``, ``rtol`` or ``atol``, or a method that is not implicit.
+        with ``outside="raise"`` (the message counts the entries outside and points to
+        :func:`steady_state_roots`), a non-positive ``t_end``, ``rtol`` or ``atol``, a method
+        that is not implicit, or an ``outside`` other than ``"raise"`` and ``"roots"``.
     RuntimeError
         If ``solve_ivp`` reports a failure; if an individual has not settled by ``t_end`` (the
         message names the first one and its residual; use a larger ``t_end``); or if it ends on
@@ -777,13 +786,46 @@ def steady_state_ivp(
     """
     al, be = _params(alpha, beta)
     y = _initial(y0, al.size)
-    _ivp_range("alpha", al, 0.0, _IVP_ALPHA_MAX, "|alpha| <= ", absolute=True)
-    _ivp_range("beta", be, _IVP_BETA[0], _IVP_BETA[1], "beta in ")
-    _ivp_range("y0", y, 0.0, _IVP_Y0_MAX, "y0 <= ")
     t_end = as_scalar("t_end", t_end, low=0.0, low_open=True)
     rtol = as_scalar("rtol", rtol, low=0.0, low_open=True)
     atol = as_scalar("atol", atol, low=0.0, low_open=True)
     method = _method(method, t_end)
+    if not isinstance(outside, str) or outside.lower() not in ("raise", "roots"):
+        raise (ValueError if isinstance(outside, str) else TypeError)(
+            f"outside must be 'raise' or 'roots' (any case), got {outside!r}"
+        )
+    if outside.lower() == "roots":
+        inside = (
+            (np.abs(al) <= _IVP_ALPHA_MAX)
+            & (be >= _IVP_BETA[0])
+            & (be <= _IVP_BETA[1])
+            & (y >= 0.0)
+            & (y <= _IVP_Y0_MAX)
+        )
+        if not inside.all():
+            out = steady_state_roots(al, be, y)
+            first = int(np.flatnonzero(~inside)[0])
+            warnings.warn(
+                f"{int((~inside).sum())} of {al.size} individuals outside the range "
+                f"steady_state_ivp integrates (the first: entry {first}) were taken from "
+                "steady_state_roots",
+                UserWarning,
+                stacklevel=2,
+            )
+            if inside.any():
+                out[inside] = steady_state_ivp(
+                    al[inside],
+                    be[inside],
+                    y[inside],
+                    t_end=t_end,
+                    method=method,
+                    rtol=rtol,
+                    atol=atol,
+                )
+            return out
+    _ivp_range("alpha", al, 0.0, _IVP_ALPHA_MAX, "|alpha| <= ", absolute=True)
+    _ivp_range("beta", be, _IVP_BETA[0], _IVP_BETA[1], "beta in ")
+    _ivp_range("y0", y, 0.0, _IVP_Y0_MAX, "y0 <= ")
 
     def rhs(t: float, yy: np.ndarray) -> np.ndarray:
         return _f(yy, al, be)
