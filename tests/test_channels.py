@@ -897,6 +897,36 @@ def test_a_larger_ncv_solves_a_slowly_mixing_channel():
     np.testing.assert_allclose(rho, fixed_point(noisy, method="dense")[1], atol=1e-8)
 
 
+def test_arpack_failure_states_the_products_it_used(monkeypatch):
+    """The message's product count agrees with an independent count of the operator's products,
+    and stays within the budget: 1000 restarts of ncv = 20 vectors, each under ncv products."""
+    import re
+
+    import helpers.channels as ch
+
+    base = random_kraus(16, 3, rng=np.random.default_rng(17))
+    z = np.random.default_rng(19).standard_normal((2, 16, 16))
+    q, r = np.linalg.qr(z[0] + 1j * z[1])
+    unitary = q * (np.diag(r) / abs(np.diag(r)))
+    noisy = np.concatenate([np.sqrt(1 - 3e-4) * unitary[None], np.sqrt(3e-4) * base])
+    counted = [0]
+    real_eigs = ch.eigs
+
+    def counting_eigs(op, *args, **kwargs):
+        def matvec(v):
+            counted[0] += 1
+            return op.matvec(v)
+
+        return real_eigs(LinearOperator(op.shape, matvec=matvec, dtype=op.dtype), *args, **kwargs)
+
+    monkeypatch.setattr(ch, "eigs", counting_eigs)
+    with pytest.raises(FixedPointConvergenceError) as info:
+        fixed_point(noisy)
+    stated = int(re.search(r"after (\d+) channel applications \(1000 restarts", str(info.value))[1])
+    assert abs(stated - counted[0]) <= 20  # ncv = 20: one restart's products at most
+    assert ch.MAX_PRODUCTS // 20 <= stated <= ch.MAX_PRODUCTS
+
+
 def test_operator_version_diagnoses_a_defective_eigenvalue_through_its_adjoint():
     """With an adjoint (op.H) fixed_point_of_operator runs fixed_point's dual check and raises,
     naming op; with matvec alone it cannot (the documented limit): the fixed point it returns is

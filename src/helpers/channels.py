@@ -65,8 +65,10 @@ METHODS = ("arpack", "dense", "power")
 #: also passes ``rng=ARPACK_SEED``. Together they make results reproduce exactly.
 START_SEEDS = (20260505, 20260506)
 ARPACK_SEED = 20260507
-#: The most channel applications one solve may use (power iteration: steps; ARPACK: about
-#: ``MAX_PRODUCTS / ncv`` restarts of its ``ncv`` Krylov vectors, 20 by default). Power
+#: The product budget of one solve. Power iteration: at most this many steps. ARPACK:
+#: ``MAX_PRODUCTS // ncv`` restarts (``ncv`` Krylov vectors, 20 by default), each applying at
+#: most ``ncv`` products (about ``ncv / 2`` for ``k = 1``), so a call that does not converge
+#: stops after about half of the budget; its error states the products it used. Power
 #: iteration needs about ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps
 #: down to about ``1e-3``; ARPACK covers far smaller ones. Power iteration on a periodic
 #: channel (several eigenvalues on the circle of largest modulus) never converges and stops
@@ -736,26 +738,44 @@ class _Collapsed(Exception):
     """An iteration reached the zero vector (internal: turned into a named error)."""
 
 
+class _Counted(LinearOperator):
+    """``base`` with its products counted in ``calls`` (ARPACK's matvecs go straight through)."""
+
+    def __init__(self, base: LinearOperator) -> None:
+        super().__init__(dtype=base.dtype, shape=base.shape)
+        self._base_matvec, self.calls = base.matvec, 0
+
+    def matvec(self, x: Any) -> np.ndarray:
+        self.calls += 1
+        return self._base_matvec(x)
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self.matvec(x)
+
+
 def _arpack_pair(
     op: LinearOperator, v0: np.ndarray, tol: float, name: str = "kraus", ncv: int | None = None
 ) -> tuple[complex, np.ndarray]:
     krylov = min(ncv or 20, op.shape[0])  # eigs' default for k=1: min(N, 20)
+    restarts = max(MAX_PRODUCTS // krylov, 1)
+    counted = _Counted(op)
     try:
         w, v = eigs(
-            op,
+            counted,
             k=1,
             which="LR",
             v0=v0,
             tol=tol,
             ncv=ncv,
-            maxiter=max(MAX_PRODUCTS // krylov, 1),
+            maxiter=restarts,
             rng=ARPACK_SEED,
         )
     except ArpackNoConvergence as err:
         raise FixedPointConvergenceError(
-            f"{name}: ARPACK did not reach tol={tol:.1e} within about {MAX_PRODUCTS} channel "
-            f"applications: eigenvalues too close to r for {krylov} Krylov vectors; pass a "
-            "larger ncv (e.g. 40 or 80), or method='dense' for small n"
+            f"{name}: ARPACK did not reach tol={tol:.1e} after {counted.calls} channel "
+            f"applications ({restarts} restarts, its limit for ncv={krylov}): eigenvalues too "
+            f"close to r for {krylov} Krylov vectors; pass a larger ncv (e.g. 40 or 80), or "
+            "method='dense' for small n"
         ) from err
     except ArpackError as err:  # e.g. -9: the Krylov space collapsed to the zero vector
         raise _Collapsed(str(err)) from err
@@ -1258,7 +1278,7 @@ def fixed_point(
         Number of Krylov vectors ARPACK keeps (``method="arpack"`` only; ignored otherwise), from
         3 to ``n**2``. By default SciPy's ``min(n**2, 20)``. A channel whose eigenvalues crowd
         near ``r`` (a small gap) converges in fewer products with more vectors, e.g. 40 or 80,
-        at ``O(ncv n**2)`` memory. The budget stays ``MAX_PRODUCTS`` channel applications.
+        at ``O(ncv n**2)`` memory. ARPACK may restart ``MAX_PRODUCTS // ncv`` times.
 
     Returns
     -------
@@ -1290,7 +1310,7 @@ def fixed_point(
         no solver finds it to ``tol``. All three methods raise it.
     FixedPointConvergenceError
         (also a ``RuntimeError``) If ARPACK or power iteration did not converge
-        within ``MAX_PRODUCTS`` channel applications.
+        within its budget (:data:`MAX_PRODUCTS`); the message gives the products used.
     ValueError, TypeError
         For invalid ``kraus``, ``method``, ``tol``, ``v0`` or ``ncv``; for a ``v0`` from which the
         iteration cannot reach the fixed point; for an eigenvalue beyond float64's range.
