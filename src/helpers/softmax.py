@@ -27,8 +27,9 @@ The rules every function keeps:
   classes and ``eps`` that of the argument's own dtype (integers: float64) or of float32,
   whichever is larger. That is twice the worst-case rounding of a softmax row and of the check's
   own sum (each at most about ``k eps / 2``); float32 softmax rows measured for ``k`` up to
-  ``10**5`` stay below ``12 eps``, far inside it. The tolerance depends on that argument alone, before any conversion:
-  probabilities rounded to float32 pass as float32, as float64, and next to a float64 ``g``.
+  ``10**5`` stay below ``12 eps``, far inside it. The tolerance depends on that argument alone,
+  before any conversion: probabilities rounded to float32 pass as float32, as float64, and next
+  to a float64 ``g``.
 * **Cost.** Checks are folded into reductions the computation needs anyway (a NaN or infinity
   makes a row maximum or a row sum non-finite), special values take a separate path only when
   such a reduction says so, and intermediate arrays are reused in place.
