@@ -14,7 +14,9 @@ spread; the contenders alternate.
 The descent time is split into a fixed part (validation, standardizing, mapping back: the same
 call with zero steps) and a time per step, from ``PER_STEP_RUN`` steps on the standardized
 matrix less zero steps (both without the step check), so that timing noise in the fixed part
-cannot swamp the few steps of the independent rows. Two kinds of data: independent features, and
+cannot swamp the few steps of the independent rows. The fixed part is split further: standardizing
+alone (``standardize_s``) and the step check alone (``check_s``, on the standardized matrix at the
+step used). Two kinds of data: independent features, and
 features driven by three common factors (correlated, as real data often are).
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from booktools.support import best_time, blas_threads, save_results, table
+from helpers.gradient_descent import _unstable_step_bound as step_check
 from helpers.gradient_descent import (
     gradient_descent,
     hessian_eigenvalues,
@@ -42,7 +45,15 @@ HEADLINE = ("correlated", 100_000)
 RTOL = 1e-6
 PER_STEP_RUN = 200
 ROUNDS = 3  # the contenders alternate this many times; each round times each one REPEATS times
-REPEATS = {"lstsq": 7, "cholesky": 7, "descent": 3, "descent_fixed": 3, "eigenvalues": 7}
+REPEATS = {
+    "lstsq": 7,
+    "cholesky": 7,
+    "descent": 3,
+    "descent_fixed": 3,
+    "eigenvalues": 7,
+    "standardize": 3,
+    "check": 3,
+}
 
 
 def make_problem(rng: np.random.Generator, kind: str, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +103,7 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     p_ch = X @ by_cholesky(X, y)
     agree = float(np.linalg.norm(p_gd - p_ls) / np.linalg.norm(p_ls))
     agree_ch = float(np.linalg.norm(p_ch - p_ls) / np.linalg.norm(p_ls))
-    ls, gd, fixed, eig, ch, run, run0 = [], [], [], [], [], [], []
+    ls, gd, fixed, eig, ch, run, run0, std, chk = [], [], [], [], [], [], [], [], []
     theta0 = np.zeros(N_FEATURES)
     for _ in range(ROUNDS):  # alternate the contenders so that both see the same load
         ls += repeats(lambda: by_lstsq(X, y), REPEATS["lstsq"])
@@ -100,6 +111,8 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
         gd += repeats(lambda: by_descent(X, y, alpha, steps), REPEATS["descent"])
         fixed += repeats(lambda: by_descent(X, y, alpha, 0), REPEATS["descent_fixed"])
         eig += repeats(lambda: hessian_eigenvalues(X_s), REPEATS["eigenvalues"])
+        std += repeats(lambda: standardize_features(X), REPEATS["standardize"])
+        chk += repeats(lambda: step_check(X_s, alpha), REPEATS["check"])
         run += repeats(
             lambda: gradient_descent(X_s, y, theta0, alpha, PER_STEP_RUN, check_step=False), 3
         )
@@ -117,6 +130,8 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
         "descent_median_s": float(np.median(gd)),
         "descent_max_s": max(gd),
         "descent_fixed_s": t_fixed,
+        "standardize_s": min(std),
+        "check_s": min(chk),
         "descent_per_step_s": max(min(run) - min(run0), 0.0) / PER_STEP_RUN,
         "lstsq_s": t_ls,
         "lstsq_median_s": float(np.median(ls)),
@@ -147,6 +162,9 @@ def report(results: list[dict]) -> None:
                     f"{r['descent_median_s'] * 1e3:.1f}/{r['descent_max_s'] * 1e3:.1f} ms"
                 ),
                 "fixed part": f"{r['descent_fixed_s'] * 1e3:.1f} ms",
+                "standardize/check": (
+                    f"{r['standardize_s'] * 1e3:.1f}/{r['check_s'] * 1e3:.2f} ms"
+                ),
                 "per step": f"{r['descent_per_step_s'] * 1e3:.3f} ms",
                 "lstsq": f"{r['lstsq_s'] * 1e3:.2f} ms",
                 "lstsq median/max": (

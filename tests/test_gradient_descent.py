@@ -938,6 +938,26 @@ def test_standardized_reference_matrix_is_perfectly_conditioned():
 
 
 @settings(max_examples=40, deadline=None)
+@given(problems, st.sampled_from([1e-200, 1e-3, 1.0, 1e5, 1e200]), st.booleans())
+def test_standardize_matches_the_plain_formula(problem, scale, fortran):
+    # (X - mean) / std column by column, written out, on data where the plain formula is safe
+    seed, m, n = problem
+    rng = np.random.default_rng(seed)
+    F = rng.normal(rng.uniform(-50, 50, n), rng.uniform(0.1, 100, n), size=(m + 2, n))
+    X = np.column_stack([np.full(m + 2, 3.0), F]) * scale  # scaled only after the reference
+    X = np.asfortranarray(X) if fortran else X
+    X_s, scaling = standardize_features(X)
+    mu, sd = F.mean(axis=0), F.std(axis=0)
+    # rounding: a few eps per entry, relative to the column's spread
+    np.testing.assert_allclose(X_s[:, 1:], (F - mu) / sd, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(X_s[:, 0], 1.0)
+    np.testing.assert_allclose(scaling.mu, np.r_[0.0, mu * scale], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(scaling.sigma, np.r_[3.0, sd] * scale, rtol=1e-12)
+    assert X_s.flags.c_contiguous
+    assert not np.shares_memory(X_s, X)
+
+
+@settings(max_examples=40, deadline=None)
 @given(problems, st.floats(min_value=-5.0, max_value=5.0))
 def test_unscaled_parameters_give_the_same_predictions(problem, intercept_value):
     seed, m, n = problem

@@ -1135,8 +1135,11 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
            [0., 1.]])
     """
     Xa = _design(X)
-    first = Xa[0]  # (n,)
-    constant = np.all(Xa == first, axis=0) & (first != 0)  # (n,)
+    # Work on a transposed copy: a reduction along a contiguous row is several times faster than
+    # one down a column of a C-order (m, n) array with few columns.
+    Xt = np.array(Xa.T, order="C")  # (n, m), a copy: Xa is never written to
+    first = Xt[:, 0].copy()  # (n,)
+    constant = np.all(Xt == first[:, None], axis=1) & (first != 0)  # (n,)
     if not np.any(constant):
         raise ValueError(
             f"X of shape {Xa.shape} has no constant non-zero (intercept) column; centring the "
@@ -1144,9 +1147,9 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
         )
     # Work on each column divided by a power of two near its largest entry: exact, and then no
     # sum, square or difference can overflow, whatever the magnitudes (up to float64's maximum).
-    _, exponent = np.frexp(np.max(np.abs(Xa), axis=0))  # (n,)
-    Xn = np.ldexp(Xa, -exponent)  # entries in [-1, 1]
-    mu_n, std_n = Xn.mean(axis=0), Xn.std(axis=0)
+    _, exponent = np.frexp(np.max(np.abs(Xt), axis=1))  # (n,)
+    np.ldexp(Xt, -exponent[:, None], out=Xt)  # entries in [-1, 1]
+    mu_n, std_n = Xt.mean(axis=1), Xt.std(axis=1)
     zero_spread = ~constant & (std_n == 0)
     if np.any(zero_spread):
         raise ValueError(
@@ -1165,4 +1168,6 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     scaling = FeatureScaling(
         mu=np.ldexp(mu_n, exponent), sigma=sigma, intercept=int(np.argmax(constant))
     )
-    return (Xn - mu_n) / std_n, scaling
+    Xt -= mu_n[:, None]
+    Xt /= std_n[:, None]
+    return np.ascontiguousarray(Xt.T), scaling
