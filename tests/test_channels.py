@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -459,6 +460,42 @@ def test_fixed_point_question_size_uses_largest_modulus():
     assert_density_matrix(rho)
 
 
+def _numbers(text: str) -> np.ndarray:
+    """The numbers in ``text`` (of a complex one, its real part)."""
+    number = r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?)(?:[+-][\d.e+-]*j)?"
+    return np.array([float(x) for x in re.findall(number, text)])
+
+
+def _evidence(err: pytest.ExceptionInfo) -> str:
+    """The numbers' part of a :class:`FixedPointError`'s message."""
+    return err.value.evidence
+
+
+@pytest.mark.parametrize("factor", [1.0, 3.0, 1e-3])
+def test_error_messages_give_eigenvalues_of_the_callers_map(factor):
+    # fixed_point scales the Kraus operators to a largest entry of 1 inside: every number in a
+    # message must still be an eigenvalue (or modulus) of the map the caller passed.
+    pauli_x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    k = factor * np.array([np.eye(2), pauli_x]) / np.sqrt(2)
+    top = np.max(np.abs(np.linalg.eigvals(superoperator(k))))
+    with pytest.raises(NonUniqueFixedPointError, match="two eigenvalues at r") as err:
+        fixed_point(k, method="dense")
+    np.testing.assert_allclose(_numbers(_evidence(err)), [top, top], rtol=1e-5)
+
+    damping = factor * amplitude_damping_kraus(3, 0.3)
+    moduli = np.abs(np.linalg.eigvals(superoperator(damping)))
+    with pytest.raises(ValueError, match="v0 has no component") as err:
+        fixed_point(damping, method="power", v0=np.diag([1.0, -1.0, 0.0]))
+    shown = _numbers(str(err.value).split("For a")[0].split("reaches")[1])
+    assert np.all(np.min(np.abs(moduli[:, None] - shown), axis=0) <= 1e-5 * moduli.max())
+    np.testing.assert_allclose(shown[-1], moduli.max(), rtol=1e-5)
+
+    jordan = factor * np.array([[[2.0, 1.0], [0.0, 2.0]]])
+    with pytest.raises(DefectiveFixedPointError, match="largest moduli") as err:
+        fixed_point(jordan)
+    np.testing.assert_allclose(_numbers(_evidence(err))[:2], [2 * factor] * 2, rtol=1e-5)
+
+
 def test_depolarizing_fixed_point_is_maximally_mixed():
     for method in ("arpack", "dense", "power"):
         lam, rho = fixed_point(depolarizing_kraus(4, 0.3), method=method)
@@ -871,7 +908,7 @@ def test_failed_machine_precision_resolve_warns(monkeypatch):
     lam0, rho0 = fixed_point(kraus)
     calls = []
 
-    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None, ncv=None):
+    def fake_once(k, method, starts, tol, gap_tol, user_v0, op=None, ncv=None, s=1.0):
         calls.append(tol)
         if tol == 0.0:
             raise FixedPointConvergenceError("no convergence at machine precision")

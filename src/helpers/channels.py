@@ -692,14 +692,22 @@ def _start_vector(n: int, seed: int) -> np.ndarray:
     return g.standard_normal(n * n) + 1j * g.standard_normal(n * n)
 
 
+def _shown(lam: Any, s: float) -> Any:
+    """An eigenvalue (or modulus) ``lam`` of the map scaled by :func:`_scaled` as one of the
+    caller's map, ``lam s**2``, for messages (``inf`` or ``0`` beyond float64's range)."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return lam * s * s
+
+
 def _to_density(
-    lam: complex, vec: np.ndarray, n: int, gap_tol: float, tol: float
+    lam: complex, vec: np.ndarray, n: int, gap_tol: float, tol: float, s: float = 1.0
 ) -> tuple[float, np.ndarray]:
     """Normalise an eigenpair of a positive map to ``(real eigenvalue, density matrix)``.
 
     Divides the eigenvector by its trace (fixes the complex factor and the scale at once),
     checks that the eigenvalue is real, that the result is Hermitian and positive semidefinite
-    (no eigenvalue below ``-PSD_TOL``), and returns its Hermitian part.
+    (no eigenvalue below ``-PSD_TOL``), and returns its Hermitian part. ``s`` is the factor the
+    Kraus operators were divided by: messages give the eigenvalue of the caller's map.
     """
     rho = vec.reshape(n, n)
     scale = np.linalg.norm(rho)
@@ -708,12 +716,12 @@ def _to_density(
         raise NonUniqueFixedPointError(
             "the eigenvector for the eigenvalue r has (almost) zero trace: it is not a multiple "
             "of a density matrix",
-            f"eigenvalue {lam:.6g}, |trace| / norm {abs(trace) / scale:.2e}",
+            f"eigenvalue {_shown(lam, s):.6g}, |trace| / norm {abs(trace) / scale:.2e}",
         )
     if abs(lam.imag) > gap_tol * abs(lam):
         raise NonUniqueFixedPointError(
             "the eigenvalue found is not real, so the solver did not settle on r",
-            f"eigenvalue {lam:.6g}",
+            f"eigenvalue {_shown(lam, s):.6g}",
         )
     rho = rho / trace
     herm_err = np.linalg.norm(rho - rho.conj().T) / np.linalg.norm(rho)
@@ -834,13 +842,14 @@ def _as_method(method: Any) -> str:
     return as_choice("method", method, METHODS)
 
 
-def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
+def _check_single_operator(k: np.ndarray, gap_tol: float, s: float = 1.0) -> None:
     """Decide at once for a channel with one Kraus operator (up to Kraus freedom).
 
     If the Kraus operators span one matrix ``K``, the channel is ``rho -> c K rho K^H`` and the
     eigenvalues of ``S`` are ``c mu_a conj(mu_b)`` for the eigenvalues ``mu`` of ``K``: the
     leading one is simple only if one ``mu`` has the largest modulus alone. A unitary channel
     (every ``|mu|`` equal) is the common case; iterative solvers would spin on it for long.
+    ``k`` is the caller's operators divided by ``s``: messages give the moduli for the caller's.
     """
     d, n, _ = k.shape
     if n == 1:
@@ -875,7 +884,9 @@ def _check_single_operator(k: np.ndarray, gap_tol: float) -> None:
         int(np.sum(np.linalg.svd(single - z * np.eye(n), compute_uv=False) <= gap_tol * moduli[0]))
         for z in distinct
     )
-    evidence = f"largest moduli {moduli[0]:.6g} and {moduli[1]:.6g}, {vectors} eigenvector(s)"
+    with np.errstate(over="ignore", under="ignore"):
+        top_two = moduli[:2] * s  # the eigenvalues of K scale with s, those of S with s**2
+    evidence = f"largest moduli {top_two[0]:.6g} and {top_two[1]:.6g}, {vectors} eigenvector(s)"
     if vectors == 1:
         raise DefectiveFixedPointError(
             "the channel has one Kraus operator K (up to a factor) with a Jordan block at its "
@@ -1049,6 +1060,7 @@ def _sharpened(
     level: float,
     tol: float,
     gap_tol: float,
+    s: float = 1.0,
 ) -> np.ndarray:
     """``rho``, or the eigenvector solved at machine precision when the error bound of ``rho``,
     ``tol kappa / delta``, exceeds ``sqrt(tol)``; a ``RuntimeWarning`` if even that vector's bound,
@@ -1056,7 +1068,7 @@ def _sharpened(
     kappa, delta, lam, v = found
     if delta is None or tol * kappa <= gap_tol * delta:
         return rho
-    _, sharp = _to_density(lam, v, rho.shape[0], gap_tol, tol)
+    _, sharp = _to_density(lam, v, rho.shape[0], gap_tol, tol, s)
     _warn_if_inaccurate(level * kappa / delta, kappa, delta, gap_tol, stacklevel=5)
     return sharp
 
@@ -1082,6 +1094,7 @@ def _dual_check(
     start: np.ndarray,
     tol: float,
     gap_tol: float,
+    s: float = 1.0,
 ) -> np.ndarray:
     """Check that ``r`` is simple and isolated (see :func:`_defect_pair` and
     :func:`_raise_if_defective`) and return ``rho``, sharpened if its error bound is poor. If
@@ -1101,7 +1114,7 @@ def _dual_check(
         return rho
     level = np.finfo(float).eps * _kraus_norm(k) / abs(lam)
     _raise_if_defective(found[0], gap_tol, found[1], level)
-    return _sharpened(rho, found, level, tol, gap_tol)
+    return _sharpened(rho, found, level, tol, gap_tol, s)
 
 
 def _diagnose(k: np.ndarray, starts: list[np.ndarray], gap_tol: float) -> None:
@@ -1124,7 +1137,7 @@ class _BadStart(ValueError):
 
 
 def _dense_solve(
-    k: np.ndarray, gap_tol: float, tol: float, tp: bool = True
+    k: np.ndarray, gap_tol: float, tol: float, tp: bool = True, s: float = 1.0
 ) -> tuple[float, np.ndarray]:
     n = k.shape[1]
     s_matrix = np.einsum("jac,jbe->abce", k, k.conj(), optimize=True).reshape(n * n, n * n)
@@ -1135,7 +1148,7 @@ def _dense_solve(
         w, left, vecs = scipy.linalg.eig(s_matrix, left=True)
     radius = float(np.max(np.abs(w)))
     if radius <= NILPOTENT_TOL:
-        raise _nilpotent(f"largest modulus {radius:.2e}")
+        raise _nilpotent(f"largest modulus {_shown(radius, s):.2e}")
     # The spectral radius r is itself an eigenvalue (Perron-Frobenius for positive maps), and
     # it is the only eigenvalue with real part r: pick the largest real part, not the largest
     # modulus, which a periodic channel shares between r and r exp(2 pi i k / p).
@@ -1156,9 +1169,9 @@ def _dense_solve(
     if w.size > 1 and abs(w[1] - w[0]) <= gap_tol * radius:
         raise NonUniqueFixedPointError(
             "two eigenvalues at r = spectral radius",
-            f"{w[0]:.6g} and {w[1]:.6g}",
+            f"{_shown(w[0], s):.6g} and {_shown(w[1], s):.6g}",
         )
-    return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol)
+    return _to_density(complex(w[0]), vecs[:, 0], n, gap_tol, tol, s)
 
 
 def _iterative_solve(
@@ -1170,11 +1183,12 @@ def _iterative_solve(
     user_v0: bool,
     op: LinearOperator | None = None,
     ncv: int | None = None,
+    s: float = 1.0,
 ) -> tuple[float, np.ndarray]:
     """Two solves, their checks and the re-solves at machine precision. ``op`` (ARPACK only)
     replaces the operator built from ``k``: :func:`fixed_point_of_operator` passes ``k=None``."""
     try:
-        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0, op, ncv)
+        lam, rho, spread = _iterative_once(k, method, starts, tol, gap_tol, user_v0, op, ncv, s)
     except NonUniqueFixedPointError as err:
         if method != "arpack":
             raise
@@ -1182,14 +1196,14 @@ def _iterative_solve(
         # (1 - eps) I + eps S the residual of S is 1 / eps times larger, so a simple r with a tiny
         # gap can look degenerate. Confirm at machine precision before raising.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv, s)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError):
             raise err from None
     if method == "arpack" and spread > ACCURACY_RATIO * tol:
         # The two solves agree only to about their error, tol / gap: a small gap. Solve again at
         # machine precision; if that fails, keep the first answer and say how accurate it is.
         try:
-            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv)[:2]
+            return _iterative_once(k, method, starts, 0.0, gap_tol, user_v0, op, ncv, s)[:2]
         except (NonUniqueFixedPointError, FixedPointConvergenceError) as err:
             warnings.warn(
                 f"fixed_point: rho is accurate only to about {spread:.1e} (relative), not to "
@@ -1210,6 +1224,7 @@ def _iterative_once(
     user_v0: bool,
     op: LinearOperator | None = None,
     ncv: int | None = None,
+    s: float = 1.0,
 ) -> tuple[float, np.ndarray, float]:
     n = round(np.sqrt(starts[0].size))
     name = "kraus" if op is None else "op"
@@ -1226,20 +1241,22 @@ def _iterative_once(
     if pairs[1] is None or all(abs(p[0]) <= NILPOTENT_TOL for p in pairs if p):
         raise _nilpotent("a generic start vector is mapped to zero")
     moduli = [abs(p[0]) if p else 0.0 for p in pairs]
+    shown = [_shown(m, s) for m in moduli]
     if user_v0 and moduli[0] < moduli[1] * (1 - gap_tol):
-        reached = f"an eigenvalue of modulus {moduli[0]:.6g}" if pairs[0] else "the zero matrix"
+        reached = f"an eigenvalue of modulus {shown[0]:.6g}" if pairs[0] else "the zero matrix"
         raise _BadStart(
             f"v0 has no component along the fixed point: from v0 the iteration reaches "
-            f"{reached}, from a generic start an eigenvalue of modulus {moduli[1]:.6g}. For a "
+            f"{reached}, from a generic start an eigenvalue of modulus {shown[1]:.6g}. For a "
             "trace-preserving channel this is any v0 with zero trace as an (n, n) matrix; pass "
             "v0=None or a v0 with nonzero trace"
         )
-    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(*p, n, gap_tol, tol) for p in pairs)
+    (lam_a, rho_a), (lam_b, rho_b) = (_to_density(*p, n, gap_tol, tol, s) for p in pairs)
     spread = np.linalg.norm(rho_a - rho_b) / np.linalg.norm(rho_a)
     if spread > gap_tol or abs(lam_a - lam_b) > gap_tol * abs(lam_a):
         raise NonUniqueFixedPointError(
             "two solves from different start vectors reached different eigenpairs",
-            f"eigenvalues {lam_a:.6g} and {lam_b:.6g}, states differing by {spread:.2e}",
+            f"eigenvalues {_shown(lam_a, s):.6g} and {_shown(lam_b, s):.6g}, states differing by "
+            f"{spread:.2e}",
         )
     return lam_a, rho_a, spread
 
@@ -1257,7 +1274,8 @@ def fixed_point(
     ----------
     kraus : (d, n, n) array
         Kraus operators of a completely positive map (trace preserving or not), not all zero.
-        Any scale: they are scaled to a largest entry of 1 before solving.
+        Any scale: they are scaled to a largest entry of 1 before solving; the eigenvalue
+        returned and those in error messages are of the map as given.
     method : {"arpack", "dense", "power"}, optional
         Any case. ``"arpack"``: :func:`scipy.sparse.linalg.eigs` on :func:`channel_operator`,
         matrix-free, ``O(d n**3)`` per product. ``"dense"``: :func:`scipy.linalg.eig` of
@@ -1370,16 +1388,16 @@ def fixed_point(
             "use method='arpack'"
         )
     k, s = _scaled(k)
-    _check_single_operator(k, gap_tol)
+    _check_single_operator(k, gap_tol, s)
     tp = n == 1 or _trace_preserving_up_to_factor(k)
 
     # Solve, normalise by the trace, check uniqueness; then, unless the map is trace preserving
     # (up to a factor), check that r is not defective.
     if method == "dense" or n == 1:  # ARPACK needs n**2 >= 3
-        lam, rho = _dense_solve(k, gap_tol, tol, tp)
+        lam, rho = _dense_solve(k, gap_tol, tol, tp, s)
         return _unscale(lam, s), rho
     try:
-        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, v0 is not None, ncv=ncv)
+        lam, rho = _iterative_solve(k, method, starts, tol, gap_tol, v0 is not None, ncv=ncv, s=s)
     except (NonUniqueFixedPointError, FixedPointConvergenceError, _BadStart) as err:
         if not tp:
             try:
@@ -1388,7 +1406,7 @@ def fixed_point(
                 raise defect from err
         raise
     if not tp:
-        rho = _dual_check(k, method, rho, lam, starts[1], tol, gap_tol)
+        rho = _dual_check(k, method, rho, lam, starts[1], tol, gap_tol, s)
     return _unscale(lam, s), rho  # end of fixed_point
 
 
