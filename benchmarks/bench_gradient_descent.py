@@ -16,8 +16,14 @@ call with zero steps) and a time per step, from ``PER_STEP_RUN`` steps on the st
 matrix less zero steps (both without the step check), so that timing noise in the fixed part
 cannot swamp the few steps of the independent rows. The fixed part is split further: standardizing
 alone (``standardize_s``) and the step check alone (``check_s``, on the standardized matrix at the
-step used). Two kinds of data: independent features, and
-features driven by three common factors (correlated, as real data often are).
+step used). Before any timing, every contender runs once, untimed, on every problem (a warm-up
+pass): without it the first 100,000-row problem timed paid for fresh memory pages (glibc hands
+out large arrays by ``mmap`` until a larger block has been freed), which best-of-N does not
+remove, and its fixed part looked almost twice as slow as the same work on a later problem. The
+timing rounds then alternate the problems as well as the contenders, so that every problem
+samples the same states of the allocator (whether an 8 MB array reuses memory or gets fresh
+pages depends on what was freed before) and the same load. Two kinds of data: independent
+features, and features driven by three common factors (correlated, as real data often are).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ KINDS = ["independent", "correlated"]
 HEADLINE = ("correlated", 100_000)
 RTOL = 1e-6
 PER_STEP_RUN = 200
-ROUNDS = 3  # the contenders alternate this many times; each round times each one REPEATS times
+ROUNDS = 3  # problems and contenders alternate this many times; each one REPEATS times a round
 REPEATS = {
     "lstsq": 7,
     "cholesky": 7,
@@ -92,7 +98,8 @@ def repeats(fn, count: int) -> list[float]:
     return [best_time(fn, repeat=1) for _ in range(count)]
 
 
-def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
+def prepare(rng: np.random.Generator, kind: str, m: int) -> dict:
+    """One problem, its step and step count, the fits compared, and its timed contenders."""
     X, y = make_problem(rng, kind, m)
     X_s, _ = standardize_features(X)
     lam_s, lam = hessian_eigenvalues(X_s), hessian_eigenvalues(X)
@@ -103,20 +110,60 @@ def measure(rng: np.random.Generator, kind: str, m: int) -> dict:
     p_ch = X @ by_cholesky(X, y)
     agree = float(np.linalg.norm(p_gd - p_ls) / np.linalg.norm(p_ls))
     agree_ch = float(np.linalg.norm(p_ch - p_ls) / np.linalg.norm(p_ls))
-    ls, gd, fixed, eig, ch, run, run0, std, chk = [], [], [], [], [], [], [], [], []
     theta0 = np.zeros(N_FEATURES)
-    for _ in range(ROUNDS):  # alternate the contenders so that both see the same load
-        ls += repeats(lambda: by_lstsq(X, y), REPEATS["lstsq"])
-        ch += repeats(lambda: by_cholesky(X, y), REPEATS["cholesky"])
-        gd += repeats(lambda: by_descent(X, y, alpha, steps), REPEATS["descent"])
-        fixed += repeats(lambda: by_descent(X, y, alpha, 0), REPEATS["descent_fixed"])
-        eig += repeats(lambda: hessian_eigenvalues(X_s), REPEATS["eigenvalues"])
-        std += repeats(lambda: standardize_features(X), REPEATS["standardize"])
-        chk += repeats(lambda: step_check(X_s, alpha), REPEATS["check"])
-        run += repeats(
-            lambda: gradient_descent(X_s, y, theta0, alpha, PER_STEP_RUN, check_step=False), 3
-        )
-        run0 += repeats(lambda: gradient_descent(X_s, y, theta0, alpha, 0, check_step=False), 3)
+    contenders = {
+        "lstsq": (lambda: by_lstsq(X, y), REPEATS["lstsq"]),
+        "cholesky": (lambda: by_cholesky(X, y), REPEATS["cholesky"]),
+        "descent": (lambda: by_descent(X, y, alpha, steps), REPEATS["descent"]),
+        "fixed": (lambda: by_descent(X, y, alpha, 0), REPEATS["descent_fixed"]),
+        "eig": (lambda: hessian_eigenvalues(X_s), REPEATS["eigenvalues"]),
+        "std": (lambda: standardize_features(X), REPEATS["standardize"]),
+        "chk": (lambda: step_check(X_s, alpha), REPEATS["check"]),
+        "run": (
+            lambda: gradient_descent(X_s, y, theta0, alpha, PER_STEP_RUN, check_step=False),
+            3,
+        ),
+        "run0": (lambda: gradient_descent(X_s, y, theta0, alpha, 0, check_step=False), 3),
+    }
+    return {
+        "kind": kind,
+        "m": m,
+        "lam": lam,
+        "lam_s": lam_s,
+        "steps": steps,
+        "raw_steps": raw_steps,
+        "agree": agree,
+        "agree_ch": agree_ch,
+        "contenders": contenders,
+    }
+
+
+def warm_up(problems: list[dict]) -> None:
+    """Run every contender once, untimed, on every problem before any timing."""
+    for problem in problems:
+        for fn, _count in problem["contenders"].values():
+            fn()
+
+
+def time_all(problems: list[dict]) -> list[dict[str, list[float]]]:
+    """Single wall times of every contender on every problem, in seconds.
+
+    Each round times every problem, and on it every contender, in turn, so that all see the
+    same load and the same state of the memory allocator."""
+    times = [{name: [] for name in problem["contenders"]} for problem in problems]
+    for _ in range(ROUNDS):
+        for problem, problem_times in zip(problems, times, strict=True):
+            for name, (fn, count) in problem["contenders"].items():
+                problem_times[name] += repeats(fn, count)
+    return times
+
+
+def measure(problem: dict, times: dict[str, list[float]]) -> dict:
+    kind, m = problem["kind"], problem["m"]
+    lam, lam_s, steps, raw_steps = (problem[k] for k in ("lam", "lam_s", "steps", "raw_steps"))
+    agree, agree_ch = problem["agree"], problem["agree_ch"]
+    ls, ch, gd, fixed = times["lstsq"], times["cholesky"], times["descent"], times["fixed"]
+    eig, std, chk, run, run0 = (times[k] for k in ("eig", "std", "chk", "run", "run0"))
     t_gd, t_ls, t_fixed = min(gd), min(ls), min(fixed)
     return {
         "kind": kind,
@@ -184,7 +231,9 @@ def report(results: list[dict]) -> None:
 def main() -> int:
     rng = np.random.default_rng(2026)
     with blas_threads(1):
-        results = [measure(rng, kind, m) for kind in KINDS for m in SIZES]
+        problems = [prepare(rng, kind, m) for kind in KINDS for m in SIZES]
+        warm_up(problems)
+        results = [measure(p, t) for p, t in zip(problems, time_all(problems), strict=True)]
     report(results)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     print(f"\nload average (1 min) during the run: {load}")
