@@ -390,7 +390,10 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     error to the order of ``eps`` times the spread of ``h``. An entry much smaller than
     ``eps * max|g|`` may lose all its digits: where the top probability rounds to 1,
     ``g_i - <g, s>`` can cancel, and the unscaled path returns 0 for that entry. The scaled path
-    shifts ``g`` by its top-class entry first, which keeps it.
+    shifts ``g`` by its top-class entry first, which keeps it. So such an entry depends on the
+    scale of ``g``: the same direction of ``g`` can give a nonzero entry when ``|<g, s>|`` is
+    2**970 or more (float32: 2**103) and 0 below. The shift is not always applied: an ``argmax``
+    over ``s`` and a subtraction over ``g`` would add about half as much time again to a call.
     """
     s_part, g_part = _real("s", s), _real("g", g)
     dtype = _common_dtype(s_part, g_part)
