@@ -402,21 +402,22 @@ def report(sweep: list[dict[str, float]]) -> None:
     print(table(rows))
 
 
+# ``--anatomy`` and ``--small`` re-measure only that entry and keep the rest as saved.
+PARTS = {
+    "--anatomy": ("anatomy", anatomy, report_anatomy, 20260407),
+    "--small": ("small_batches", small_batches, report_small, 20260408),
+}
+
+
 def main() -> int:
-    if "--anatomy" in sys.argv[1:]:  # re-measure only the anatomy, keep the rest as saved
-        result = anatomy(np.random.default_rng(20260407))
-        report_anatomy(result)
-        saved = load_results("linear_regression")
-        saved.pop("machine")
-        save_results("linear_regression", {**saved, "anatomy": result})
-        return 0
-    if "--small" in sys.argv[1:]:  # re-measure only the minibatch entry, keep the rest
-        result = small_batches(np.random.default_rng(20260408))
-        report_small(result)
-        saved = load_results("linear_regression")
-        saved.pop("machine")
-        save_results("linear_regression", {**saved, "small_batches": result})
-        return 0
+    for flag, (key, measure_part, report_part, seed) in PARTS.items():
+        if flag in sys.argv[1:]:
+            result = measure_part(np.random.default_rng(seed))
+            report_part(result)
+            saved = load_results("linear_regression")
+            saved.pop("machine")
+            save_results("linear_regression", {**saved, key: result})
+            return 0
     rng = np.random.default_rng(20260406)
     load_start = os.getloadavg()[0]
     with blas_threads(1):
