@@ -488,9 +488,10 @@ def gradient_descent(
         route is a heuristic, not a proof: the estimate has stayed within 0.5 % of the top
         eigenvalue on every spectrum tried, and a worse one could miss a step just above the
         bound. Within a few rounding units of the bound either outcome is possible. At
-        ``alpha*`` with ``n >= 3`` (where ``alpha* > 2 / tr(X^T X / m)``) the check can therefore
-        cost as much as forming the normal equations for a direct solve:
-        ``check_step=False`` skips it when ``alpha`` is known to be safe.
+        ``alpha* = 2 / (lambda_1 + lambda_n)`` with ``n >= 2`` (where ``alpha* >= 2 / tr(X^T X /
+        m)``) the trace test cannot accept (for ``n = 2`` only rounding can), so with modest
+        ``n`` each call forms ``X^T X``: the default check then costs about one direct solve of
+        the normal equations. Pass ``check_step=False`` once ``alpha`` is known to be safe.
 
     Examples
     --------
