@@ -15,8 +15,8 @@ that was broadcast in the forward pass.
 
 ``forward_info["Z"]`` is the product ``X @ W``; the same array is also under ``"N"``, the name
 the question used, kept for its code. The batch size ``b`` is ``X.shape[0]``. In
-:func:`hessian`, :func:`max_stable_lr` and :func:`train`, ``X`` is the whole data set, of ``N``
-samples.
+:func:`hessian`, :func:`max_stable_lr` and :func:`train`, ``X`` is the whole data set, of ``n``
+samples (``n_samples``).
 
 Dtypes and range, the same for every function here: arrays may be of any integer or floating
 dtype and are computed with in float64 (float32 is converted); bool, complex, object, string and
@@ -471,11 +471,11 @@ def hessian(X: Any) -> np.ndarray:
     """Hessian of the mean-squared-error loss with respect to ``(W, B)``.
 
     The loss is quadratic in ``theta = [W; B]``, with ``P = A theta`` for ``A = [X, 1]``, so its
-    Hessian is the constant ``(2 / N) A.T @ A``; it does not depend on ``y`` or the weights.
+    Hessian is the constant ``(2 / n) A.T @ A``; it does not depend on ``y`` or the weights.
 
     Parameters
     ----------
-    X : (N, D) array
+    X : (n, D) array
         The samples, finite.
 
     Returns
@@ -497,7 +497,7 @@ def hessian(X: Any) -> np.ndarray:
     if not np.isfinite(H).all():
         raise ValueError(
             f"X is too large for its Hessian to be represented in float64: max |X| = "
-            f"{_abs_max(X):.3g}, and the entries (2/N) X.T @ X grow like max|X|**2 beyond "
+            f"{_abs_max(X):.3g}, and the entries (2/n) X.T @ X grow like max|X|**2 beyond "
             f"1.8e308; hessian is guaranteed for max |X| below {_HESSIAN_X_LIMIT:.2g}: "
             "rescale X (standardising its columns changes only the units of W)"
         )
@@ -513,7 +513,7 @@ def max_stable_lr(X: Any) -> float:
 
     Parameters
     ----------
-    X : (N, D) array
+    X : (n, D) array
         The samples, finite.
 
     Returns
@@ -560,23 +560,23 @@ def train(
     """Fit linear regression by minibatch gradient descent.
 
     Each epoch draws a fresh permutation of the samples from ``rng`` and walks through it in
-    batches of ``batch_size``; the last batch holds the remaining ``m = N % batch_size`` samples
+    batches of ``batch_size``; the last batch holds the remaining ``m = n % batch_size`` samples
     when that is not zero. Every step uses the gradient of the *mean* loss over its own batch.
     How the short last batch is weighted is a trade-off, chosen by ``last_batch``: ``"mean"``
     (the default) steps with its own mean, so every step has the same scale but each of its
     ``m`` samples weighs ``batch_size / m`` times more than the others in that epoch;
     ``"nominal"`` scales its step by ``m / batch_size`` (its gradient is divided by
     ``batch_size``), so every sample has the same weight in every epoch and an epoch's batch
-    gradients add up to ``N / batch_size`` times the full gradient. When ``batch_size`` divides
-    ``N`` the two are the same. With ``batch_size >= N``
+    gradients add up to ``n / batch_size`` times the full gradient. When ``batch_size`` divides
+    ``n`` the two are the same. With ``batch_size >= n``
     every step is a full-batch step on ``X`` as given (no permutation is drawn: the full
-    gradient does not depend on the order). The time is proportional to ``epochs * N * D``.
+    gradient does not depend on the order). The time is proportional to ``epochs * n * D``.
 
     Parameters
     ----------
-    X : (N, D) array
+    X : (n, D) array
         The samples, finite.
-    y : (N, 1) array
+    y : (n, 1) array
         The targets, finite.
     lr : real number
         The learning rate (step size), > 0. Any real number type (``float``, NumPy scalars,
@@ -584,7 +584,7 @@ def train(
     epochs : int
         Number of passes over the data, in [1, 10**7] (the loss history is kept for each).
     batch_size : int
-        Samples per step, >= 1; values above N mean full batches.
+        Samples per step, >= 1; values above n mean full batches.
     rng : numpy.random.Generator, int or None
         The source of the shuffles: a generator (advanced in place) or a seed for one.
     weights : dict, optional
@@ -596,7 +596,7 @@ def train(
     last_batch : {"mean", "nominal"}, optional
         The divisor of a short last batch's gradient: its own length (``"mean"``, the default)
         or ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
-        ``"nominal"`` (or a ``batch_size`` that divides ``N``) keeps the distance to the
+        ``"nominal"`` (or a ``batch_size`` that divides ``n``) keeps the distance to the
         least-squares weights proportional to ``lr``, because only then do the batches'
         deviations from the full gradient cancel over an epoch.
 
@@ -605,7 +605,7 @@ def train(
     weights : dict
         The trained ``{"W": (D, 1), "B": (1, 1)}``, new arrays.
     loss_history : (epochs + 1,) array
-        The mean-squared error over all N samples before training and after every epoch.
+        The mean-squared error over all n samples before training and after every epoch.
 
     Raises
     ------
