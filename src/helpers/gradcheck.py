@@ -210,8 +210,9 @@ def gradcheck(
         Central-difference step.
     rtol, atol : float, optional
         Entry ``i`` passes when ``|analytic_i - numerical_i| <= atol + rtol * |numerical_i|``.
-        Both must be finite and >= 0. The defaults suit smooth functions of order-one inputs in
-        double precision.
+        Both must be finite and >= 0. The defaults suit smooth functions of order-one inputs and
+        order-one gradients in double precision: the absolute term cannot tell a gradient much
+        smaller than ``atol`` (say 1e-8) from zero, so pass a smaller ``atol`` for small gradients.
     raise_on_failure : bool, optional
         Raise ``AssertionError`` with the worst entry named, instead of returning ``ok=False``.
 
