@@ -65,10 +65,11 @@ METHODS = ("arpack", "dense", "power")
 #: also passes ``rng=ARPACK_SEED``. Together they make results reproduce exactly.
 START_SEEDS = (20260505, 20260506)
 ARPACK_SEED = 20260507
-#: The product budget of one solve. Power iteration: at most this many steps. ARPACK:
-#: ``MAX_PRODUCTS // ncv`` restarts (``ncv`` Krylov vectors, 20 by default), each applying at
-#: most ``ncv`` products (about ``ncv / 2`` for ``k = 1``), so a call that does not converge
-#: stops after about half of the budget; its error states the products it used. Power
+#: The product budget of one solve. Power iteration: at most this many steps. ARPACK with
+#: ``k = 1``: ``ncv`` products (``ncv`` Krylov vectors, 20 by default), then restarts of
+#: ``ncv - ncv // 2`` products each (ARPACK keeps ``ncv // 2`` vectors for ``k = 1``), as many
+#: as fit in the budget (:func:`_arpack_restarts`); a call that does not converge stops within
+#: a restart of ``MAX_PRODUCTS`` products, and its error states the products it used. Power
 #: iteration needs about ``23 / gap`` steps for ``tol = 1e-10``, so this covers relative gaps
 #: down to about ``1e-3``; ARPACK covers far smaller ones. Power iteration on a periodic
 #: channel (several eigenvalues on the circle of largest modulus) never converges and stops
@@ -761,11 +762,19 @@ class _Counted(LinearOperator):
         return self.matvec(x)
 
 
+def _arpack_restarts(krylov: int) -> int:
+    """ARPACK's ``maxiter`` for ``k = 1`` and ``krylov`` vectors: the restarts that fit in
+    ``MAX_PRODUCTS`` products. For ``k = 1`` and ``ncv >= 6`` ARPACK keeps ``ncv // 2`` vectors
+    at each restart and applies ``ncv - ncv // 2`` new products; below 6 it keeps two."""
+    per_restart = krylov - krylov // 2 if krylov >= 6 else krylov - 2
+    return max((MAX_PRODUCTS - krylov) // max(per_restart, 1), 1)
+
+
 def _arpack_pair(
     op: LinearOperator, v0: np.ndarray, tol: float, name: str = "kraus", ncv: int | None = None
 ) -> tuple[complex, np.ndarray]:
     krylov = min(ncv or 20, op.shape[0])  # eigs' default for k=1: min(N, 20)
-    restarts = max(MAX_PRODUCTS // krylov, 1)
+    restarts = _arpack_restarts(krylov)
     counted = _Counted(op)
     try:
         w, v = eigs(
@@ -1296,7 +1305,7 @@ def fixed_point(
         Number of Krylov vectors ARPACK keeps (``method="arpack"`` only; ignored otherwise), from
         3 to ``n**2``. By default SciPy's ``min(n**2, 20)``. A channel whose eigenvalues crowd
         near ``r`` (a small gap) converges in fewer products with more vectors, e.g. 40 or 80,
-        at ``O(ncv n**2)`` memory. ARPACK may restart ``MAX_PRODUCTS // ncv`` times.
+        at ``O(ncv n**2)`` memory. ARPACK stops after about ``MAX_PRODUCTS`` products.
 
     Returns
     -------
