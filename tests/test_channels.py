@@ -937,7 +937,8 @@ def test_a_larger_ncv_solves_a_slowly_mixing_channel():
 @pytest.mark.parametrize(("ncv", "restarts"), [(None, 1998), (8, 4998), (5, 6665)])
 def test_arpack_failure_states_the_products_it_used(monkeypatch, ncv, restarts):
     """The message's product count agrees with an independent count of the operator's products,
-    and is the budget MAX_PRODUCTS within one restart (ncv // 2 products, two below ncv = 6)."""
+    and is the budget MAX_PRODUCTS within one restart (ncv - ncv // 2 products; ncv - 2 below
+    ncv = 6)."""
     import re
 
     import helpers.channels as ch
