@@ -176,7 +176,7 @@ def measure(n: int, rng: np.random.Generator) -> dict[str, float]:
     times = interleaved(candidates, rounds, number=max(1, 20_000 // n))
     floor = np.array(times["floor"])
     entry = {
-        "N": n,
+        "n": n,
         "rounds": rounds,
         "floor_s": float(np.min(floor)),
         "floor_median_s": float(np.median(floor)),
@@ -243,7 +243,7 @@ def small_batches(rng: np.random.Generator) -> dict[str, object]:
             ours_t, hand_t = np.array(times["ours"]), np.array(times["hand"])
             sizes.append(
                 {
-                    "N": b,
+                    "b": b,
                     "helpers_median_s": float(np.median(ours_t)),
                     "hand_median_s": float(np.median(hand_t)),
                     "helpers_over_hand_quartiles": [
@@ -291,7 +291,7 @@ def report_small(result: dict[str, object]) -> None:
     print(f"minibatches, D = {result['D']}: medians of interleaved rounds")
     rows = [
         {
-            "b": e["N"],
+            "b": e["b"],
             "hand (µs)": f"{1e6 * e['hand_median_s']:.1f}",
             "ours (µs)": f"{1e6 * e['helpers_median_s']:.1f}",
             "ours / hand quartiles": " ".join(f"{q:.2f}" for q in e["helpers_over_hand_quartiles"]),
@@ -340,7 +340,7 @@ def anatomy_at(n: int, rng: np.random.Generator) -> dict[str, object]:
                 fn()
                 for c, clock in clocks.items():
                     got[c][name].append(clock() - start[c])
-    entry: dict[str, object] = {"N": n, "rounds": ROUNDS}
+    entry: dict[str, object] = {"n": n, "rounds": ROUNDS}
     for c in ("cpu", "wall"):
         t = {name: np.array(v) for name, v in got[c].items()}
         for a, b in (("helpers", "hand"), ("helpers", "bare"), ("bare", "hand")):
@@ -369,7 +369,7 @@ def report_anatomy(result: dict[str, object]) -> None:
     print("helpers / hand, helpers / bare, bare / hand: quartiles of per-round CPU-time ratios")
     rows = []
     for e in result["sizes"]:
-        row = {"N": e["N"]}
+        row = {"n": e["n"]}
         for k in ("helpers_over_hand", "helpers_over_bare", "bare_over_hand"):
             row[k] = " ".join(f"{q:.3f}" for q in e[f"{k}_cpu_quartiles"])
         row["page faults (helpers, bare, hand)"] = " ".join(
@@ -387,7 +387,7 @@ def report(sweep: list[dict[str, float]]) -> None:
     for e in sweep:
         rows.append(
             {
-                "N": e["N"],
+                "n": e["n"],
                 "floor: X@W + X.T@r (ms)": f"{1e3 * e['floor_median_s']:.3f}",
                 "ours (ms)": f"{1e3 * e['helpers_median_s']:.3f}",
                 "ours / hand NumPy": f"{e['helpers_median_s'] / e['hand_median_s']:.2f}",
@@ -430,7 +430,7 @@ def main() -> int:
     report_small(small)
 
     big = sweep[-1]
-    assert big["N"] == N_TARGET
+    assert big["n"] == N_TARGET
     vs_hand = big["helpers_median_s"] / big["hand_median_s"]
     vs_floor = big["helpers_median_s"] / big["floor_median_s"]
     loop_ratio = max(e["loop_s"] / e["helpers_s"] for e in sweep if "loop_s" in e)
