@@ -597,10 +597,10 @@ def train(
         How a short last batch of ``m`` samples steps: ``"mean"`` (the default) uses the
         output of ``gradients`` unchanged, ``"nominal"`` multiplies it by ``m / batch_size``.
         For the default ``gradients``, the mean over the batch, this divides the batch's summed
-        gradient by its own length (``"mean"``) or by ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
-        ``"nominal"`` (or a ``batch_size`` that divides ``n``) keeps the distance to the
-        least-squares weights proportional to ``lr``, because only then do the batches'
-        deviations from the full gradient cancel over an epoch.
+        gradient by its own length (``"mean"``) or by ``batch_size`` (``"nominal"``). With a
+        constant ``lr`` on noisy data, only ``"nominal"`` (or a ``batch_size`` that divides
+        ``n``) keeps the distance to the least-squares weights proportional to ``lr``, because
+        only then do the batches' deviations from the full gradient cancel over an epoch.
 
     Returns
     -------
