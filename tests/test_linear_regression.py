@@ -355,6 +355,25 @@ def test_training_steps_match_a_hand_written_loop_for_each_last_batch_divisor(la
     np.testing.assert_allclose(w["B"], [[B]], rtol=1e-12)
 
 
+@pytest.mark.parametrize(("last_batch", "short_step"), [("mean", 1.0), ("nominal", 0.5)])
+def test_a_custom_gradients_output_is_used_unchanged_or_scaled_by_m_over_batch_size(
+    last_batch, short_step
+):
+    """With gradients=, "mean" steps every batch with the function's output as returned;
+    "nominal" multiplies the short last batch's output by m / batch_size (here 1/2)."""
+    X, y, _ = problem(14, 5, 2)  # batches of 2, 2 and a short one of m = 1
+
+    def constant(forward_info, weights):
+        return {"W": np.ones((2, 1)), "B": np.ones((1, 1))}
+
+    w, _ = train(
+        X, y, lr=0.125, epochs=1, batch_size=2, rng=0, gradients=constant, last_batch=last_batch
+    )
+    expected = -0.125 * (2 + short_step)  # two full steps and the short one, exact in binary
+    np.testing.assert_array_equal(w["W"], np.full((2, 1), expected))
+    np.testing.assert_array_equal(w["B"], [[expected]])
+
+
 def test_last_batch_divisors_agree_when_the_batch_size_divides_n():
     X, y, _ = problem(12, 12, 2)
     runs = [

@@ -565,10 +565,10 @@ def train(
     How the short last batch is weighted is a trade-off, chosen by ``last_batch``: ``"mean"``
     (the default) steps with its own mean, so every step has the same scale but each of its
     ``m`` samples weighs ``batch_size / m`` times more than the others in that epoch;
-    ``"nominal"`` scales its step by ``m / batch_size`` (its gradient is divided by
-    ``batch_size``), so every sample has the same weight in every epoch and an epoch's batch
-    gradients add up to ``n / batch_size`` times the full gradient. When ``batch_size`` divides
-    ``n`` the two are the same. With ``batch_size >= n``
+    ``"nominal"`` scales its step by ``m / batch_size`` (for the default gradient, its summed
+    gradient is divided by ``batch_size``), so every sample has the same weight in every epoch
+    and an epoch's batch gradients add up to ``n / batch_size`` times the full gradient. When
+    ``batch_size`` divides ``n`` the two are the same. With ``batch_size >= n``
     every step is a full-batch step on ``X`` as given (no permutation is drawn: the full
     gradient does not depend on the order). The time is proportional to ``epochs * n * D``.
 
@@ -594,11 +594,13 @@ def train(
         parameter's shape (a bias gradient of shape (1,) is refused); defaults to
         :func:`loss_gradients`. Exists so that other gradient rules can be compared.
     last_batch : {"mean", "nominal"}, optional
-        The divisor of a short last batch's gradient: its own length (``"mean"``, the default)
-        or ``batch_size`` (``"nominal"``). With a constant ``lr`` on noisy data, only
-        ``"nominal"`` (or a ``batch_size`` that divides ``n``) keeps the distance to the
-        least-squares weights proportional to ``lr``, because only then do the batches'
-        deviations from the full gradient cancel over an epoch.
+        How a short last batch of ``m`` samples steps: ``"mean"`` (the default) uses the
+        output of ``gradients`` unchanged, ``"nominal"`` multiplies it by ``m / batch_size``.
+        For the default ``gradients``, the mean over the batch, this divides the batch's summed
+        gradient by its own length (``"mean"``) or by ``batch_size`` (``"nominal"``). With a
+        constant ``lr`` on noisy data, only ``"nominal"`` (or a ``batch_size`` that divides
+        ``n``) keeps the distance to the least-squares weights proportional to ``lr``, because
+        only then do the batches' deviations from the full gradient cancel over an epoch.
 
     Returns
     -------
