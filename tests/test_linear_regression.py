@@ -198,8 +198,27 @@ def test_unbroadcast_rejects_incompatible_shapes(shape, grad_shape):
         unbroadcast(np.ones(grad_shape), shape)
 
 
+def test_unbroadcast_accepts_an_int_or_a_tuple_or_list_of_ints():
+    g = np.ones((3, 4))
+    assert unbroadcast(g, [1, 4]).shape == (1, 4)
+    assert unbroadcast(g, 4).shape == (4,)
+    assert unbroadcast(g, np.int64(4)).shape == (4,)
+    np.testing.assert_array_equal(unbroadcast(g, [1, 4]), unbroadcast(g, (1, 4)))
+
+
+@pytest.mark.parametrize("shape", [(1.5, 4), (True, 4), np.array([1, 4]), range(4), True])
+def test_unbroadcast_refuses_a_shape_of_other_types(shape):
+    with pytest.raises(TypeError, match=r"shape must be an int or a tuple or list of ints, got"):
+        unbroadcast(np.ones((3, 4)), shape)
+
+
+def test_unbroadcast_refuses_a_negative_entry_as_not_broadcasting():
+    with pytest.raises(ValueError, match=r"shape \(-1, 4\) does not broadcast"):
+        unbroadcast(np.ones((3, 4)), (-1, 4))
+
+
 def test_unbroadcast_rejects_bad_arguments():
-    with pytest.raises(TypeError, match=r"shape must be a tuple"):
+    with pytest.raises(TypeError, match=r"shape must be an int or a tuple or list of ints"):
         unbroadcast(np.ones(3), (1.5,))
     with pytest.raises(TypeError, match=r"grad must be a real numeric array, got dtype <U1"):
         unbroadcast(np.array(["a"]), (1,))

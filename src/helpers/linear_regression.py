@@ -364,7 +364,7 @@ def _gradients_off_the_fast_path(
     )
 
 
-def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
+def unbroadcast(grad: Any, shape: int | tuple[int, ...] | list[int]) -> np.ndarray:
     """Reduce a gradient to the shape of a parameter that was broadcast in the forward pass.
 
     If a parameter ``b`` of ``shape`` was broadcast to ``grad.shape`` (``out = x + b`` say), each
@@ -376,8 +376,9 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     ----------
     grad : (...) array
         The gradient of the loss with respect to the broadcast result; computed in float64.
-    shape : tuple of int
-        The parameter's shape; it must broadcast to ``grad.shape``.
+    shape : int, or tuple or list of int
+        The parameter's shape (an int ``k`` means ``(k,)``); it must broadcast to
+        ``grad.shape``, so a negative entry is refused as not broadcasting.
 
     Returns
     -------
@@ -389,7 +390,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``grad`` is not a real numeric array or ``shape`` is not a tuple of integers.
+        If ``grad`` is not a real numeric array, or ``shape`` is not an int or a tuple or
+        list of ints (a float entry, a bool, an array or a range is refused).
     ValueError
         If ``grad`` is empty or not finite, ``shape`` does not broadcast to ``grad.shape``, or
         a sum exceeds float64's range.
@@ -401,6 +403,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     array([[4., 4., 4.]])
     >>> unbroadcast(np.ones((4, 3)), ())
     array(12.)
+    >>> unbroadcast(np.ones((4, 3)), 3)  # an int k means the shape (k,)
+    array([4., 4., 4.])
     """
     g = as_real_array("grad", grad)
     if isinstance(shape, int | np.integer) and not isinstance(shape, bool | np.bool_):
@@ -408,7 +412,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(shape, tuple | list) or not all(
         isinstance(s, int | np.integer) and not isinstance(s, bool | np.bool_) for s in shape
     ):
-        raise TypeError(f"shape must be a tuple of non-negative ints, got {shape!r}")
+        raise TypeError(f"shape must be an int or a tuple or list of ints, got {shape!r}")
     shape = tuple(int(s) for s in shape)
     lead = g.ndim - len(shape)
     if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, g.shape[lead:], strict=True)):
@@ -587,6 +591,9 @@ def train(
         Samples per step, >= 1; values above n mean full batches.
     rng : numpy.random.Generator, int or None
         The source of the shuffles: a generator (advanced in place) or a seed for one.
+        ``None`` seeds from fresh operating-system entropy, so with ``batch_size < n`` two
+        calls shuffle differently and return different weights; with ``batch_size >= n`` no
+        shuffle is drawn and ``rng`` does not affect the result.
     weights : dict, optional
         Starting point ``{"W": (D, 1), "B": (1, 1)}``; zeros by default. Not modified.
     gradients : callable, optional
@@ -616,9 +623,10 @@ def train(
         string).
     ValueError
         If an input is invalid; if ``gradients`` returns something other than finite arrays of
-        the parameters' shapes (the message blames ``gradients``); or if training diverges (a
-        loss, prediction or weight exceeds float64's range): then ``lr`` is too large, and the
-        message gives the full-batch limit ``2 / lambda_max``.
+        the parameters' shapes (the message blames ``gradients``); or on overflow, when a
+        loss, prediction, gradient or weight goes beyond float64's range: then ``lr`` is too
+        large, and the message gives the full-batch limit ``2 / lambda_max``. A diverging run
+        whose loss is still finite, however large, returns normally: check ``loss_history``.
     """
     X = _check_X(X)
     _check_finite_X(X)  # checked once here, so a later overflow means divergence
