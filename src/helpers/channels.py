@@ -195,7 +195,8 @@ class UncheckedDefectWarning(UserWarning):
     Issued when ``op`` has no adjoint (a ``LinearOperator`` with ``matvec`` alone) and a probe
     with one product shows that the map is not trace preserving (up to a factor): the dual
     solve that detects a Jordan block at ``r`` is impossible, and for a defective ``r`` the
-    result may be accurate only to about ``sqrt(tol)``. Pass ``rmatvec=`` (the dual map), or
+    result may be accurate only to about ``eps ** (1 / m)`` for a Jordan block of size ``m``
+    (``eps`` the relative rounding of the products). Pass ``rmatvec=`` (the dual map), or
     use :func:`fixed_point` when the Kraus operators are known.
     """
 
