@@ -412,6 +412,76 @@ def test_failure_names_the_failing_cell_not_an_intended_error(tmp_path: Path):
         execute_pair(pair)
 
 
+def _hold_ports(monkeypatch, taken: int) -> tuple[list[int], object]:
+    """Make jupyter_client hand out a port another process holds, for the first ``taken`` picks.
+
+    This is the race a parallel run meets by chance: a port found free, then bound by someone
+    else before the new kernel binds it.
+    """
+    import socket
+
+    from jupyter_client.provisioning import local_provisioner
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    port = held.getsockname()[1]
+    original = local_provisioner.LocalPortCache.find_available_port
+    handed: list[int] = []
+
+    def find_available_port(self, ip):
+        handed.append(port if len(handed) < taken else original(self, ip))
+        return handed[-1]
+
+    cache = local_provisioner.LocalPortCache
+    monkeypatch.setattr(cache, "find_available_port", find_available_port)
+    return handed, held  # the caller keeps ``held`` open while the kernel starts
+
+
+def test_a_kernel_that_loses_its_port_on_start_is_started_again(tmp_path: Path, monkeypatch):
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", TINY)
+    handed, held = _hold_ports(monkeypatch, taken=1)
+    assert execute_pair(pair) is True
+    held.close()
+    nb = nbformat.read(pair.ipynb, as_version=4)
+    assert {"output_type": "stream", "name": "stdout", "text": "6\n"} in nb.cells[-2].outputs
+    # the first start got the taken port; a second start picked five new ones
+    assert handed.count(handed[0]) == 1
+    assert len(handed) == 10
+
+
+def test_a_kernel_that_never_starts_is_reported_after_three_attempts(tmp_path: Path, monkeypatch):
+    pair = _write_page(tmp_path, "chapters/01_tiny.md", TINY)
+    handed, held = _hold_ports(monkeypatch, taken=10**6)
+    with pytest.raises(RuntimeError, match="died before replying"):
+        execute_pair(pair)
+    held.close()
+    assert len(handed) == 15  # three starts of five ports each
+    assert not pair.ipynb.exists()
+
+
+@pytest.mark.parametrize(("taken", "starts"), [(1, 2), (10**6, 3)])
+def test_nbval_kernel_starts_are_retried_after_a_port_race(monkeypatch, taken, starts):
+    import nbval.kernel
+
+    from booktools.execute import retrying_start
+
+    # the root conftest.py has wrapped nbval's own start_new_kernel with retrying_start
+    start_new_kernel = nbval.kernel.start_new_kernel.__wrapped__
+    assert start_new_kernel.__module__ == "nbval.kernel"
+    handed, held = _hold_ports(monkeypatch, taken=taken)
+    start = retrying_start(start_new_kernel)
+    if starts == 3:
+        with pytest.raises(RuntimeError, match="died before replying"):
+            start(kernel_name="python3", startup_timeout=20)
+    else:
+        km, kc = start(kernel_name="python3", startup_timeout=20)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    held.close()
+    assert len(handed) == 5 * starts
+
+
 def test_merge_streams_joins_a_print_split_by_the_kernel():
     def stream(name, text):
         return {"output_type": "stream", "name": name, "text": text}

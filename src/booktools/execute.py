@@ -18,9 +18,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 from jupytext.combine import combine_inputs_with_outputs
@@ -30,6 +34,8 @@ from nbclient.exceptions import CellExecutionError
 from booktools.pairs import ROOT, Pair, find_pairs, read_md
 
 TIMEOUT_S = 300
+KERNEL_START_ATTEMPTS = 3
+T = TypeVar("T")
 VOLATILE_TAG = "nbval-ignore-output"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -79,9 +85,8 @@ def build_notebook(pair: Pair) -> nbformat.NotebookNode:
     return nb
 
 
-def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbformat.NotebookNode:
-    """Execute ``nb`` in ``cwd``; raise :class:`ExecutionFailed` naming ``name`` and the cell."""
-    client = NotebookClient(
+def _client(nb: nbformat.NotebookNode, cwd: Path) -> NotebookClient:
+    return NotebookClient(
         nb,
         timeout=TIMEOUT_S,
         kernel_name="python3",
@@ -91,6 +96,62 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
         extra_arguments=["--InteractiveShell.xmode=Minimal"],
         resources={"metadata": {"path": str(cwd)}},
     )
+
+
+def is_start_race(err: BaseException) -> bool:
+    """Whether ``err`` is a kernel that died before it answered, i.e. before any cell ran.
+
+    jupyter_client picks five free TCP ports and writes them to the connection file; the kernel
+    binds them a moment later. A kernel started in between by another process (the parallel
+    unit tests, a second nbval worker) can take one of them, and the new kernel then exits with
+    ``ZMQError: Address already in use`` before replying to ``kernel_info``. Nothing has run,
+    so starting again, on freshly picked ports, is safe.
+    """
+    return isinstance(err, RuntimeError) and "died before replying to kernel_info" in str(err)
+
+
+def retrying_start(start: Callable[..., T]) -> Callable[..., T]:
+    """``start`` (a kernel-starting function) made to start again after a start race.
+
+    nbval starts its kernels with ``jupyter_client.start_new_kernel``, which meets the same
+    race (see :func:`is_start_race`); the root ``conftest.py`` wraps it with this.
+    """
+
+    @functools.wraps(start)
+    def start_again_on_race(*args: object, **kwargs: object) -> T:
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as err:
+                if not is_start_race(err) or attempt == KERNEL_START_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return start_again_on_race
+
+
+def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbformat.NotebookNode:
+    """Execute ``nb`` in ``cwd``; raise :class:`ExecutionFailed` naming ``name`` and the cell.
+
+    A kernel that dies on start (see :func:`is_start_race`) is started again, up to
+    ``KERNEL_START_ATTEMPTS`` times in all; any other failure is reported at once.
+    """
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        client = _client(nb, cwd)
+        try:
+            _run(client, nb, name)
+            break
+        except RuntimeError as err:
+            # nbclient registered an exit-time cleanup for the kernel that never came up; the
+            # kernel is already cleaned up, and the handler would fail at exit.
+            atexit.unregister(client._cleanup_kernel)
+            if not is_start_race(err) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            print(f"{name}: the kernel died on start (a port race); again", file=sys.stderr)
+    return _check_outputs(nb, name)
+
+
+def _run(client: NotebookClient, nb: nbformat.NotebookNode, name: str) -> None:
     try:
         client.execute()
     except CellExecutionError as err:
@@ -108,6 +169,9 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbforma
         text = _ANSI.sub("", str(err)).strip()
         summary = text.splitlines()[-1] if text else type(err).__name__
         raise ExecutionFailed(f"{name}: {where} raised: {summary}") from None
+
+
+def _check_outputs(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "allow-stderr" in cell.metadata.get("tags", []):
             continue
