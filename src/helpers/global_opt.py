@@ -1097,7 +1097,7 @@ def cobyla_from_spread(de: OptimizeResult) -> dict[str, float]:
     >>> cobyla_from_spread(OptimizeResult(population=np.array([[0.0, 1.0], [0.5, 0.75]])))
     {'rhobeg': 0.5, 'tol': 1e-14}
     """
-    population = de.get("population") if isinstance(de, Mapping) else getattr(de, "population", None)
+    population = getattr(de, "population", None)  # OptimizeResult: its keys as attributes
     if population is None:
         raise TypeError(
             "de must be the OptimizeResult of differential_evolution, with its population of "
