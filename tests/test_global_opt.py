@@ -765,8 +765,7 @@ def test_the_message_reports_every_stage():
     slsqp, cobyla = two.message.split("; ")
     assert slsqp == "SLSQP: kept the SLSQP point, the local point has a lower value"
     assert cobyla == (
-        "COBYLA: kept the SLSQP point, the local point is lower only by violating a constraint "
-        "more"
+        "COBYLA: kept the SLSQP point, the local point is lower only by violating a constraint more"
     )
     one = de_then_polish(ackley, box, jac=ackley_gradient, local_options={"ftol": 1e-14}, **kw)
     assert one.message == "kept the SLSQP point: the local point has a lower value"
