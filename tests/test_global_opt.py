@@ -25,6 +25,7 @@ from helpers.global_opt import (
     ackley_gradient,
     ackley_textbook,
     as_constraint_list,
+    cobyla_from_spread,
     constraint_violation,
     de_then_polish,
     polish_acceptance,
@@ -743,7 +744,105 @@ def test_a_worse_later_stage_is_rejected():
     assert np.array_equal(res.x, np.zeros(4))
     assert res.fun == 0.0
     assert ackley(res.stages[1].x) > 0.0
-    assert res.message.startswith("kept DE's point")
+    # one verdict per stage, each naming the point kept after it
+    not_lower = "kept DE's point, the local point is not lower than the DE point"
+    assert res.message == f"COBYLA: {not_lower}; SLSQP: {not_lower}"
+
+
+def test_the_message_reports_every_stage():
+    # SLSQP's point is kept; COBYLA's, lower only by violating more, is not: both verdicts shown
+    box = [(-20.0, 20.0)] * 4
+    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
+    loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
+    two = de_then_polish(
+        ackley,
+        box,
+        jac=ackley_gradient,
+        local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, loose),
+        **kw,
+    )
+    slsqp, cobyla = two.message.split("; ")
+    assert slsqp == "SLSQP: kept the SLSQP point, the local point has a lower value"
+    assert cobyla == (
+        "COBYLA: kept the SLSQP point, the local point is lower only by violating a constraint more"
+    )
+    one = de_then_polish(ackley, box, jac=ackley_gradient, local_options={"ftol": 1e-14}, **kw)
+    assert one.message == "kept the SLSQP point: the local point has a lower value"
+    # a later stage judged against an earlier stage's point names that point, not DE's: COBYLA
+    # reaches below 1e-13 from DE's early point, SLSQP's finite differences then end higher
+    later = de_then_polish(
+        ackley,
+        box,
+        local_method=("COBYLA", "SLSQP"),
+        local_options=({"rhobeg": 1e-3, "tol": 1e-14}, None),
+        maxiter=60,
+        tol=0,
+        vectorized=True,
+        rng=5,
+    )
+    assert ackley(later.stages[1].x) > later.fun
+    assert later.message == (
+        "COBYLA: kept the COBYLA point, the local point has a lower value; "
+        "SLSQP: kept the COBYLA point, the local point is not lower than the COBYLA point"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# cobyla_from_spread
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cobyla_from_spread_of_a_converged_population_is_the_floor():
+    de = OptimizeResult(population=np.zeros((20, 4)))
+    assert cobyla_from_spread(de) == {"rhobeg": 1e-3, "tol": 1e-14}
+    tight = OptimizeResult(population=np.array([[0.0, 1.0], [1e-5, 1.0]]))
+    assert cobyla_from_spread(tight)["rhobeg"] == 1e-3
+
+
+def test_cobyla_from_spread_of_a_wide_population_is_its_widest_coordinate_range():
+    pop = np.random.default_rng(0).uniform(-1.0, 1.0, (15, 3)) * np.array([0.1, 2.0, 0.5])
+    expected = float(np.max(np.ptp(pop, axis=0)))
+    assert 1.0 < expected < 4.0  # the second coordinate's range
+    assert cobyla_from_spread(OptimizeResult(population=pop)) == {"rhobeg": expected, "tol": 1e-14}
+
+
+def test_cobyla_from_spread_reads_a_real_de_run():
+    res = de_then_polish(
+        ackley,
+        [(-5.0, 5.0)] * 2,
+        local_method="COBYLA",
+        local_options=cobyla_from_spread,
+        maxiter=3,
+        tol=0,
+        rng=0,
+    )
+    spread = float(np.max(np.ptp(res.de.population, axis=0)))
+    assert spread > 1e-3  # three generations: still spread out
+    assert cobyla_from_spread(res.de)["rhobeg"] == spread
+
+
+@pytest.mark.parametrize(
+    ("de", "error", "match"),
+    [
+        (OptimizeResult(x=np.zeros(2)), TypeError, r"^de must be the OptimizeResult"),
+        (np.zeros((3, 2)), TypeError, r"^de must be the OptimizeResult"),
+        (OptimizeResult(population=np.zeros(3)), ValueError, r"de.population must have shape"),
+        (
+            OptimizeResult(population=np.array([[0.0, np.nan]])),
+            ValueError,
+            r"de.population",
+        ),
+        (
+            OptimizeResult(population=np.array([[-1e308, 0.0], [1e308, 0.0]])),
+            ValueError,
+            r"de.population's spread must be finite",
+        ),
+    ],
+)
+def test_cobyla_from_spread_refuses_bad_input(de, error, match):
+    with pytest.raises(error, match=match):
+        cobyla_from_spread(de)
 
 
 def test_single_method_in_a_list_equals_the_string_form():

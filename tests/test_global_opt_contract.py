@@ -14,7 +14,7 @@ import pytest
 from _contract import ODD_TYPES, check_contract, finite_arrays, odd_arraylikes
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import Bounds, LinearConstraint
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult
 
 from helpers.global_opt import (
     LOCAL_METHODS,
@@ -22,6 +22,7 @@ from helpers.global_opt import (
     ackley_gradient,
     ackley_textbook,
     as_constraint_list,
+    cobyla_from_spread,
     constraint_violation,
     de_then_polish,
     polish_acceptance,
@@ -143,6 +144,34 @@ def test_constraint_violation_over_the_whole_range(x):
     with np.errstate(over="ignore"):
         expected = max(0.0, float(np.max(np.abs(x))) - 1.0, float(np.sum(x)))
     assert cv == pytest.approx(expected, rel=1e-12) or (np.isinf(cv) and np.isinf(expected))
+
+
+@pytest.mark.parametrize("bad", ODD_TYPES, ids=repr)
+def test_cobyla_from_spread_odd_types(bad):
+    check_contract(cobyla_from_spread, {"de": bad}, must_raise=True)
+    check_contract(cobyla_from_spread, {"de": OptimizeResult(population=bad)}, must_raise=True)
+
+
+def test_cobyla_from_spread_odd_array_likes():
+    base = np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.0]])
+    for label, value, valid in odd_arraylikes(base):
+        outcome = check_contract(
+            cobyla_from_spread, {"de": OptimizeResult(population=value)}, must_raise=not valid
+        )
+        if valid:
+            assert outcome.result == {"rhobeg": 2.0, "tol": 1e-14}, label
+
+
+@SETTINGS
+@given(finite_arrays((4, 3)))
+def test_cobyla_from_spread_over_the_whole_range(pop):
+    outcome = check_contract(cobyla_from_spread, {"de": OptimizeResult(population=pop)})
+    with np.errstate(over="ignore"):
+        spread = float(np.max(pop.max(axis=0) - pop.min(axis=0)))
+    if np.isfinite(spread):
+        assert outcome.result == {"rhobeg": max(spread, 1e-3), "tol": 1e-14}
+    else:
+        assert isinstance(outcome.error, ValueError)
 
 
 ACCEPT = {"f_de": 1.0, "maxcv_de": 0.0, "f_local": 0.5, "local_in_box": True, "maxcv_local": 0.0}

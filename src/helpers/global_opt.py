@@ -11,7 +11,9 @@ Chapter 3 of the book ("Differential evolution, then SLSQP") uses this module. I
 * :func:`constraint_violation`, the largest violation of a set of SciPy constraints at a point;
 * :func:`de_then_polish`, differential evolution followed by a local method started from DE's
   best point, which keeps DE's point whenever the local result is worse, leaves the bounds or
-  violates a constraint.
+  violates a constraint;
+* :func:`cobyla_from_spread`, COBYLA's options from DE's result (a first step as wide as DE's
+  last population), for ``local_options`` of :func:`de_then_polish`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "ackley_gradient",
     "ackley_textbook",
     "as_constraint_list",
+    "cobyla_from_spread",
     "constraint_violation",
     "de_then_polish",
     "polish_acceptance",
@@ -80,6 +83,10 @@ _HYPOT_PLAIN = 2e145
 #: Up to this ``sum(x**2)`` (every ``|x_i| <= 64``), ``pi x`` is formed directly; beyond, ``x`` is
 #: first reduced exactly, ``fmod(x, 2)``, since ``pi x`` carries an error of ``|x| eps``.
 _PERIOD_PLAIN = 4096.0
+
+#: :func:`cobyla_from_spread`: COBYLA's first step ``rhobeg`` is at least this (COBYLA replaces
+#: ``rhobeg = 0``, what a converged population gives, by ``1``), and its final step ``tol``.
+_COBYLA_RHOBEG_FLOOR, _COBYLA_TOL = 1e-3, 1e-14
 
 #: The Ackley parameters ``a, b, c`` of :func:`ackley` (the common choice).
 ACKLEY_A, ACKLEY_B, ACKLEY_C = 20.0, 0.2, 2.0 * np.pi
@@ -967,7 +974,10 @@ def de_then_polish(
         point by point, also with ``vectorized=True``, where ``de.nfev`` counts *calls*), by the
         local method, and by the re-evaluation;
         ``success`` : bool, ``x`` is feasible and DE or the last accepted stage succeeded;
-        ``message`` : str, which point was kept and why (no numbers).
+        ``message`` : str, which point was kept and why (no numbers): ``"kept DE's point:
+        <why>"`` for one stage; with stages, one verdict per stage, joined by ``"; "``, such as
+        ``"SLSQP: kept the SLSQP point, <why>; COBYLA: kept the SLSQP point, <why>"`` (the last
+        verdict names the returned point).
 
     Raises
     ------
@@ -1009,7 +1019,7 @@ def de_then_polish(
     # _run_local: minimize's result, with the same bounds and constraints
     x, f, maxcv = x_de, f_de, maxcv_de
     results, kept_by, kept_ok, nfev_local = [], None, False, 0
-    message = ""
+    verdicts: list[tuple[str, str, str]] = []  # (method, the point kept after it, why)
     for method, options in problem.stages:
         jac_used = problem.jac if method not in _GRADIENT_FREE_METHODS else None
         stage = replace(problem, method=method, local_options=options, jac=jac_used)
@@ -1023,12 +1033,17 @@ def de_then_polish(
         in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
         maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
         accept, why = polish_acceptance(f, maxcv, f_loc, in_box, maxcv_loc, feasibility_atol=atol)
+        if kept_by is not None:  # this stage was judged against an earlier stage's point
+            why = why.replace("the DE point", f"the {kept_by} point")
         if accept:
             x, f, maxcv = x_loc, f_loc, maxcv_loc
             kept_by, kept_ok = method, bool(local.success)
-            message = f"kept the {method} point: {why}"
-        elif kept_by is None:
-            message = f"kept DE's point: {why}"
+        holder = "DE's point" if kept_by is None else f"the {kept_by} point"
+        verdicts.append((method, holder, why))
+    if len(verdicts) == 1:  # "kept DE's point: <why>"
+        message = f"kept {verdicts[0][1]}: {verdicts[0][2]}"
+    else:  # "SLSQP: kept DE's point, <why>; COBYLA: kept the COBYLA point, <why>"
+        message = "; ".join(f"{method}: kept {holder}, {why}" for method, holder, why in verdicts)
     feasible = maxcv <= atol
     return OptimizeResult(
         x=x.copy(),
@@ -1042,3 +1057,60 @@ def de_then_polish(
         success=bool(feasible and (de.success or kept_ok)),
         message=message,
     )
+
+
+def cobyla_from_spread(de: OptimizeResult) -> dict[str, float]:
+    """COBYLA's ``options`` from DE's result: a first step as wide as DE's last population.
+
+    ``rhobeg``, COBYLA's first step, is the largest spread of a coordinate over DE's last
+    population, ``max_j (max_i P[i, j] - min_i P[i, j])`` for ``P = de.population`` of shape
+    ``(S, d)``, but at least ``1e-3``; ``tol``, its last step, is ``1e-14``. The floor matters
+    once DE has converged to one point: the spread is then ``0``, which COBYLA would replace by
+    ``rhobeg = 1`` (with a warning). Pass the function itself as ``local_options`` of
+    :func:`de_then_polish` (or as the COBYLA stage's entry), which calls it with DE's result.
+
+    Parameters
+    ----------
+    de : OptimizeResult
+        The result of ``scipy.optimize.differential_evolution`` (``result.de`` of
+        :func:`de_then_polish`); only its ``population``, shape ``(S, d)``, is read.
+
+    Returns
+    -------
+    dict
+        ``{"rhobeg": float, "tol": 1e-14}``, COBYLA's options for ``minimize``.
+
+    Raises
+    ------
+    TypeError
+        If ``de`` has no ``population`` (it is not a result of ``differential_evolution``), or
+        the population is not a real array (bool, complex, object, string, masked, ragged).
+    ValueError
+        If ``de.population`` is not a non-empty ``(S, d)`` array of finite values, or its
+        spread overflows float64.
+
+    Examples
+    --------
+    >>> from scipy.optimize import OptimizeResult
+    >>> cobyla_from_spread(OptimizeResult(population=np.zeros((5, 2))))
+    {'rhobeg': 0.001, 'tol': 1e-14}
+    >>> cobyla_from_spread(OptimizeResult(population=np.array([[0.0, 1.0], [0.5, 0.75]])))
+    {'rhobeg': 0.5, 'tol': 1e-14}
+    """
+    population = getattr(de, "population", None)  # OptimizeResult: its keys as attributes
+    if population is None:
+        raise TypeError(
+            "de must be the OptimizeResult of differential_evolution, with its population of "
+            f"shape (S, d), got {type(de).__name__} without a population"
+        )
+    pop = as_real_array("de.population", population)
+    if pop.ndim != 2:
+        raise ValueError(f"de.population must have shape (S, d), got shape {pop.shape}")
+    with np.errstate(over="ignore"):
+        spread = float(np.max(pop.max(axis=0) - pop.min(axis=0)))
+    if not np.isfinite(spread):
+        raise ValueError(
+            "de.population's spread must be finite, got a spread that overflows float64 "
+            f"(values from {pop.min():g} to {pop.max():g})"
+        )
+    return {"rhobeg": max(spread, _COBYLA_RHOBEG_FLOOR), "tol": _COBYLA_TOL}
