@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 import helpers.softmax
 from helpers import gradcheck, numerical_gradient
 from helpers.softmax import (
+    _jacobian_rowsum,
     cross_entropy,
     cross_entropy_grad,
     log_softmax,
@@ -25,7 +26,6 @@ from helpers.softmax import (
     sigmoid_derivative,
     softmax,
     softmax_jacobian,
-    softmax_jacobian_rowsum,
     softmax_vjp,
 )
 
@@ -198,7 +198,7 @@ def test_jacobian_structure_symmetric_zero_rows_rank_k_minus_1():
 
 def test_jacobian_rowsum_is_what_the_question_computed_and_is_zero():
     s = softmax(rng_from(3).normal(size=(4, 3)))
-    r = softmax_jacobian_rowsum(s)
+    r = _jacobian_rowsum(s)
     np.testing.assert_allclose(r, softmax_jacobian(s).sum(axis=-1), atol=1e-15)
     assert np.max(np.abs(r)) < 1e-15
 
@@ -257,6 +257,79 @@ def test_diagonal_only_einsum_from_the_answers_is_not_the_vjp():
     assert np.max(np.abs(wrong - softmax_vjp(s, g))) > 1e-2
     right = np.einsum("mr,mrc->mc", g, jac)
     np.testing.assert_allclose(right, softmax_vjp(s, g), rtol=1e-12, atol=1e-16)
+
+
+@SETTINGS
+@given(z=logits_arrays(max_dims=3), seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_axis_argument_equals_the_moveaxis_recipe(z, seed, data):
+    axis = data.draw(st.integers(-z.ndim, z.ndim - 1))
+    s = softmax(z, axis=axis)
+    g = rng_from(seed).normal(size=z.shape)
+    s_last, g_last = np.moveaxis(s, axis, -1), np.moveaxis(g, axis, -1)
+    dz = softmax_vjp(s, g, axis=axis)
+    assert dz.shape == z.shape
+    np.testing.assert_array_equal(dz, np.moveaxis(softmax_vjp(s_last, g_last), -1, axis))
+    np.testing.assert_array_equal(softmax_jacobian(s, axis=axis), softmax_jacobian(s_last))
+    np.testing.assert_allclose(dz.sum(axis=axis), 0.0, atol=1e-14)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((4, 5), 0), ((3, 4, 2), 1), ((3, 4, 2), -3)])
+def test_axis_argument_matches_central_differences(shape, axis):
+    rng = rng_from(21)
+    z, g = rng.normal(size=shape), rng.normal(size=shape)
+    s = softmax(z, axis=axis)
+
+    def f(v):
+        return float(np.sum(g * softmax(v, axis=axis)))
+
+    assert gradcheck(f, softmax_vjp(s, g, axis=axis), z, raise_on_failure=True)
+    jac = softmax_jacobian(s, axis=axis)  # other axes in order, then the two class axes
+    z_last = np.moveaxis(z, axis, -1)
+    k = z_last.shape[-1]
+    for index in np.ndindex(z_last.shape[:-1]):
+        for i in range(k):
+
+            def entry(v, index=index, i=i):
+                return float(softmax(v)[i])
+
+            assert gradcheck(entry, jac[index][i], z_last[index], raise_on_failure=True)
+
+
+def test_axis_out_of_range_names_axis_and_shape():
+    s = softmax(np.zeros((2, 3)))
+    for fn, args in ((softmax_jacobian, (s,)), (softmax_vjp, (s, s))):
+        with pytest.raises(ValueError, match=r"axis 2 is out of range for s of shape \(2, 3\)"):
+            fn(*args, axis=2)
+        with pytest.raises(ValueError, match=r"axis -3 is out of range for s of shape \(2, 3\)"):
+            fn(*args, axis=-3)
+        with pytest.raises(TypeError, match="axis must be an integer"):
+            fn(*args, axis=1.5)
+    with pytest.raises(ValueError, match=r"s \(axis 0 moved last\) must hold softmax outputs"):
+        softmax_vjp(s, s, axis=0)  # rows of s sum to 1, its columns do not
+
+
+def test_vjp_without_the_check_gives_the_same_result_and_skips_only_the_probability_check():
+    rng = rng_from(22)
+    for shape, axis in (((6, 4), -1), ((4, 6), 0), ((2, 3, 5), 1)):
+        s = softmax(rng.normal(size=shape), axis=axis)
+        g = rng.normal(size=shape)
+        for g_case in (g, 1e300 * g):  # the plain and the scaled path
+            np.testing.assert_array_equal(
+                softmax_vjp(s, g_case, axis=axis, check=False),
+                softmax_vjp(s, g_case, axis=axis),
+            )
+    s32 = softmax(rng.normal(size=(3, 4)).astype(np.float32))
+    assert softmax_vjp(s32, s32, check=False).dtype == np.float32
+    logits = np.array([[2.0, -1.0, 0.5]])
+    with pytest.raises(ValueError, match="must hold probabilities"):
+        softmax_vjp(logits, logits)
+    assert softmax_vjp(logits, logits, check=False).shape == (1, 3)  # the caller vouches for s
+    with pytest.raises(ValueError, match="g must be finite"):
+        softmax_vjp(s32, np.full((3, 4), np.nan), check=False)
+    with pytest.raises(ValueError, match="g must have the shape of s"):
+        softmax_vjp(s32, np.zeros((3, 5)), check=False)
+    with pytest.raises(TypeError, match="check must be True or False"):
+        softmax_vjp(s32, s32, check=1)
 
 
 def test_vjp_memory_is_linear_in_k_it_never_forms_the_jacobian():
@@ -339,7 +412,7 @@ def test_float32_probabilities_pass_next_to_float64_and_converted(n, k, seed, sc
         dense = np.einsum("...i,...ij->...j", g, softmax_jacobian(s64))
         np.testing.assert_allclose(dz, dense, rtol=1e-10, atol=1e-15)
     # J 1 = s (1 - sum(s)): no longer rounding-level zeros, but within the accepted row sums
-    assert np.abs(softmax_jacobian_rowsum(s64)).max() <= float32_tolerance(k)
+    assert np.abs(_jacobian_rowsum(s64)).max() <= float32_tolerance(k)
     z = rng.normal(size=(n, k))
     assert cross_entropy(z, s64) == pytest.approx(-np.sum(s64 * log_softmax(z)) / n, rel=1e-12)
 

@@ -52,7 +52,6 @@ __all__ = [
     "sigmoid_derivative",
     "softmax",
     "softmax_jacobian",
-    "softmax_jacobian_rowsum",
     "softmax_vjp",
 ]
 
@@ -304,28 +303,41 @@ def _log_softmax_special(arr: np.ndarray, m: np.ndarray, ax: int) -> np.ndarray:
 # Jacobian and vector-Jacobian product
 
 
-def softmax_jacobian(s: Any) -> np.ndarray:
+def _class_last(name: str, part: tuple[np.ndarray, bool], axis: Any) -> tuple[np.ndarray, int, str]:
+    """The array with its class axis moved last (a view), that axis, and the name for messages."""
+    arr = part[0]
+    _check_nonempty(name, arr)
+    ax = _axis(axis, name, arr.shape)
+    if ax == arr.ndim - 1:
+        return arr, ax, name
+    return np.moveaxis(arr, ax, -1), ax, f"{name} (axis {ax} moved last)"
+
+
+def softmax_jacobian(s: Any, axis: int = -1) -> np.ndarray:
     """The softmax Jacobian ``diag(s) - s s^T`` for each sample.
 
     Parameters
     ----------
-    s : (..., k) array_like
-        Softmax outputs (not logits): entries in [0, 1], each last-axis row summing to 1.
+    s : (..., k, ...) array_like
+        Softmax outputs (not logits): entries in [0, 1], summing to 1 along ``axis``.
+    axis : int, optional
+        The class axis of ``s`` (default: the last), as given to :func:`softmax`.
 
     Returns
     -------
     J : (..., k, k) array
         ``J[..., i, j] = d s_i / d z_j = s_i (delta_ij - s_j)``: symmetric, every row and column
-        summing to 0, rank ``k - 1`` when all ``s_i > 0``. float32 for float32 ``s``.
+        summing to 0, rank ``k - 1`` when all ``s_i > 0``. The leading axes are the other axes of
+        ``s`` in their order; the two class axes come last. float32 for float32 ``s``.
 
     Raises
     ------
     TypeError
-        If ``s`` is not a real numeric array.
+        If ``s`` is not a real numeric array, or ``axis`` is not an integer.
     ValueError
-        If ``s`` is empty or a scalar, not finite, or not a probability vector along its last
-        axis (a common slip: passing the logits ``z`` instead of ``s = softmax(z)``), or the
-        result would have more than ``MAX_JACOBIAN_ENTRIES`` entries.
+        If ``s`` is empty or a scalar, not finite, ``axis`` is out of range, or ``s`` is not a
+        probability vector along ``axis`` (a common slip: passing the logits ``z`` instead of
+        ``s = softmax(z)``), or the result would have more than ``MAX_JACOBIAN_ENTRIES`` entries.
 
     Notes
     -----
@@ -333,7 +345,8 @@ def softmax_jacobian(s: Any) -> np.ndarray:
     :func:`softmax_vjp`, which never forms this matrix.
     """
     part = _real("s", s)
-    arr = _probabilities("s", part, _common_dtype(part))
+    moved, _, label = _class_last("s", part, axis)
+    arr = _probabilities(label, (moved, part[1]), _common_dtype(part))
     entries = arr.size * arr.shape[-1]
     if entries > MAX_JACOBIAN_ENTRIES:
         raise ValueError(
@@ -345,31 +358,39 @@ def softmax_jacobian(s: Any) -> np.ndarray:
     return jac
 
 
-def softmax_vjp(s: Any, g: Any) -> np.ndarray:
+def softmax_vjp(s: Any, g: Any, axis: int = -1, *, check: bool = True) -> np.ndarray:
     """Vector-Jacobian product ``g^T J`` of softmax, in ``O(k)`` per sample.
 
     Parameters
     ----------
-    s : (..., k) array_like
+    s : (..., k, ...) array_like
         Softmax outputs, as for :func:`softmax_jacobian`.
-    g : (..., k) array_like
+    g : (..., k, ...) array_like
         The upstream gradient ``dL/ds``, same shape as ``s``; any finite values.
+    axis : int, optional
+        The class axis of ``s`` and ``g`` (default: the last), as given to :func:`softmax`.
+    check : bool, optional
+        If False, skip the check that ``s`` holds probabilities (entries at least ``-tol``,
+        sums within ``tol`` of 1 along ``axis``), which takes two reductions over ``s``: for a
+        hot loop whose ``s`` comes straight from :func:`softmax`. Types, shapes, ``axis`` and
+        the finiteness of ``g`` are still checked; a wrong ``s`` then gives a wrong result
+        without an error. Default True.
 
     Returns
     -------
-    dz : (..., k) array
-        ``dL/dz = s * (g - <g, s>)`` with the inner product over the last axis. Equal to
-        ``g @ softmax_jacobian(s)`` sample by sample; each row sums to 0 (up to rounding).
-        float32 if both ``s`` and ``g`` are float32 (or one is float32 and the other integer),
-        else float64.
+    dz : array of the shape of ``s``
+        ``dL/dz = s * (g - <g, s>)`` with the inner product along ``axis``. Equal to
+        ``g @ softmax_jacobian(s)`` sample by sample; it sums to 0 along ``axis`` (up to
+        rounding). float32 if both ``s`` and ``g`` are float32 (or one is float32 and the other
+        integer), else float64.
 
     Raises
     ------
     TypeError
-        If ``s`` or ``g`` is not a real numeric array.
+        If ``s`` or ``g`` is not a real numeric array, or ``axis`` is not an integer.
     ValueError
-        If ``s`` and ``g`` differ in shape, either is empty or not finite, or ``s`` is not a
-        probability vector along its last axis.
+        If ``s`` and ``g`` differ in shape, either is empty or not finite, ``axis`` is out of
+        range, or ``s`` is not a probability vector along ``axis``.
 
     Notes
     -----
@@ -397,10 +418,25 @@ def softmax_vjp(s: Any, g: Any) -> np.ndarray:
     """
     s_part, g_part = _real("s", s), _real("g", g)
     dtype = _common_dtype(s_part, g_part)
-    s_arr = _probabilities("s", s_part, dtype)
-    g_arr = g_part[0].astype(dtype, copy=False)
-    if g_arr.shape != s_arr.shape:
-        raise ValueError(f"g must have the shape of s, {s_arr.shape}; got g of shape {g_arr.shape}")
+    s_moved, ax, label = _class_last("s", s_part, axis)
+    if not isinstance(check, bool | np.bool_):
+        raise TypeError(f"check must be True or False, got {type(check).__name__} {check!r}")
+    if check:
+        s_arr = _probabilities(label, (s_moved, s_part[1]), dtype)
+    else:
+        s_arr = s_moved.astype(dtype, copy=False)
+    if g_part[0].shape != s_part[0].shape:
+        raise ValueError(
+            f"g must have the shape of s, {s_part[0].shape}; got g of shape {g_part[0].shape}"
+        )
+    if ax != s_part[0].ndim - 1:  # classes last for the computation, moved back at the end
+        return np.moveaxis(_vjp_last(s_arr, np.moveaxis(g_part[0], ax, -1), dtype), -1, ax)
+    return _vjp_last(s_arr, g_part[0], dtype)
+
+
+def _vjp_last(s_arr: np.ndarray, g: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``s * (g - <g, s>)`` along the last axis, for a checked ``s`` in ``dtype``."""
+    g_arr = g.astype(dtype, copy=False)
     with np.errstate(over="ignore", invalid="ignore"):  # <g, s> is NaN or inf if g is not finite
         inner = np.vecdot(g_arr, s_arr)[..., None]
     finite = bool(np.isfinite(inner).all())
@@ -443,8 +479,8 @@ def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
-    """What the question computed as "the derivative": the row sums of the Jacobian.
+def _jacobian_rowsum(s: Any) -> np.ndarray:
+    """What the question computed as "the derivative": the row sums of the Jacobian (for tests).
 
     Parameters
     ----------
@@ -456,7 +492,8 @@ def softmax_jacobian_rowsum(s: Any) -> np.ndarray:
     r : (..., k) array
         ``r_i = s_i (1 - s_i) - sum_{j != i} s_i s_j = s_i (1 - sum_j s_j)``, which is 0 up to
         rounding for every valid ``s``: it is ``J @ 1``, and ``J 1 = 0`` because softmax is
-        unchanged by adding a constant to all logits. Kept to reproduce the stalled training.
+        unchanged by adding a constant to all logits. Private: the tests use it, and the pages
+        run the question's own code instead.
 
     Raises
     ------
