@@ -436,6 +436,7 @@ def test_clamped_jacobian_matches_differences_above_0_and_is_minus_one_where_ref
 
 def test_clamped_jacobian_is_the_one_steady_state_ivp_uses_and_lets_bdf_start_at_0():
     from helpers.population import _f_df
+
     alpha, beta = params(300, 4)
     alpha[:3], beta[:3] = [1.5, -0.5, 2.0], [0.6, 0.7, 0.8]  # beta < 1 at y0 = 0
     for y in (np.zeros(300), np.random.default_rng(5).uniform(0.0, 3.0, 300)):

@@ -216,9 +216,7 @@ def phenotype_rhs(t: float, y: Any, alpha: Any, beta: Any) -> np.ndarray:
     return _f(yy, a, b)
 
 
-def phenotype_jac(
-    t: float, y: Any, alpha: Any, beta: Any, *, clamp: bool = False
-) -> sp.csc_matrix:
+def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any, *, clamp: bool = False) -> sp.csc_matrix:
     """The Jacobian of :func:`phenotype_rhs`: diagonal, ``J[i, i] = -1 + alpha[i] h'(y[i])``.
 
     Parameters
