@@ -408,3 +408,56 @@ def test_jacobian_at_zero_is_the_right_derivative_or_refused():
     assert (
         phenotype_jac(0.0, np.array([1e-12]), np.array([1.0]), np.array([0.6])).diagonal()[0] > 1e4
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_clamped_jacobian_matches_differences_above_0_and_is_minus_one_where_refused(seed):
+    # Above 0 clamp changes nothing: the same matrix, and it matches central differences,
+    # including beta < 1 (population drawn with beta spread over [0.3, 3]).
+    rng = np.random.default_rng(seed)
+    alpha, beta = rng.uniform(-3, 3, 8), rng.uniform(0.3, 3.0, 8)
+    y = rng.uniform(0.2, 2.0, 8)
+    plain = phenotype_jac(0.0, y, alpha, beta).toarray()
+    clamped = phenotype_jac(0.0, y, alpha, beta, clamp=True).toarray()
+    np.testing.assert_array_equal(clamped, plain)
+    w = rng.standard_normal(8)
+    result = gradcheck(lambda v: w @ phenotype_rhs(0.0, v, alpha, beta), clamped.T @ w, y)
+    assert result.ok, result
+    # At y = 0: -1 where beta < 1 (h' infinite, set to 0), the right derivative otherwise;
+    # below 0 the flat switch, -1 for all.
+    alpha0, beta0 = np.array([2.0, -1.0, 2.0, 2.0]), np.array([0.3, 0.9, 1.0, 3.0])
+    at_0 = phenotype_jac(0.0, np.zeros(4), alpha0, beta0, clamp=True).diagonal()
+    np.testing.assert_array_equal(at_0, [-1.0, -1.0, 1.0, -1.0])
+    below = phenotype_jac(0.0, np.full(4, -0.5), alpha0, beta0, clamp=True).diagonal()
+    np.testing.assert_array_equal(below, -np.ones(4))
+    with pytest.raises(ValueError, match=r"h'\(0\) is infinite.*clamp=True"):
+        phenotype_jac(0.0, np.zeros(4), alpha0, beta0)
+
+
+def test_clamped_jacobian_is_the_one_steady_state_ivp_uses_and_lets_bdf_start_at_0():
+    from helpers.population import _f_df
+
+    alpha, beta = params(300, 4)
+    alpha[:3], beta[:3] = [1.5, -0.5, 2.0], [0.6, 0.7, 0.8]  # beta < 1 at y0 = 0
+    for y in (np.zeros(300), np.random.default_rng(5).uniform(0.0, 3.0, 300)):
+        np.testing.assert_array_equal(
+            phenotype_jac(0.0, y, alpha, beta, clamp=True).diagonal(), _f_df(y, alpha, beta)[1]
+        )
+    sol = solve_ivp(
+        phenotype_rhs,
+        (0.0, 1e6),
+        np.zeros(300),
+        method="BDF",
+        rtol=1e-8,
+        atol=1e-10,
+        args=(alpha, beta),
+        jac=lambda t, y, *ab: phenotype_jac(t, y, *ab, clamp=True),
+    )
+    assert sol.success
+    np.testing.assert_allclose(sol.y[:, -1], steady_state_roots(alpha, beta, 0.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [1, 0, None, "yes", np.array([True])])
+def test_clamp_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match=r"clamp must be True or False"):
+        phenotype_jac(0.0, np.ones(2), np.ones(2), np.ones(2), clamp=bad)

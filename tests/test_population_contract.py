@@ -40,7 +40,10 @@ Y3 = np.array([0.1, 1.0, 2.0])
 CALLS = {
     "hill": (hill, {"y": Y3, "beta": B3}),
     "phenotype_rhs": (phenotype_rhs, {"t": 0.0, "y": Y3, "alpha": A3, "beta": B3}),
-    "phenotype_jac": (phenotype_jac, {"t": 0.0, "y": Y3, "alpha": A3, "beta": B3}),
+    "phenotype_jac": (
+        phenotype_jac,
+        {"t": 0.0, "y": Y3, "alpha": A3, "beta": B3, "clamp": False},
+    ),
     "residual": (residual, {"alpha": A3, "beta": B3, "y": Y3}),
     "equilibria": (equilibria, {"alpha": A3, "beta": B3}),
     "steady_state_roots": (steady_state_roots, {"alpha": A3, "beta": B3, "y0": 0.0}),

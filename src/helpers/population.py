@@ -216,7 +216,7 @@ def phenotype_rhs(t: float, y: Any, alpha: Any, beta: Any) -> np.ndarray:
     return _f(yy, a, b)
 
 
-def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
+def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any, *, clamp: bool = False) -> sp.csc_matrix:
     """The Jacobian of :func:`phenotype_rhs`: diagonal, ``J[i, i] = -1 + alpha[i] h'(y[i])``.
 
     Parameters
@@ -227,30 +227,49 @@ def phenotype_jac(t: float, y: Any, alpha: Any, beta: Any) -> sp.csc_matrix:
         States.
     alpha, beta : (n,) arrays
         Parameters, ``beta > 0``.
+    clamp : bool, optional
+        What to do at ``y[i] = 0`` with ``beta[i] < 1``, where ``h'`` is infinite: ``False``
+        (the default) raises; ``True`` puts ``h' = 0`` there, the flat switch's value below 0,
+        so ``J[i, i] = -1``. Only a solver's Newton iteration sees that value, and it keeps the
+        matrix finite for a start at 0. With ``clamp=True`` this is the Jacobian that
+        :func:`steady_state_ivp` passes to BDF and Radau; pass it to ``solve_ivp`` as
+        ``jac=lambda t, y, *ab: phenotype_jac(t, y, *ab, clamp=True)``.
 
     Returns
     -------
     jac : (n, n) scipy.sparse CSC matrix
         Diagonal. For ``y[i] < 0`` the switch is flat, ``h' = 0``. At ``y[i] = 0`` the right
         derivative is used, the side a flow from 0 enters (``f(0) = c > 0``): ``h'(0) = 0`` for
-        ``beta > 1`` and ``1`` for ``beta = 1``.
+        ``beta > 1`` and ``1`` for ``beta = 1``; for ``beta < 1`` see ``clamp``.
 
     Raises
     ------
     ValueError
-        If ``y[i] = 0`` with ``beta[i] < 1``: ``h'`` is infinite there, no Jacobian exists.
+        If ``y[i] = 0`` with ``beta[i] < 1`` and ``clamp=False``: ``h'`` is infinite there, no
+        Jacobian exists.
+    TypeError
+        If ``clamp`` is not ``True`` or ``False``.
+
+    Examples
+    --------
+    >>> alpha, beta = np.array([1.0, 2.0]), np.array([0.5, 5.0])
+    >>> phenotype_jac(0.0, np.zeros(2), alpha, beta, clamp=True).diagonal().tolist()
+    [-1.0, -1.0]
     """
     as_scalar("t", t)
+    if not isinstance(clamp, bool):
+        raise TypeError(f"clamp must be True or False, got {type(clamp).__name__} {clamp!r}")
     a, b = _params(alpha, beta)
     yy, columns = _check_state(y, a.shape[0])
     if columns:
         raise ValueError(f"y must have shape ({a.shape[0]},) for the Jacobian, got {yy.shape}")
     infinite = np.flatnonzero((yy == 0) & (b < 1))
-    if infinite.size:
+    if infinite.size and not clamp:
         i = int(infinite[0])
         raise ValueError(
             f"y[{i}] = 0 with beta[{i}] = {b[i]:g} < 1: h'(0) is infinite there, so the Jacobian "
-            "does not exist; start above 0, or use steady_state_roots, which needs no Jacobian"
+            "does not exist; start above 0, pass clamp=True (h' = 0 there, for a solver's Newton "
+            "matrix), or use steady_state_roots, which needs no Jacobian"
         )
     return sp.diags_array(_f_df(yy, a, b)[1], format="csc")
 
