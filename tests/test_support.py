@@ -124,3 +124,18 @@ def test_interleaved_times_rotates_and_keeps_every_round():
     assert min(slow["slow"]) > max(slow["fast"])
     with pytest.raises(ValueError, match="rounds"):
         interleaved_times(fns, rounds=0)
+
+
+def test_glue_value_shows_numpy_scalars_as_plain_numbers(monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display: glued.update({key: value}))
+    support.glue_value("count", np.int64(29))
+    support.glue_value("flag", np.bool_(True))
+    support.glue_value("text", "29")
+    assert glued == {"count": 29, "flag": True, "text": "29"}
+    assert repr(glued["count"]) == "29"
+    assert type(glued["count"]) is int
+    with pytest.raises(TypeError, match=r"glue_value\('v'\): got an array of shape \(2,\)"):
+        support.glue_value("v", np.zeros(2))

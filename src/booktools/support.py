@@ -72,10 +72,23 @@ def glue_value(key: str, value: Any) -> None:
     The value is still stored in the notebook's outputs, so nbval compares it. Glue text that
     is stable across machines (``sig``, ``fixed``, ``bound`` or exact integers). Returns
     ``None``, so a cell that ends with it displays nothing.
+
+    A NumPy scalar is glued as the Python number it holds: the prose shows a value's repr, and
+    ``np.int64(29)`` is not what a reader should read. An array raises ``TypeError``: glue its
+    text (``fixed``, ``rounded``) instead.
     """
     from myst_nb import glue
 
-    glue(key, value, display=False)
+    glue(key, _plain(key, value), display=False)
+
+
+def _plain(key: str, value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        raise TypeError(
+            f"glue_value({key!r}): got an array of shape {value.shape}; glue its text "
+            "(fixed, rounded, or a str) instead"
+        )
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def glue_figure(key: str, fig: Any) -> None:
