@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from unittest import mock
 
 import numpy as np
@@ -693,6 +694,23 @@ def test_stages_start_from_the_kept_point_and_are_judged_by_the_same_rule():
     assert two.nfev > one.nfev
 
 
+@functools.cache
+def slsqp_then_loose_cobyla():
+    """SLSQP, then COBYLA allowed catol = 1e-12, on sum(x) >= 1 in 4-D: ``(box, kw, result)``."""
+    box = [(-20.0, 20.0)] * 4
+    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
+    loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
+    two = de_then_polish(
+        ackley,
+        box,
+        jac=ackley_gradient,
+        local_method=("SLSQP", "COBYLA"),
+        local_options=({"ftol": 1e-14}, loose),
+        **kw,
+    )
+    return box, kw, two
+
+
 def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     # SLSQP ends on the active constraint, violated by 7.8e-16 (rounding); COBYLA, allowed
     # catol = 1e-12, ends lower, relative gap -6.5e-14, by violating it by 2.5e-13
@@ -706,17 +724,7 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     # point, 0.003 lower than DE's, violates by about 1e-14 to 7e-14
     assert polish_acceptance(1.860, 0.0, 1.857, True, 7e-14)[0]
     assert not polish_acceptance(1.860, 0.0, 1.860 - 5e-11, True, 7e-14)[0]  # a rounding-size drop
-    box = [(-20.0, 20.0)] * 4
-    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
-    loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
-    two = de_then_polish(
-        ackley,
-        box,
-        jac=ackley_gradient,
-        local_method=("SLSQP", "COBYLA"),
-        local_options=({"ftol": 1e-14}, loose),
-        **kw,
-    )
+    *_, two = slsqp_then_loose_cobyla()
     x1, x2 = two.stages[0].x, two.stages[1].x
     assert ackley(x2) < ackley(x1)  # COBYLA's point is lower ...
     assert constraint_violation(sum_at_least_one(4), x2) > 1e-14  # ... by violating more
@@ -751,17 +759,7 @@ def test_a_worse_later_stage_is_rejected():
 
 def test_the_message_reports_every_stage():
     # SLSQP's point is kept; COBYLA's, lower only by violating more, is not: both verdicts shown
-    box = [(-20.0, 20.0)] * 4
-    kw = {"constraints": sum_at_least_one(4), "rng": 7, "maxiter": 300, "vectorized": True}
-    loose = {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}
-    two = de_then_polish(
-        ackley,
-        box,
-        jac=ackley_gradient,
-        local_method=("SLSQP", "COBYLA"),
-        local_options=({"ftol": 1e-14}, loose),
-        **kw,
-    )
+    box, kw, two = slsqp_then_loose_cobyla()
     slsqp, cobyla = two.message.split("; ")
     assert slsqp == "SLSQP: kept the SLSQP point, the local point has a lower value"
     assert cobyla == (
