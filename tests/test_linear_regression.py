@@ -476,6 +476,17 @@ def test_one_dimensional_y_is_rejected_with_a_hint(good):
         ValueError, match=r"y must have shape \(5, 1\), one row per row of X, got \(5,\).*\(5, 5\)"
     ):
         forward_linear_regression(X, y.ravel(), w)
+    # the (b, b) explanation only where it is true, b > 1
+    with pytest.raises(ValueError, match=r"got \(1,\); pass y\.reshape\(-1, 1\)") as excinfo:
+        forward_linear_regression(X[:1], y[:1].ravel(), w)
+    message = str(excinfo.value)
+    assert message.startswith("y must have shape (1, 1), one row per row of X, got (1,)")
+    assert "silently" not in message
+    assert "(1, 1) matrix" not in message
+    with pytest.raises(ValueError, match=r"forward_info\['y'\] must have shape \(1, 1\).*reshape"):
+        loss_gradients({**forward_linear_regression(X[:1], y[:1], w)[1], "y": y[0]}, w)
+    with pytest.raises(ValueError, match=r"y must have shape \(1, 1\).*pass y\.reshape\(-1, 1\)"):
+        train(X[:1], y[0], lr=0.1, epochs=1, batch_size=1, rng=0)
 
 
 def test_mismatched_n_is_rejected(good):

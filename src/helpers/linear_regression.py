@@ -81,10 +81,15 @@ def _check_y(
     y = as_real_array(name, y, check_finite=check_finite)
     if y.shape != (n, 1):
         hint = ""
-        if y.shape == (n,):
+        if y.shape == (n,) and n > 1:
             hint = (
                 f"; a 1-D {name} would broadcast against P of shape ({n}, 1) into a ({n}, {n}) "
                 f"matrix and give a wrong loss silently: pass {name}.reshape(-1, 1)"
+            )
+        elif y.shape == (n,):  # one row: the broadcast is harmless, but refused all the same
+            hint = (
+                f"; pass {name}.reshape(-1, 1) (a 1-D {name} is refused at every size, as with "
+                "more than one row it would give a wrong loss)"
             )
         raise ValueError(
             f"{name} must have shape ({n}, 1), one row per row of {x_name}, got {y.shape}{hint}"
@@ -184,8 +189,8 @@ def forward_linear_regression(
         The batch: one sample per row. Integers and float32 are converted to float64 (a copy);
         float64 is not copied, whatever its memory layout.
     y : (b, 1) array
-        The targets, as a column. A 1-D ``y`` of shape (b,) is rejected, because it would
-        broadcast against ``P`` into a (b, b) matrix.
+        The targets, as a column. A 1-D ``y`` of shape (b,) is rejected, because for b > 1 it
+        would broadcast against ``P`` into a (b, b) matrix (and is refused for b = 1 too).
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``.
 
