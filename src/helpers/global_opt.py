@@ -897,10 +897,7 @@ def polish_acceptance(
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:
         extra = maxcv_local - maxcv_de
-        if (
-            maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol)
-            and f_de - f_local <= limit * extra
-        ):
+        if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol) and f_de - f_local <= limit * extra:
             return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
     return False, "the local point is not lower than the DE point"
