@@ -22,6 +22,7 @@ from scipy.optimize import (
 from helpers import gradcheck
 from helpers.global_opt import (
     FEASIBILITY_ATOL,
+    TRADE_LIMIT,
     ackley,
     ackley_gradient,
     ackley_textbook,
@@ -729,6 +730,63 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
     assert ackley(x2) < ackley(x1)  # COBYLA's point is lower ...
     assert constraint_violation(sum_at_least_one(4), x2) > 1e-14  # ... by violating more
     np.testing.assert_array_equal(two.x, x1)  # so SLSQP's point is kept
+
+
+def test_trade_limit_scales_with_the_objective():
+    """On 1e4 f the multiplier is about 4.8e3 > TRADE_LIMIT: the default keeps a bought drop."""
+    k = 1e4
+    box, kw, _ = slsqp_then_loose_cobyla()
+    scaled = {
+        "jac": lambda x: k * ackley_gradient(x),
+        "local_method": ("SLSQP", "COBYLA"),
+        "local_options": ({"ftol": k * 1e-14}, {"rhobeg": 1e-2, "tol": 1e-14, "catol": 1e-12}),
+        **kw,
+    }
+    default = de_then_polish(lambda x: k * ackley(x), box, **scaled)
+    raised = de_then_polish(lambda x: k * ackley(x), box, trade_limit=1e3 * k, **scaled)
+    x1, x2 = default.stages[0].x, default.stages[1].x
+    np.testing.assert_array_equal(raised.stages[1].x, x2)  # the same COBYLA run
+    drop = k * (ackley(x1) - ackley(x2))
+    extra = constraint_violation(sum_at_least_one(4), x2) - constraint_violation(
+        sum_at_least_one(4), x1
+    )
+    assert extra > 1e-13  # COBYLA's point violates more than rounding (1e-12 allowed) ...
+    assert TRADE_LIMIT * extra < drop < 1e3 * k * extra  # ... and drop / extra is k * lambda
+    np.testing.assert_array_equal(default.x, x2)  # the default keeps the bought drop
+    assert "COBYLA: kept the COBYLA point" in default.message
+    np.testing.assert_array_equal(raised.x, x1)  # trade_limit above k * lambda refuses it
+    assert "lower only by violating" in raised.message
+
+
+def test_trade_limit_in_polish_acceptance():
+    case = (1.0, 0.0, 1.0 - 5e-10, True, 1e-12)  # drop 5e-10, extra violation 1e-12
+    assert polish_acceptance(*case) == polish_acceptance(*case, trade_limit=TRADE_LIMIT)
+    assert not polish_acceptance(*case)[0]  # 5e-10 <= 1e3 * 1e-12
+    assert polish_acceptance(*case, trade_limit=100)[0]  # a lowered limit keeps the drop
+    bought = (1.0, 0.0, 1.0 - 2e-7, True, 1e-10)  # lambda = 2e3 > TRADE_LIMIT
+    assert polish_acceptance(*bought)[0]
+    assert not polish_acceptance(*bought, trade_limit=1e4)[0]
+    # within rounding (ROUNDING_SHARE * feasibility_atol = 1e-14) the limit plays no part
+    assert polish_acceptance(1.0, 0.0, 1.0 - 1e-16, True, 1e-14, trade_limit=1e300)[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("1e3", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (0.0, ValueError),
+        (-1e3, ValueError),
+        (np.nan, ValueError),
+        (np.inf, ValueError),
+    ],
+)
+def test_bad_trade_limit_is_rejected(value, error):
+    with pytest.raises(error, match="trade_limit"):
+        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, trade_limit=value)
+    with pytest.raises(error, match="trade_limit"):
+        polish_acceptance(1.0, 0.0, 0.5, True, 0.0, trade_limit=value)
 
 
 @pytest.mark.parametrize("c", [2.3, 10.3, 47.9])

@@ -68,6 +68,7 @@ ROUNDING_SHARE = 1e-5
 #: (:func:`polish_acceptance`). Rounding on a constraint of size 10 is already ``1e-14`` and more.
 #: The limit depends on the problem's scale: it tells the two apart only where the active
 #: multipliers are below ``TRADE_LIMIT``; with ``lambda > 1e3`` a drop bought by violating is kept.
+#: It is the default of ``trade_limit`` in :func:`de_then_polish` and :func:`polish_acceptance`.
 TRADE_LIMIT = 1e3
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
@@ -801,6 +802,7 @@ def polish_acceptance(
     maxcv_local: float,
     *,
     feasibility_atol: float = FEASIBILITY_ATOL,
+    trade_limit: float = TRADE_LIMIT,
 ) -> tuple[bool, str]:
     """The rule by which :func:`de_then_polish` keeps the local point or DE's.
 
@@ -810,13 +812,14 @@ def polish_acceptance(
     or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
     DE, which ranks infeasible points by their violations alone. When both points are feasible,
     a lower ``f_local`` counts if ``maxcv_local <= max(maxcv_de, ROUNDING_SHARE *
-    feasibility_atol)``, or if it is lower by more than ``TRADE_LIMIT`` times the extra
-    violation ``maxcv_local - maxcv_de``: a tolerated violation may not buy a lower value (on an
-    active constraint, any point a little outside is lower), but a real improvement is kept
-    whatever rounding the constraint carries. This trade test is scale-dependent: it
-    separates the two only where the active multipliers are below ``TRADE_LIMIT`` (``1e3``);
-    with larger multipliers, a drop bought by violating passes it (for example
-    ``polish_acceptance(1, 0, 1 - 2e-7, True, 1e-10)`` accepts). SciPy's own polish
+    feasibility_atol)``, or if it is lower by more than ``trade_limit`` (default
+    :data:`TRADE_LIMIT`) times the extra violation ``maxcv_local - maxcv_de``: a tolerated
+    violation may not buy a lower value (on an active constraint, any point a little outside is
+    lower), but a real improvement is kept whatever rounding the constraint carries. This
+    trade test is scale-dependent: it separates the two only where the active multipliers are
+    below ``trade_limit`` (``1e3`` by default); with larger multipliers, a drop bought by
+    violating passes it (for example ``polish_acceptance(1, 0, 1 - 2e-7, True, 1e-10)``
+    accepts), unless ``trade_limit`` is raised above them. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
@@ -836,6 +839,11 @@ def polish_acceptance(
         Violations up to this value count as none (default :data:`FEASIBILITY_ATOL`,
         ``1e-9``). The test is absolute: scale it with the constraints. Between two feasible
         points, violations up to ``ROUNDING_SHARE * feasibility_atol`` count as rounding.
+    trade_limit : float, optional
+        Finite and ``> 0`` (default :data:`TRADE_LIMIT`, ``1e3``): between two feasible points,
+        a lower ``f_local`` that violates more than ``f_de``'s point (beyond rounding) is kept
+        only if it is lower by more than ``trade_limit`` times the extra violation. Set it above
+        the active constraints' multipliers (they grow with the scale of ``f``).
 
     Returns
     -------
@@ -849,8 +857,8 @@ def polish_acceptance(
     TypeError
         If a value is not a real number, or ``local_in_box`` is not a bool.
     ValueError
-        If a value is NaN or ``-inf``, a violation is negative, or ``feasibility_atol`` is not
-        finite and ``>= 0``.
+        If a value is NaN or ``-inf``, a violation is negative, ``feasibility_atol`` is not
+        finite and ``>= 0``, or ``trade_limit`` is not finite and ``> 0``.
 
     Examples
     --------
@@ -864,12 +872,17 @@ def polish_acceptance(
     (False, 'the local point is lower only by violating a constraint more')
     >>> polish_acceptance(1.0, 1e-16, 0.5, True, 1e-12)
     (True, 'the local point has a lower value')
+    >>> polish_acceptance(1.0, 0.0, 1 - 2e-7, True, 1e-10)  # lambda = 2e3 > TRADE_LIMIT
+    (True, 'the local point has a lower value')
+    >>> polish_acceptance(1.0, 0.0, 1 - 2e-7, True, 1e-10, trade_limit=1e4)
+    (False, 'the local point is lower only by violating a constraint more')
     """
     f_de = _real_or_inf("f_de", f_de)
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
     f_local = _real_or_inf("f_local", f_local)
     maxcv_local = _real_or_inf("maxcv_local", maxcv_local, low=0)
     atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
+    limit = as_scalar("trade_limit", trade_limit, low=0, low_open=True)
     if not isinstance(local_in_box, bool | np.bool_):
         raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
     if not np.isfinite(f_local):
@@ -884,10 +897,7 @@ def polish_acceptance(
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:
         extra = maxcv_local - maxcv_de
-        if (
-            maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol)
-            and f_de - f_local <= TRADE_LIMIT * extra
-        ):
+        if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol) and f_de - f_local <= limit * extra:
             return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
     return False, "the local point is not lower than the DE point"
@@ -904,6 +914,7 @@ def de_then_polish(
     rng: int | np.random.Generator | None = None,
     vectorized: bool = False,
     feasibility_atol: float = FEASIBILITY_ATOL,
+    trade_limit: float = TRADE_LIMIT,
     **de_kwargs: Any,
 ) -> OptimizeResult:
     """Differential evolution, then a local method from DE's best point, never worse than DE.
@@ -959,6 +970,13 @@ def de_then_polish(
         :data:`FEASIBILITY_ATOL` (``1e-9``); ``result.success`` uses the same test. The test is
         absolute: for constraints written on a large scale (``1e7 * sum(x) >= 1e7``), scale it
         with them, or SLSQP's point, feasible up to rounding, is rejected.
+    trade_limit : float, optional
+        Finite and ``> 0``, default :data:`TRADE_LIMIT` (``1e3``). A lower local point that
+        violates more than the point kept so far (beyond rounding) is kept only if it is lower
+        by more than ``trade_limit`` times the extra violation (:func:`polish_acceptance`).
+        The test tells a real drop from one bought by violating only where the active
+        constraints' multipliers are below it; they scale with ``fun``, so scale it with
+        ``fun`` (for ``1e4 * f``, ``1e7``).
     **de_kwargs
         Passed to ``differential_evolution`` (``maxiter``, ``popsize``, ``tol``, ``init``, ...).
         ``args=(a, b)`` is honoured by both stages: ``fun(x, a, b)`` and ``jac(x, a, b)``.
@@ -985,8 +1003,8 @@ def de_then_polish(
         If ``fun`` or ``jac`` is not callable; ``bounds``, ``constraints``, ``local_options``,
         ``rng``, ``vectorized`` or ``args`` (a tuple) have the wrong type; a callable
         ``local_options`` returns no mapping; a checked DE keyword (``maxiter``, ``popsize``,
-        ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``, ``polish``) or
-        ``feasibility_atol`` has the wrong type.
+        ``tol``, ``atol``, ``mutation``, ``recombination``, ``x0``, ``polish``),
+        ``feasibility_atol`` or ``trade_limit`` has the wrong type.
     ValueError
         If ``bounds`` is not ``(d, 2)`` with finite ``low <= high`` and ``high - low`` within
         float64's range; the method is not spelled as SciPy spells it or cannot handle the given
@@ -994,7 +1012,8 @@ def de_then_polish(
         returns the wrong shape; a sequence of stages is empty or ``local_options`` does not
         match it;
         ``fun`` returns an output of the wrong shape; a checked DE keyword is out of its range;
-        ``feasibility_atol`` is not finite and ``>= 0``.
+        ``feasibility_atol`` is not finite and ``>= 0``; ``trade_limit`` is not finite and
+        ``> 0``.
         A local point where ``fun`` is not finite is rejected, not raised.
 
     Examples
@@ -1009,6 +1028,7 @@ def de_then_polish(
     )
     atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
     problem = replace(problem, feasibility_atol=atol)
+    limit = as_scalar("trade_limit", trade_limit, low=0, low_open=True)
     de, points_de = _run_de(problem)  # DE's result, and the number of points it evaluated
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
@@ -1032,7 +1052,9 @@ def de_then_polish(
         nfev_local += int(getattr(local, "nfev", 0)) + int(evaluated)
         in_box = bool(np.all(problem.box[:, 0] <= x_loc) and np.all(x_loc <= problem.box[:, 1]))
         maxcv_loc = constraint_violation(problem.constraints, x_loc) if in_box else np.inf
-        accept, why = polish_acceptance(f, maxcv, f_loc, in_box, maxcv_loc, feasibility_atol=atol)
+        accept, why = polish_acceptance(
+            f, maxcv, f_loc, in_box, maxcv_loc, feasibility_atol=atol, trade_limit=limit
+        )
         if kept_by is not None:  # this stage was judged against an earlier stage's point
             why = why.replace("the DE point", f"the {kept_by} point")
         if accept:
