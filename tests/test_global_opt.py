@@ -901,6 +901,41 @@ def test_cobyla_from_spread_refuses_bad_input(de, error, match):
         cobyla_from_spread(de)
 
 
+def test_cobyla_from_spread_takes_tol_and_rhobeg_floor():
+    converged = OptimizeResult(population=np.zeros((20, 4)))
+    options = cobyla_from_spread(converged, tol=1e-12, rhobeg_floor=0.5)
+    assert options == {"rhobeg": 0.5, "tol": 1e-12}
+    wide = OptimizeResult(population=np.array([[0.0, 0.0], [2.0, 0.0]]))
+    assert cobyla_from_spread(wide, rhobeg_floor=0.5) == {"rhobeg": 2.0, "tol": 1e-14}
+
+
+def test_cobyla_from_spread_tol_changes_the_cobyla_run():
+    kw = {"local_method": "COBYLA", "maxiter": 3, "tol": 0, "rng": 0}
+    tight = de_then_polish(ackley, [(-5.0, 5.0)] * 2, local_options=cobyla_from_spread, **kw)
+    loose_options = functools.partial(cobyla_from_spread, tol=1e-4)
+    loose = de_then_polish(ackley, [(-5.0, 5.0)] * 2, local_options=loose_options, **kw)
+    assert loose.local.nfev < tight.local.nfev  # a larger last step stops COBYLA sooner
+    assert ackley(tight.x) < ackley(loose.x)
+
+
+@pytest.mark.parametrize("name", ["tol", "rhobeg_floor"])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (0.0, ValueError),
+        (-1e-3, ValueError),
+        (np.nan, ValueError),
+        (np.inf, ValueError),
+        ("1e-3", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_cobyla_from_spread_refuses_bad_tol_and_floor(name, value, error):
+    with pytest.raises(error, match=rf"^{name} must be a real number > 0"):
+        cobyla_from_spread(OptimizeResult(population=np.zeros((3, 2))), **{name: value})
+
+
 def test_single_method_in_a_list_equals_the_string_form():
     kw = {"rng": 3, "maxiter": 30, "jac": ackley_gradient}
     a = de_then_polish(ackley, [(-5.0, 5.0)] * 2, **kw)

@@ -1081,35 +1081,49 @@ def de_then_polish(
     )
 
 
-def cobyla_from_spread(de: OptimizeResult) -> dict[str, float]:
+def cobyla_from_spread(
+    de: OptimizeResult,
+    *,
+    tol: float = _COBYLA_TOL,
+    rhobeg_floor: float = _COBYLA_RHOBEG_FLOOR,
+) -> dict[str, float]:
     """COBYLA's ``options`` from DE's result: a first step as wide as DE's last population.
 
     ``rhobeg``, COBYLA's first step, is the largest spread of a coordinate over DE's last
     population, ``max_j (max_i P[i, j] - min_i P[i, j])`` for ``P = de.population`` of shape
-    ``(S, d)``, but at least ``1e-3``; ``tol``, its last step, is ``1e-14``. The floor matters
-    once DE has converged to one point: the spread is then ``0``, which COBYLA would replace by
-    ``rhobeg = 1`` (with a warning). Pass the function itself as ``local_options`` of
-    :func:`de_then_polish` (or as the COBYLA stage's entry), which calls it with DE's result.
+    ``(S, d)``, but at least ``rhobeg_floor`` (``1e-3``); ``tol``, its last step, is ``tol``
+    (``1e-14``). The floor matters once DE has converged to one point: the spread is then
+    ``0``, which COBYLA would replace by ``rhobeg = 1`` (with a warning). Pass the function
+    itself as ``local_options`` of :func:`de_then_polish` (or as the COBYLA stage's entry),
+    which calls it with DE's result; for other ``tol`` or ``rhobeg_floor`` pass
+    ``functools.partial(cobyla_from_spread, tol=..., rhobeg_floor=...)``.
 
     Parameters
     ----------
     de : OptimizeResult
         The result of ``scipy.optimize.differential_evolution`` (``result.de`` of
         :func:`de_then_polish`); only its ``population``, shape ``(S, d)``, is read.
+    tol : float, optional
+        COBYLA's last step, absolute, finite and ``> 0``. The default ``1e-14`` suits a
+        minimiser near ``0``; scale it with the size of the minimiser ``x*``, for example
+        ``1e-14 * max(1, max|x*_i|)``.
+    rhobeg_floor : float, optional
+        The smallest ``rhobeg`` returned, absolute, finite and ``> 0``; default ``1e-3``.
 
     Returns
     -------
     dict
-        ``{"rhobeg": float, "tol": 1e-14}``, COBYLA's options for ``minimize``.
+        ``{"rhobeg": float, "tol": float}``, COBYLA's options for ``minimize``.
 
     Raises
     ------
     TypeError
         If ``de`` has no ``population`` (it is not a result of ``differential_evolution``), or
-        the population is not a real array (bool, complex, object, string, masked, ragged).
+        the population is not a real array (bool, complex, object, string, masked, ragged), or
+        ``tol`` or ``rhobeg_floor`` is not a real number.
     ValueError
         If ``de.population`` is not a non-empty ``(S, d)`` array of finite values, or its
-        spread overflows float64.
+        spread overflows float64, or ``tol`` or ``rhobeg_floor`` is not finite and ``> 0``.
 
     Examples
     --------
@@ -1118,7 +1132,12 @@ def cobyla_from_spread(de: OptimizeResult) -> dict[str, float]:
     {'rhobeg': 0.001, 'tol': 1e-14}
     >>> cobyla_from_spread(OptimizeResult(population=np.array([[0.0, 1.0], [0.5, 0.75]])))
     {'rhobeg': 0.5, 'tol': 1e-14}
+    >>> cobyla_from_spread(OptimizeResult(population=np.zeros((5, 2))), tol=1e-12,
+    ...                    rhobeg_floor=0.1)
+    {'rhobeg': 0.1, 'tol': 1e-12}
     """
+    tol = as_scalar("tol", tol, low=0, low_open=True)
+    rhobeg_floor = as_scalar("rhobeg_floor", rhobeg_floor, low=0, low_open=True)
     population = getattr(de, "population", None)  # OptimizeResult: its keys as attributes
     if population is None:
         raise TypeError(
@@ -1135,4 +1154,4 @@ def cobyla_from_spread(de: OptimizeResult) -> dict[str, float]:
             "de.population's spread must be finite, got a spread that overflows float64 "
             f"(values from {pop.min():g} to {pop.max():g})"
         )
-    return {"rhobeg": max(spread, _COBYLA_RHOBEG_FLOOR), "tol": _COBYLA_TOL}
+    return {"rhobeg": max(spread, rhobeg_floor), "tol": tol}
