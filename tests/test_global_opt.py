@@ -501,22 +501,29 @@ def test_feasibility_atol_in_polish_acceptance():
     assert "not lower" in why
 
 
-@pytest.mark.parametrize(
-    ("value", "error"),
-    [
+# feasibility_atol may be 0 (exact feasibility); trade_limit must be positive
+_BAD_KEYWORDS = [
+    (name, value, error)
+    for name, zero_error in (("feasibility_atol", None), ("trade_limit", ValueError))
+    for value, error in [
         ("1e-9", TypeError),
         (None, TypeError),
         (True, TypeError),
+        (0.0, zero_error),
         (-1e-9, ValueError),
         (np.nan, ValueError),
         (np.inf, ValueError),
-    ],
-)
-def test_bad_feasibility_atol_is_rejected(value, error):
-    with pytest.raises(error, match="feasibility_atol"):
-        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, feasibility_atol=value)
-    with pytest.raises(error, match="feasibility_atol"):
-        polish_acceptance(1.0, 0.0, 0.5, True, 0.0, feasibility_atol=value)
+    ]
+    if error is not None
+]
+
+
+@pytest.mark.parametrize(("name", "value", "error"), _BAD_KEYWORDS)
+def test_bad_tolerance_keywords_are_rejected(name, value, error):
+    with pytest.raises(error, match=name):
+        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, **{name: value})
+    with pytest.raises(error, match=name):
+        polish_acceptance(1.0, 0.0, 0.5, True, 0.0, **{name: value})
 
 
 def _fake_minimize(x, fun):
@@ -768,25 +775,6 @@ def test_trade_limit_in_polish_acceptance():
     assert not polish_acceptance(*bought, trade_limit=1e4)[0]
     # within rounding (ROUNDING_SHARE * feasibility_atol = 1e-14) the limit plays no part
     assert polish_acceptance(1.0, 0.0, 1.0 - 1e-16, True, 1e-14, trade_limit=1e300)[0]
-
-
-@pytest.mark.parametrize(
-    ("value", "error"),
-    [
-        ("1e3", TypeError),
-        (None, TypeError),
-        (True, TypeError),
-        (0.0, ValueError),
-        (-1e3, ValueError),
-        (np.nan, ValueError),
-        (np.inf, ValueError),
-    ],
-)
-def test_bad_trade_limit_is_rejected(value, error):
-    with pytest.raises(error, match="trade_limit"):
-        de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, trade_limit=value)
-    with pytest.raises(error, match="trade_limit"):
-        polish_acceptance(1.0, 0.0, 0.5, True, 0.0, trade_limit=value)
 
 
 @pytest.mark.parametrize("c", [2.3, 10.3, 47.9])
