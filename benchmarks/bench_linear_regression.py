@@ -26,7 +26,7 @@ recorded at the start and the end.
 replaces only that entry of the saved results): at N = 10**5, 3 * 10**5 and 10**6 the helpers
 are timed against the hand-written pass and against ``bare``, the helpers' own arithmetic line
 for line with every input check removed. helpers / bare isolates the checks; bare / hand the
-different arithmetic (the helpers keep ``Z`` and ``P`` in ``forward_info`` and take the loss as
+different arithmetic (the helpers keep ``N`` and ``P`` in ``forward_info`` and take the loss as
 one dot product). Each round records the wall time, the thread's CPU time
 (``time.thread_time``, which waiting for a core on a loaded machine does not inflate) and the
 minor page faults of every call: memory that the allocator returned to the operating system
@@ -90,10 +90,10 @@ def hand(X, y, weights):
 
 def bare_forward(X, y, weights):
     """The fast path of ``forward_linear_regression``, line for line, without any check."""
-    Z = X @ weights["W"]
-    P = Z + weights["B"]
+    N = X @ weights["W"]
+    P = N + weights["B"]
     residual = (y - P).ravel()
-    return float(residual @ residual) / X.shape[0], {"X": X, "N": Z, "P": P, "y": y}
+    return float(residual @ residual) / X.shape[0], {"X": X, "N": N, "P": P, "y": y}
 
 
 def bare_backward(info):
