@@ -1,7 +1,7 @@
 """Benchmark: the forward pass plus gradients of linear regression, against hand-written NumPy
 and against a floor.
 
-At N = 10**6, D = 50, ``forward_linear_regression`` followed by ``loss_gradients`` is compared
+At n = 10**6, D = 50, ``forward_linear_regression`` followed by ``loss_gradients`` is compared
 with
 
 * **hand-written NumPy**: the same forward and backward pass written directly, without any
@@ -13,8 +13,8 @@ with
   possible; the ratio to the floor is reported (printed and saved), and the headline asks for at
   most ``TARGET_VS_FLOOR`` = 1.5.
 
-A sweep over N also times two naive ways of forming dL/dW: a Python loop summing per-sample
-outer products, and the broadcast ``(X * dL/dP).sum(axis=0)``, which materialises an (N, D)
+A sweep over n also times two naive ways of forming dL/dW: a Python loop summing per-sample
+outer products, and the broadcast ``(X * dL/dP).sum(axis=0)``, which materialises an (n, D)
 temporary. Every contender is checked against the helpers before it is timed. BLAS is pinned to
 one thread; the contenders run in interleaved rounds (each round times each once, after one
 untimed call of the same contender), so that they share the machine's background load, and
@@ -23,15 +23,15 @@ ours / floor, hand / floor) are saved as the measure of scatter. The 1-minute lo
 recorded at the start and the end.
 
 **Where the helpers' extra time goes** (``anatomy``, also run alone with ``--anatomy``, which
-replaces only that entry of the saved results): at N = 10**5, 3 * 10**5 and 10**6 the helpers
+replaces only that entry of the saved results): at n = 10**5, 3 * 10**5 and 10**6 the helpers
 are timed against the hand-written pass and against ``bare``, the helpers' own arithmetic line
 for line with every input check removed. helpers / bare isolates the checks; bare / hand the
-different arithmetic (the helpers keep ``Z`` and ``P`` in ``forward_info`` and take the loss as
+different arithmetic (the helpers keep ``N`` and ``P`` in ``forward_info`` and take the loss as
 one dot product). Each round records the wall time, the thread's CPU time
 (``time.thread_time``, which waiting for a core on a loaded machine does not inflate) and the
 minor page faults of every call: memory that the allocator returned to the operating system
 and that comes back zeroed, one 4 KiB page at a time. The peak memory of each contender
-(``tracemalloc``, exact) is saved in units of one (N, 1) column.
+(``tracemalloc``, exact) is saved in units of one (n, 1) column.
 
 **Minibatches** (``small_batches``, also run alone with ``--small``, which replaces only that
 entry): the batch sizes a training loop uses, b = 32, 100 and 300 with D = 13 (the feature count
@@ -64,7 +64,7 @@ SIZES = [1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
 ROUNDS = 21  # at N_TARGET; smaller sizes are cheap and get ROUNDS_SMALL
 ROUNDS_SMALL = 41
 LOOP_MAX = 10_000  # the per-sample Python loop is too slow beyond this
-BROADCAST_MAX = 300_000  # keeps the (N, D) temporary of the broadcast version under 120 MB
+BROADCAST_MAX = 300_000  # keeps the (n, D) temporary of the broadcast version under 120 MB
 
 
 def make_problem(n: int, rng: np.random.Generator):
@@ -90,10 +90,10 @@ def hand(X, y, weights):
 
 def bare_forward(X, y, weights):
     """The fast path of ``forward_linear_regression``, line for line, without any check."""
-    Z = X @ weights["W"]
-    P = Z + weights["B"]
+    N = X @ weights["W"]
+    P = N + weights["B"]
     residual = (y - P).ravel()
-    return float(residual @ residual) / X.shape[0], {"X": X, "N": Z, "P": P, "y": y}
+    return float(residual @ residual) / X.shape[0], {"X": X, "N": N, "P": P, "y": y}
 
 
 def bare_backward(info):
@@ -148,7 +148,7 @@ def interleaved(candidates: dict[str, Callable[[], object]], rounds: int, number
 
     Each timed call follows an untimed call of the same candidate, so that every candidate
     starts from the cache state it leaves itself, not from the one its predecessor left (at
-    N = 30,000, X takes 12 MB and can stay in a large last-level cache from one call to the next).
+    n = 30,000, X takes 12 MB and can stay in a large last-level cache from one call to the next).
     """
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(rounds):
@@ -348,7 +348,7 @@ def anatomy_at(n: int, rng: np.random.Generator) -> dict[str, object]:
                 float(q) for q in np.quantile(t[a] / t[b], [0.25, 0.5, 0.75])
             ]
     entry["page_faults_median"] = {name: float(np.median(v)) for name, v in got["faults"].items()}
-    entry["peak_columns"] = {  # peak memory in units of one (N, 1) float64 column
+    entry["peak_columns"] = {  # peak memory in units of one (n, 1) float64 column
         name: peak_bytes(fn) / (8 * n) for name, fn in candidates.items()
     }
     return entry

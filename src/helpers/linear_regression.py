@@ -13,8 +13,8 @@ with ``X`` (b, D), ``W`` (D, 1), ``B`` (1, 1), ``P`` and ``y`` (b, 1). Its gradi
 the last being the sum over the batch axis that :func:`unbroadcast` performs for any parameter
 that was broadcast in the forward pass.
 
-``forward_info["Z"]`` is the product ``X @ W``; the same array is also under ``"N"``, the name
-the question used, kept for its code. The batch size ``b`` is ``X.shape[0]``. In
+``forward_info["N"]`` is the product ``N = X @ W`` (the name the question's code uses; it is not a
+sample count). The batch size ``b`` is ``X.shape[0]``. In
 :func:`hessian`, :func:`max_stable_lr` and :func:`train`, ``X`` is the whole data set, of ``n``
 samples (``n_samples``).
 
@@ -199,9 +199,9 @@ def forward_linear_regression(
     loss : float
         ``mean((y - P) ** 2)``, the mean over the b samples.
     forward_info : dict
-        ``{"X": (b, D), "Z": (b, 1) = X @ W, "N": the same array as "Z", "P": (b, 1) = Z + B,
-        "y": (b, 1)}``, what :func:`loss_gradients` needs. ``"N"`` is kept because the question's
-        code names the product so; it is not a sample count. ``Z`` and ``P`` are new arrays.
+        ``{"X": (b, D), "N": (b, 1) = X @ W, "P": (b, 1) = N + B, "y": (b, 1)}``, what
+        :func:`loss_gradients` needs. ``"N"`` is the question's name for the product; it is not a
+        sample count. ``N`` and ``P`` are new arrays.
         ``X`` and ``y`` are read-only views, not copies: of the caller's arrays when they are
         float64, of the converted copies otherwise (see Warnings).
 
@@ -233,13 +233,13 @@ def forward_linear_regression(
 def _forward(X: np.ndarray, y: np.ndarray, w: Weights) -> tuple[float, ForwardInfo]:
     """The forward pass on checked shapes and dtypes; finiteness is checked through the loss."""
     with np.errstate(over="ignore", invalid="ignore"):  # checked through the loss below
-        Z = X @ w["W"]  # (b, D) @ (D, 1) -> (b, 1)
-        P = Z + w["B"]  # (b, 1) + (1, 1) -> (b, 1): B is broadcast over the batch
+        N = X @ w["W"]  # (b, D) @ (D, 1) -> (b, 1)
+        P = N + w["B"]  # (b, 1) + (1, 1) -> (b, 1): B is broadcast over the batch
         residual = (y - P).ravel()  # (b,)
         loss = float(residual @ residual) / X.shape[0]  # the mean of the squares, in one pass
     if not np.isfinite(loss):  # NaN or inf in X or y, or an overflow: find out which
         loss = _forward_off_the_fast_path(X, y, w, P, residual)
-    return loss, {"X": _read_only(X), "Z": Z, "N": Z, "P": P, "y": _read_only(y)}
+    return loss, {"X": _read_only(X), "N": N, "P": P, "y": _read_only(y)}
 
 
 def _forward_off_the_fast_path(
@@ -273,9 +273,8 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     Parameters
     ----------
     forward_info : dict
-        As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"P"`` (b, 1),
-        ``"y"`` (b, 1), and the product ``"Z"`` (b, 1) or its question's name ``"N"`` (either
-        key is enough; its value is not used).
+        As returned by :func:`forward_linear_regression`: ``"X"`` (b, D), ``"N"`` (b, 1) (the
+        product ``X @ W``; its value is not used), ``"P"`` (b, 1) and ``"y"`` (b, 1).
     weights : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
         shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
@@ -308,9 +307,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     """
     if not isinstance(forward_info, Mapping):
         raise TypeError(f"forward_info must be a dict, got {type(forward_info).__name__}")
-    missing = [repr(k) for k in ("X", "P", "y") if k not in forward_info]
-    if "Z" not in forward_info and "N" not in forward_info:
-        missing.append("'Z' or 'N'")  # either name of the product X @ W will do
+    missing = [repr(k) for k in ("X", "N", "P", "y") if k not in forward_info]
     if missing:
         raise ValueError(
             f"forward_info is missing key(s) [{', '.join(missing)}]; pass the dict returned by "
@@ -333,7 +330,7 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
         dL_dP = P - y  # (b, 1)
         dL_dP *= 2.0 / b  # in place: the 1/b of the mean is here
-        # dP/dZ is the identity (P = Z + B), so dL/dZ = dL/dP; no array of ones is needed.
+        # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, b) @ (b, 1) -> (D, 1): sum over samples of x_i dL/dP_i
         dL_dB = dL_dP.sum(axis=0, keepdims=True)  # (b, 1) -> (1, 1), as unbroadcast does
         total = float(dL_dW.sum()) + float(dL_dB[0, 0])  # finite if every entry is (one test)
