@@ -996,8 +996,9 @@ def test_descent_on_scaled_features_recovers_least_squares():
 def test_standardize_refuses_a_second_constant_column(extra, columns):
     # scaled, every constant column would become the same column of ones: X_s rank-deficient
     X = np.column_stack([X_REF] + [np.full(4, c) for c in extra])
-    with pytest.raises(ValueError, match=rf"shape \(4, {X.shape[1]}\) has constant columns "
-                       + re.escape(columns)):
+    with pytest.raises(
+        ValueError, match=rf"shape \(4, {X.shape[1]}\) has constant columns " + re.escape(columns)
+    ):
         standardize_features(X)
 
 

@@ -1105,9 +1105,9 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     Works for entries anywhere in float64's finite range (each column is rescaled by a power of
     two before its mean and spread are taken). The constant column (the intercept) becomes a
     column of ones. Exactly one non-zero constant column is required: centring shifts every
-    prediction by a constant that only an intercept can absorb, and a second constant column would
-    become a second, identical column of ones. Fit on ``X_scaled``, then map the parameters back with
-    :meth:`FeatureScaling.unscale_theta`.
+    prediction by a constant that only an intercept can absorb, and a second constant column
+    would become a second, identical column of ones. Fit on ``X_scaled``, then map the
+    parameters back with :meth:`FeatureScaling.unscale_theta`.
 
     Parameters
     ----------
@@ -1138,7 +1138,7 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     >>> standardize_features([[1, 5, 2], [1, 2, 2], [1, 4, 2]])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: X of shape (3, 3) has constant columns [0, 2]; scaled, they would ... intercept column
+    ValueError: X of shape (3, 3) has constant columns [0, 2]; ... keep one intercept column
     """
     Xa = _design(X)
     # Work on a transposed copy: a reduction along a contiguous row is several times faster than
