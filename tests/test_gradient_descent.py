@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import warnings
 
 import numpy as np
@@ -982,6 +983,38 @@ def test_descent_on_scaled_features_recovers_least_squares():
     X_s, scaling = standardize_features(X)
     theta_s, _ = gradient_descent(X_s, y, np.zeros(3), 1.0 / hessian_eigenvalues(X_s)[-1], 300)
     np.testing.assert_allclose(scaling.unscale_theta(theta_s), least_squares(X, y), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("extra", "columns"),
+    [
+        ([2.0], "[0, 2]"),
+        ([1.0], "[0, 2]"),
+        ([-3.0, 5.0], "[0, 2, 3]"),
+    ],
+)
+def test_standardize_refuses_a_second_constant_column(extra, columns):
+    # scaled, every constant column would become the same column of ones: X_s rank-deficient
+    X = np.column_stack([X_REF] + [np.full(4, c) for c in extra])
+    with pytest.raises(
+        ValueError, match=rf"shape \(4, {X.shape[1]}\) has constant columns " + re.escape(columns)
+    ):
+        standardize_features(X)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 3),
+    st.floats(-1e6, 1e6, allow_nan=False).filter(lambda c: c != 0),
+    st.integers(0, 2**32 - 1),
+)
+def test_standardize_refuses_any_placed_constant_column(position, constant, seed):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(6), rng.normal(size=(6, 2))])
+    X = np.insert(X, position, constant, axis=1)  # a second constant column, anywhere
+    expected = sorted({0 if position > 0 else 1, position})
+    with pytest.raises(ValueError, match=re.escape(f"has constant columns {expected}")):
+        standardize_features(X)
 
 
 def test_standardize_requires_an_intercept_column():

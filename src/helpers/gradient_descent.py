@@ -1009,19 +1009,19 @@ def _row_norms(D: np.ndarray) -> np.ndarray:
 class FeatureScaling:
     """How :func:`standardize_features` transformed the columns of ``X``.
 
-    ``X_scaled[:, j] = (X[:, j] - mu[j]) / sigma[j]``; for the intercept and other constant
-    columns ``mu[j] = 0`` and ``sigma[j]`` is the constant itself, so they become columns of ones.
+    ``X_scaled[:, j] = (X[:, j] - mu[j]) / sigma[j]``; for the intercept (the one constant
+    column) ``mu[j] = 0`` and ``sigma[j]`` is the constant itself, so it becomes a column of ones.
     A ``mu`` or ``sigma`` below 2.2e-308 is subnormal and carries fewer digits, so
     :meth:`apply` is less accurate for such columns than :func:`standardize_features` itself.
 
     Attributes
     ----------
     mu : (n,) ndarray
-        Column means of the non-constant columns, ``0`` for constant columns.
+        Column means of the non-constant columns, ``0`` for the intercept.
     sigma : (n,) ndarray
-        Column standard deviations of the non-constant columns, the value of constant columns.
+        Column standard deviations of the non-constant columns, the intercept's constant value.
     intercept : int
-        Index of the (first) constant column, which absorbs the shift that centring introduces.
+        Index of the constant column, which absorbs the shift that centring introduces.
     """
 
     mu: np.ndarray
@@ -1103,16 +1103,16 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     """Centre every non-constant column of ``X`` and scale it to unit standard deviation.
 
     Works for entries anywhere in float64's finite range (each column is rescaled by a power of
-    two before its mean and spread are taken). Constant columns (the intercept) become columns of
-    ones. At least one non-zero constant column
-    is required, because centring shifts every prediction by a constant that only an intercept can
-    absorb. Fit on ``X_scaled``, then map the parameters back with
-    :meth:`FeatureScaling.unscale_theta`.
+    two before its mean and spread are taken). The constant column (the intercept) becomes a
+    column of ones. Exactly one non-zero constant column is required: centring shifts every
+    prediction by a constant that only an intercept can absorb, and a second constant column
+    would become a second, identical column of ones. Fit on ``X_scaled``, then map the
+    parameters back with :meth:`FeatureScaling.unscale_theta`.
 
     Parameters
     ----------
     X : (m, n) array_like
-        Design matrix with an intercept column.
+        Design matrix with exactly one constant (intercept) column.
 
     Returns
     -------
@@ -1124,7 +1124,8 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     Raises
     ------
     ValueError
-        If ``X`` has no non-zero constant column, or is not a finite non-empty 2-D array.
+        If ``X`` has no non-zero constant column or more than one, an all-zero column, or is
+        not a finite non-empty 2-D array.
     TypeError
         If ``X`` is not real numeric.
 
@@ -1134,6 +1135,10 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     >>> np.round(X_scaled.T @ X_scaled / 4, 12) + 0.0
     array([[1., 0.],
            [0., 1.]])
+    >>> standardize_features([[1, 5, 2], [1, 2, 2], [1, 4, 2]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X of shape (3, 3) has constant columns [0, 2]; ... keep one intercept column
     """
     Xa = _design(X)
     # Work on a transposed copy: a reduction along a contiguous row is several times faster than
@@ -1145,6 +1150,12 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
         raise ValueError(
             f"X of shape {Xa.shape} has no constant non-zero (intercept) column; centring the "
             "features would change the model"
+        )
+    if np.count_nonzero(constant) > 1:  # scaled, they would all be the same column of ones
+        raise ValueError(
+            f"X of shape {Xa.shape} has constant columns {np.flatnonzero(constant).tolist()}; "
+            "scaled, they would become identical columns of ones (a rank-deficient X): keep one "
+            "intercept column"
         )
     # Work on each column divided by a power of two near its largest entry: exact, and then no
     # sum, square or difference can overflow, whatever the magnitudes (up to float64's maximum).
