@@ -84,8 +84,8 @@ def hand(X, y, weights):
     n = X.shape[0]
     P = X @ weights["W"] + weights["B"]
     loss = np.mean((y - P) ** 2)
-    dL_dP = 2.0 / n * (P - y)
-    return loss, {"W": X.T @ dL_dP, "B": dL_dP.sum(axis=0, keepdims=True)}
+    g_mean = 2.0 / n * (P - y)
+    return loss, {"W": X.T @ g_mean, "B": g_mean.sum(axis=0, keepdims=True)}
 
 
 def bare_forward(X, y, weights):
@@ -113,12 +113,12 @@ def naive_loop(X, y, weights):
     """dL/dW as an explicit sum over samples of x_i dL/dP_i, each a (D, 1) np.outer."""
     n = X.shape[0]
     P = X @ weights["W"] + weights["B"]
-    dL_dP = 2.0 / n * (P - y)
+    g_mean = 2.0 / n * (P - y)
     gW = np.zeros((D, 1))
     gB = 0.0
     for i in range(n):
-        gW += np.outer(X[i], dL_dP[i])
-        gB += dL_dP[i, 0]
+        gW += np.outer(X[i], g_mean[i])
+        gB += g_mean[i, 0]
     return {"W": gW, "B": np.array([[gB]])}
 
 
@@ -126,8 +126,8 @@ def naive_broadcast(X, y, weights):
     """dL/dW by broadcasting dL/dP across the features and summing over the batch."""
     n = X.shape[0]
     P = X @ weights["W"] + weights["B"]
-    dL_dP = 2.0 / n * (P - y)
-    return {"W": (X * dL_dP).sum(axis=0).reshape(D, 1), "B": dL_dP.sum(axis=0, keepdims=True)}
+    g_mean = 2.0 / n * (P - y)
+    return {"W": (X * g_mean).sum(axis=0).reshape(D, 1), "B": g_mean.sum(axis=0, keepdims=True)}
 
 
 def check_agreement(X, y, w) -> None:
