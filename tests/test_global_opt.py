@@ -27,6 +27,7 @@ from helpers.global_opt import (
     ackley_gradient,
     ackley_textbook,
     as_constraint_list,
+    band,
     cobyla_from_spread,
     constraint_violation,
     de_then_polish,
@@ -968,3 +969,23 @@ def test_single_method_in_a_list_equals_the_string_form():
 def test_bad_stages_are_rejected(kwargs, error, match):
     with pytest.raises(error, match=match):
         de_then_polish(ackley, [(-1.0, 1.0)] * 2, maxiter=2, **kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1e-300, 9.99, allow_nan=False), min_size=1, max_size=6))
+def test_band_names_the_closest_edges_that_hold_every_value(values):
+    edges = (0, 1e-13, 1e-9, 1e-7, 1e-4, 1, 10)
+    lo, hi = (float(t) for t in band(values).strip("()").split(", "))
+    i, j = edges.index(lo), edges.index(hi)
+    assert all(lo < v <= hi for v in values)
+    assert min(values) <= edges[i + 1]  # a higher lo would leave the smallest value out
+    assert max(values) > edges[j - 1]  # a lower hi would leave the largest value out
+
+
+def test_band_of_zeros_and_on_an_edge():
+    assert band(np.zeros(3)) == "0"
+    assert band(1e-7) == "(1e-09, 1e-07)"  # an edge belongs to the band below it
+    with pytest.raises(ValueError, match="edges"):
+        band([0.0, 1e-5])  # 0 is not inside (0, 10]
+    with pytest.raises(ValueError, match="edges"):
+        band(11.0)

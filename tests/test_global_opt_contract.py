@@ -22,6 +22,7 @@ from helpers.global_opt import (
     ackley_gradient,
     ackley_textbook,
     as_constraint_list,
+    band,
     cobyla_from_spread,
     constraint_violation,
     de_then_polish,
@@ -377,3 +378,25 @@ def test_local_method_is_spelled_as_scipy_spells_it(spelling):
     right = {m.lower(): m for m in LOCAL_METHODS}[spelling.lower()]
     with pytest.raises(ValueError, match=rf"did you mean '{right}'"):
         de_then_polish(ackley, BOX, local_method=spelling, maxiter=3)
+
+
+@pytest.mark.parametrize("bad", ODD_TYPES, ids=repr)
+@pytest.mark.parametrize("which", ["f", "edges"])
+def test_band_odd_types(bad, which):
+    kwargs = {"f": 0.5, "edges": (0, 1, 10)}
+    kwargs[which] = bad
+    check_contract(band, kwargs, must_raise=True)
+
+
+@pytest.mark.parametrize(
+    "edges", [(1.0,), (0.0, 0.0), (1.0, 0.0), ((0.0, 1.0),), (0.0, np.inf)], ids=repr
+)
+def test_band_refuses_bad_edges(edges):
+    check_contract(band, {"f": 0.5, "edges": edges}, must_raise=True)
+
+
+def test_band_odd_array_likes():
+    for label, value, valid in odd_arraylikes(np.array([0.5, 2.0])):
+        outcome = check_contract(band, {"f": value}, must_raise=not valid)
+        if valid:
+            assert outcome.result == "(0.0001, 10)", label

@@ -44,6 +44,7 @@ __all__ = [
     "ackley_gradient",
     "ackley_textbook",
     "as_constraint_list",
+    "band",
     "cobyla_from_spread",
     "constraint_violation",
     "de_then_polish",
@@ -1079,6 +1080,63 @@ def de_then_polish(
         success=bool(feasible and (de.success or kept_ok)),
         message=message,
     )
+
+
+def band(f: Any, edges: Any = (0, 1e-13, 1e-9, 1e-7, 1e-4, 1, 10)) -> str:
+    """The two closest ``edges`` that hold every value of ``f``, as text for printing.
+
+    Prints a result that moves with the CPU's rounding as an interval that does not:
+    ``"(lo, hi)"`` with ``lo < f <= hi`` for every value, ``lo`` and ``hi`` the closest
+    such edges, or ``"0"`` when every value is ``0``.
+
+    Parameters
+    ----------
+    f : float or array_like, any shape
+        The values, finite and non-empty.
+    edges : array_like, shape (m,)
+        At least two finite, strictly increasing edges; the default is decades from ``0`` to
+        ``10``.
+
+    Returns
+    -------
+    str
+        ``"0"`` or ``"(lo, hi)"``, the edges formatted with ``:g``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` or ``edges`` is not a real array (bool, complex, object, string, masked,
+        ragged).
+    ValueError
+        If ``f`` is empty or not finite, ``edges`` is not one-dimensional, finite and strictly
+        increasing with at least two entries, or a value lies outside
+        ``(edges[0], edges[-1]]``.
+
+    Examples
+    --------
+    >>> band([3e-9, 5e-8])
+    '(1e-09, 1e-07)'
+    >>> band(0.0)
+    '0'
+    >>> band(0.02, (0, 1e-3, 1e-2, 1))
+    '(0.01, 1)'
+    """
+    values = as_real_array("f", f).ravel()
+    e = as_real_array("edges", edges)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.diff(e) > 0):
+        raise ValueError(
+            f"edges must be a strictly increasing 1-D array of at least 2 entries, got shape "
+            f"{e.shape}: {e!r}"
+        )
+    if np.all(values == 0):
+        return "0"
+    lo, hi = np.searchsorted(e, [values.min(), values.max()])
+    if lo == 0 or hi == e.size:
+        raise ValueError(
+            f"f must lie in (edges[0], edges[-1]] = ({e[0]:g}, {e[-1]:g}] unless it is all 0, "
+            f"got {values.min()!r} to {values.max()!r}"
+        )
+    return f"({e[lo - 1]:g}, {e[hi]:g})"
 
 
 def cobyla_from_spread(
