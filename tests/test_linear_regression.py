@@ -136,6 +136,55 @@ def test_summed_gradient_is_n_times_the_mean_gradient():
     np.testing.assert_allclose(summed_W, 30 * check.numerical["W"], rtol=1e-6)
 
 
+def learners_gradients(forward_info, weights):
+    """The question's summed-gradient code, as in Weidman's notebook (the key fixed)."""
+    dLdP = -2 * (forward_info["y"] - forward_info["P"])
+    dPdN = np.ones_like(forward_info["N"])
+    dNdW = np.transpose(forward_info["X"], (1, 0))
+    dLdW = np.dot(dNdW, dLdP * dPdN)
+    dPdB = np.ones_like(weights["B"])
+    dLdB = np.sum(dLdP * dPdB, axis=0)
+    return {"W": dLdW, "B": dLdB}
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), d=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
+def test_sum_reduction_is_b_times_the_mean_and_the_learners_code(n, d, seed):
+    X, y, w = problem(seed, n, d)
+    _, info = forward_linear_regression(X, y, w)
+    mean, summed = loss_gradients(info, w), loss_gradients(info, w, reduction="sum")
+    learner = learners_gradients(info, w)
+    assert summed["W"].shape == (d, 1)
+    assert summed["B"].shape == (1, 1)  # the learner's is (1,): same values
+    for k in "WB":  # b * mean rounds differently from the sum only in the last bits
+        np.testing.assert_allclose(summed[k], n * mean[k], rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(summed[k].ravel(), learner[k].ravel(), rtol=1e-14, atol=0)
+
+
+def test_sum_reduction_is_a_drop_in_for_the_learners_update():
+    X, y, w = problem(11, 16, 3)
+    _, info = forward_linear_regression(X, y, w)
+    summed, learner = loss_gradients(info, w, reduction="Sum"), learners_gradients(info, w)
+    for k in "WB":  # the same step, B -= lr * dLdB, with either
+        np.testing.assert_allclose(w[k] - 0.01 * summed[k], w[k] - 0.01 * learner[k], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ("total", ValueError, r"reduction must be one of mean, sum \(any case\), got 'total'"),
+        ("", ValueError, r"reduction must be one of mean, sum .*got ''"),
+        (None, TypeError, r"reduction must be one of mean, sum .*got NoneType None"),
+        (1, TypeError, r"reduction must be one of mean, sum .*got int 1"),
+    ],
+)
+def test_a_bad_reduction_is_refused(bad, error, message):
+    X, y, w = problem(0, 5, 2)
+    _, info = forward_linear_regression(X, y, w)
+    with pytest.raises(error, match=message):
+        loss_gradients(info, w, reduction=bad)
+
+
 # ---------------------------------------------------------------------------- unbroadcast
 
 

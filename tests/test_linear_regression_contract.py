@@ -155,7 +155,7 @@ def test_forward_refuses_odd_types(arg, bad):
 
 
 @pytest.mark.parametrize("bad", ODD_TYPES, ids=repr)
-@pytest.mark.parametrize("arg", ["forward_info", "weights", "X", "N", "P", "y"])
+@pytest.mark.parametrize("arg", ["forward_info", "weights", "X", "N", "P", "y", "reduction"])
 def test_loss_gradients_refuses_odd_types(arg, bad):
     kwargs = _gradients_kwargs()
     name = arg
@@ -347,21 +347,24 @@ def gradient_inputs(draw):
     return {"X": X, "N": P.copy(), "P": P, "y": y}
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
 @settings(max_examples=EXAMPLES)
-@given(gradient_inputs())
-def test_loss_gradients_over_the_whole_float64_range(info):
-    check_gradients_against_exact(info)
+@given(info=gradient_inputs())
+def test_loss_gradients_over_the_whole_float64_range(reduction, info):
+    check_gradients_against_exact(info, reduction)
 
 
-def check_gradients_against_exact(info):
+def check_gradients_against_exact(info, reduction="mean"):
     n, d = info["X"].shape
     w = {"W": np.zeros((d, 1)), "B": np.zeros((1, 1))}
-    outcome = check_contract(loss_gradients, {"forward_info": info, "weights": w})
+    kwargs = {"forward_info": info, "weights": w, "reduction": reduction}
+    outcome = check_contract(loss_gradients, kwargs)
     Xe, Pe, ye = exact(info["X"]), exact(info["P"]), exact(info["y"])
-    c = Fraction(2, n)
+    c = Fraction(2, n) if reduction == "mean" else Fraction(2)
     dLdP = c * (Pe - ye)  # (n, 1), exact
-    if outcome.raised:  # only beyond the guaranteed range
-        assert max(1, fmax(Xe)) * fmax(Pe - ye) >= Fraction(10) ** 300, outcome.error
+    if outcome.raised:  # only beyond the guaranteed range (n times smaller for the sum)
+        terms = 1 if reduction == "mean" else n
+        assert terms * max(1, fmax(Xe)) * fmax(Pe - ye) >= Fraction(10) ** 300, outcome.error
         return
     g = outcome.result
     assert g["W"].shape == (d, 1)
@@ -498,6 +501,7 @@ def test_forward_when_the_sum_of_squares_overflows_but_the_mean_fits():
 def test_loss_gradients_when_a_partial_result_overflows(info):
     info = {**info, "N": info["P"]}
     check_gradients_against_exact(info)
+    check_gradients_against_exact(info, "sum")
     w = {"W": np.zeros((info["X"].shape[1], 1)), "B": np.zeros((1, 1))}
     assert not check_contract(loss_gradients, {"forward_info": info, "weights": w}).raised
 
@@ -535,6 +539,11 @@ def test_loss_gradients_refuses_a_bias_gradient_beyond_float64_when_dW_fits():
     w = {"W": np.zeros((1, 1)), "B": np.zeros((1, 1))}
     out = check_contract(loss_gradients, {"forward_info": info, "weights": w}, must_raise=True)
     assert "sum((2/b)(P - y)), b = 2 rows, exceed float64's range" in str(out.error)
+    info["P"] = np.full((2, 1), 0.75e308)  # for the sum, 2 (P - y) per sample fits, its sum not
+    kwargs = {"forward_info": info, "weights": w, "reduction": "sum"}
+    out = check_contract(loss_gradients, kwargs, must_raise=True)
+    assert "sum((2)(P - y)), b = 2 rows, exceed float64's range" in str(out.error)
+    assert "while b * max(1, max|X|)" in str(out.error)
 
 
 @pytest.mark.parametrize("key", ["P", "y"])

@@ -12,6 +12,8 @@ with ``X`` (b, D), ``W`` (D, 1), ``B`` (1, 1), ``P`` and ``y`` (b, 1). Its gradi
 
 the last being the sum over the batch axis that :func:`unbroadcast` performs for any parameter
 that was broadcast in the forward pass.
+With ``reduction="sum"``, :func:`loss_gradients` differentiates the summed loss ``b L``
+instead: its gradients are ``b`` times these.
 
 ``forward_info["N"]`` is the product ``N = X @ W`` (the name the question's code uses; it is not a
 sample count). The batch size ``b`` is ``X.shape[0]``. In
@@ -32,11 +34,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from helpers._validation import as_real_array, as_rng, as_scalar
+from helpers._validation import as_choice, as_real_array, as_rng, as_scalar
 
 __all__ = [
     "forward_linear_regression",
@@ -267,8 +269,12 @@ def _forward_off_the_fast_path(
     return loss
 
 
-def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) -> Weights:
-    """Gradient of the mean-squared-error loss of :func:`forward_linear_regression`.
+def loss_gradients(
+    forward_info: Mapping[str, Any],
+    weights: Mapping[str, Any],
+    reduction: Literal["mean", "sum"] = "mean",
+) -> Weights:
+    """Gradient of the squared-error loss of :func:`forward_linear_regression`.
 
     Parameters
     ----------
@@ -279,20 +285,29 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
         ``{"W": (D, 1) array, "B": (1, 1) array}``, the weights of that forward pass. Only their
         shapes are checked: ``P`` is linear in the weights, so the gradient depends on their
         values only through ``P``, already in ``forward_info``.
+    reduction : {"mean", "sum"}, optional
+        The loss differentiated: ``"mean"`` (the default), the mean over the b samples that
+        :func:`forward_linear_regression` returns, or ``"sum"``, the sum of the b squared
+        errors, b times larger, whose gradient is b times the mean's. ``"sum"`` gives the values
+        of the summed-gradient code that leaves out the 1/b (``dLdP = -2 * (y - P)``, then
+        ``X.T @ dLdP`` and a sum over axis 0), with the bias gradient kept as (1, 1); being b
+        times larger, they reach float64's range b times sooner. Any case.
 
     Returns
     -------
     grads : dict
         ``{"W": (D, 1) array, "B": (1, 1) array}``: ``dL/dW = X.T @ dL/dP`` and
-        ``dL/dB = sum over axis 0 of dL/dP``, with ``dL/dP = (2 / b) (P - y)``, exactly the
-        gradient of the *mean* loss. New arrays, float64.
+        ``dL/dB = sum over axis 0 of dL/dP``, with ``dL/dP = (2 / b) (P - y)`` for the mean
+        and ``2 (P - y)`` for the sum. New arrays, float64.
 
     Raises
     ------
     TypeError
-        If ``forward_info`` or ``weights`` is not a dict, or an entry is not a real numeric array.
+        If ``forward_info`` or ``weights`` is not a dict, an entry is not a real numeric array,
+        or ``reduction`` is not a string.
     ValueError
-        If a key is missing, the shapes are inconsistent, an entry holds NaN or inf (for ``X``
+        If ``reduction`` is not "mean" or "sum", a key is missing, the shapes are inconsistent,
+        an entry holds NaN or inf (for ``X``
         detected through the product ``X.T @ dL/dP``, which relies on the BLAS propagating
         ``NaN * 0``: OpenBLAS does, NumPy does not promise it), or a gradient exceeds float64's
         range.
@@ -304,7 +319,17 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
     ``forward_info["y"]`` are views of those arrays when they are float64, not copies, so this
     function pairs the new ``X`` with the old ``P``. Refill a batch buffer only after this
     call, or run the forward pass again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.array([[1.0], [2.0]]), np.array([[0.0], [0.0]])
+    >>> w = {"W": np.array([[1.0]]), "B": np.array([[0.0]])}
+    >>> info = forward_linear_regression(X, y, w)[1]
+    >>> loss_gradients(info, w)["W"], loss_gradients(info, w, reduction="sum")["W"]
+    (array([[5.]]), array([[10.]]))
     """
+    reduction = as_choice("reduction", reduction, ("mean", "sum"))
     if not isinstance(forward_info, Mapping):
         raise TypeError(f"forward_info must be a dict, got {type(forward_info).__name__}")
     missing = [repr(k) for k in ("X", "N", "P", "y") if k not in forward_info]
@@ -326,29 +351,31 @@ def loss_gradients(forward_info: Mapping[str, Any], weights: Mapping[str, Any]) 
             f"got {P.shape}"
         )
     _check_weights(weights, d)  # only the shapes matter here
+    factor = 2.0 / b if reduction == "mean" else 2.0
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked after this block
         dL_dP = P - y  # (b, 1)
-        dL_dP *= 2.0 / b  # in place: the 1/b of the mean is here
+        dL_dP *= factor  # in place: the 1/b of the mean is here (2 * (P - y) for the sum)
         # dP/dN is the identity (P = N + B), so dL/dN = dL/dP; no array of ones is needed.
         dL_dW = X.T @ dL_dP  # (D, b) @ (b, 1) -> (D, 1): sum over samples of x_i dL/dP_i
         dL_dB = dL_dP.sum(axis=0, keepdims=True)  # (b, 1) -> (1, 1), as unbroadcast does
         total = float(dL_dW.sum()) + float(dL_dB[0, 0])  # finite if every entry is (one test)
     if not math.isfinite(total) and not (np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all()):
-        dL_dW, dL_dB = _gradients_off_the_fast_path(X, P, y)  # an overflow of the sum is scaled
+        dL_dW, dL_dB = _gradients_off_the_fast_path(X, P, y, factor)  # an overflow is scaled
     return {"W": dL_dW, "B": dL_dB}
 
 
 def _gradients_off_the_fast_path(
-    X: np.ndarray, P: np.ndarray, y: np.ndarray
+    X: np.ndarray, P: np.ndarray, y: np.ndarray, factor: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``dL/dW`` and ``dL/dB`` when the direct ones were not finite, or the named error."""
+    """``dL/dW`` and ``dL/dB`` with ``dL/dP = factor (P - y)`` (``factor`` is 2/b for the mean
+    loss, 2 for the sum) when the direct ones were not finite, or the named error."""
     as_real_array("forward_info['P']", P)  # name a NaN or inf in an input ...
     as_real_array("forward_info['y']", y)
     _check_finite_X(X, "forward_info['X']")
     b = X.shape[0]  # ... else something overflowed: compute again, scaled
     with np.errstate(over="ignore", invalid="ignore"):
-        dL_dP = (2.0 / b) * P - (2.0 / b) * y  # P - y itself may overflow where this does not
+        dL_dP = factor * P - factor * y  # P - y itself may overflow where this does not
         if np.isfinite(dL_dP).all():
             # Scale each column of X and dL/dP by powers of two (exact) so that no partial sum
             # overflows, then multiply back.
@@ -358,11 +385,12 @@ def _gradients_off_the_fast_path(
             dL_dB = _sum_to_shape(dL_dP, (1, 1))
             if np.isfinite(dL_dW).all() and np.isfinite(dL_dB).all():
                 return dL_dW, dL_dB
+    scale, times_b = ("2/b", "") if factor == 2.0 / b else ("2", "b * ")
     raise _Overflow(
-        f"the gradients X.T @ (2/b)(P - y) and sum((2/b)(P - y)), b = {b} rows, exceed "
+        f"the gradients X.T @ ({scale})(P - y) and sum(({scale})(P - y)), b = {b} rows, exceed "
         f"float64's range for these forward_info entries (max |X| = {_abs_max(X):.3g}, max |P| = "
         f"{_abs_max(P):.3g}, max |y| = {_abs_max(y):.3g}); they are guaranteed to fit while "
-        "max(1, max|X|) * max|P - y| stays below about 1e300: rescale X and y"
+        f"{times_b}max(1, max|X|) * max|P - y| stays below about 1e300: rescale X and y"
     )
 
 
