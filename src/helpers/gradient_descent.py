@@ -497,22 +497,22 @@ def gradient_descent(
     Warns
     -----
     RuntimeWarning
-        With ``check_step``, when ``alpha >= max_stable_step(X)``: ``theta`` will be no
-        minimiser, even if the cost has not risen yet (the message gives ``alpha`` and the
-        bound). The check depends only on ``X`` and ``alpha``, so it runs before the first
-        step: the warning comes also when the run then overflows. The check costs one pass over
-        ``X`` (``O(mn)``) when ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise
-        it forms the ``(n, n)`` matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for many
-        columns (``n (1 + 2n/m) > 420``, about 420 or more for tall ``X``, where that costs more)
-        does it first estimate the top eigenvalue from about 21 products ``X^T (X v)``, forming
-        ``X^T X`` only when ``alpha`` lies within 5 % below the estimated bound or above it. That
-        route is a heuristic, not a proof: the estimate has stayed within 0.5 % of the top
-        eigenvalue on every spectrum tried, and a worse one could miss a step just above the
-        bound. Within a few rounding units of the bound either outcome is possible. At
-        ``alpha* = 2 / (lambda_1 + lambda_n)`` with ``n >= 2`` (where ``alpha* >= 2 / tr(X^T X /
-        m)``) the trace test cannot accept (for ``n = 2`` only rounding can), so with modest
-        ``n`` each call forms ``X^T X``: the default check then costs about one direct solve of
-        the normal equations. Pass ``check_step=False`` once ``alpha`` is known to be safe.
+        With ``check_step``, when ``alpha >= max_stable_step(X)``: ``theta`` will be no minimiser,
+        even if the cost has not risen yet (the message gives ``alpha`` and the bound). The check
+        depends only on ``X`` and ``alpha``, so it runs before the first step: the warning comes
+        also when the run then overflows. The check costs one pass over ``X`` (``O(mn)``) when
+        ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the ``(n, n)``
+        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for many columns (``n
+        (1 + 2n/m) > 420``, about 420 or more for tall ``X``, where that costs more) does it first
+        estimate the top eigenvalue from about 21 products ``X^T (X v)``, forming ``X^T X`` only
+        when ``alpha`` lies within 5 % below the estimated bound or above it. That route is a
+        heuristic, not a proof: the estimate has stayed within 0.5 % of the top eigenvalue on every
+        spectrum tried, and a worse one could miss a step just above the bound. Within a few
+        rounding units of the bound either outcome is possible. At ``alpha* = 2 / (lambda_1 +
+        lambda_n)`` with ``n >= 2`` (where ``alpha* >= 2 / tr(X^T X / m)``) the trace test cannot
+        accept (for ``n = 2`` only rounding can), so with modest ``n`` each call forms ``X^T X``:
+        the default check then costs about one direct solve of the normal equations. Pass
+        ``check_step=False`` once ``alpha`` is known to be safe.
 
     Examples
     --------
