@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from helpers import gradcheck
 from helpers.gradient_descent import (
+    ConvergenceError,
     FeatureScaling,
     compute_cost,
     contraction_factor,
@@ -270,7 +271,7 @@ def test_max_stable_step_is_the_threshold():
     assert alpha_max == pytest.approx(2 / lam[-1], rel=1e-12)
     theta_star = least_squares(X_REF, Y_REF)
     below = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.99 * alpha_max, 2000)
-    with pytest.warns(RuntimeWarning, match="diverged"):
+    with pytest.warns(RuntimeWarning, match="does not converge"):
         above = gradient_descent_path(X_REF, Y_REF, [0, 0], 1.01 * alpha_max, 2000)
     assert np.linalg.norm(below[-1] - theta_star) < 1e-6 * np.linalg.norm(theta_star)
     assert np.linalg.norm(above[-1] - theta_star) > 1e6 * np.linalg.norm(theta_star)
@@ -323,9 +324,9 @@ def test_iteration_bound_refuses_rho_at_least_one():
 def test_iterations_to_converge_zero_at_solution_and_fails_when_unstable():
     theta_star = least_squares(X_REF, Y_REF)
     assert iterations_to_converge(X_REF, Y_REF, theta_star, 0.01) == 0
-    with pytest.raises(ValueError, match=r"max_iters=300 .*max_stable_step\(X\) = 0\.108586"):
+    with pytest.raises(ConvergenceError, match=r"max_iters=300 .*max_stable_step\(X\) = 0\.108586"):
         iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=300)
-    with pytest.raises(ValueError, match=r"alpha=0\.2 is too large.*0\.108586"):
+    with pytest.raises(ConvergenceError, match=r"alpha=0\.2 is too large.*0\.108586"):
         iterations_to_converge(X_REF, Y_REF, [0, 0], 0.2, max_iters=5000)
 
 
@@ -399,7 +400,7 @@ def test_gradient_rule_started_at_the_computed_solution():
     # lstsq's theta*: g_0 is rounding, not zero, and the default atol = 0 sets no floor
     theta_star = least_squares(X_REF, Y_REF)
     assert 0 < np.linalg.norm(cost_gradient(X_REF, Y_REF, theta_star)) < 1e-13
-    with pytest.raises(ValueError, match=r"max_iters=300 steps .* the absolute floor atol"):
+    with pytest.raises(ConvergenceError, match=r"max_iters=300 steps .* the absolute floor atol"):
         gradient_descent_until(X_REF, Y_REF, theta_star, 0.01, max_iters=300)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no step taken: no warning, even above the bound
@@ -427,12 +428,15 @@ def test_stopping_rules_do_not_depend_on_the_chunk_size(rule, monkeypatch):
         ]
         == k_short
     )
-    with pytest.raises(ValueError, match="steps are not enough"):
+    with pytest.raises(ConvergenceError, match="steps are not enough"):
         gradient_descent_until(
             X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k_short - 1
         )
     if rule == "gradient":  # steps are counted across chunks in the messages too
-        with pytest.raises(ValueError, match="overflowed at iteration 169"):
+        with (
+            pytest.warns(RuntimeWarning),
+            pytest.raises(ConvergenceError, match="overflowed at iteration 169"),
+        ):
             gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
 
 
@@ -443,7 +447,8 @@ def test_stopping_rules_respect_max_iters_exactly(rule):
         gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k)[1] == k
     )
     with pytest.raises(
-        ValueError, match=rf"max_iters={k - 1} steps are not enough for the {rule} rule.*0\.108586"
+        ConvergenceError,
+        match=rf"max_iters={k - 1} steps are not enough for the {rule} rule.*0\.108586",
     ):
         gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, rule=rule, tol=1e-3, max_iters=k - 1)
 
@@ -451,20 +456,22 @@ def test_stopping_rules_respect_max_iters_exactly(rule):
 def test_stopping_rules_refuse_a_diverging_step():
     alpha = 1.01 * max_stable_step(X_REF)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # errors, not warnings
+        warnings.simplefilter("ignore")  # each run first warns; the errors are tested here
         # the cost rises at the first step: the cost rule must not take that for convergence
         rose = r"the cost rose at step 1 \(from 7\.125 to .*0\.108586"
-        with pytest.raises(ValueError, match=rose):
+        with pytest.raises(ConvergenceError, match=rose):
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, rule="cost")
         # the gradient grows: the message blames the step, not the start (no hint at atol)
         grew = r"alpha=.* is too large: after max_iters=500 steps the gradient grew to .*0\.108586"
-        with pytest.raises(ValueError, match=grew) as info:
+        with pytest.raises(ConvergenceError, match=grew) as info:
             gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=500)
         assert "atol" not in str(info.value)
-        with pytest.raises(ValueError, match=r"alpha=0\.109 is too large: .* grew to") as info:
+        with pytest.raises(
+            ConvergenceError, match=r"alpha=0\.109 is too large: .* grew to"
+        ) as info:
             gradient_descent_until(X_REF, Y_REF, [0, 0], 0.109, max_iters=1000)
         assert "atol" not in str(info.value)
-        with pytest.raises(ValueError, match=r"alpha=0\.5 is too large.*0\.108586"):
+        with pytest.raises(ConvergenceError, match=r"alpha=0\.5 is too large.*0\.108586"):
             gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5)
 
 
@@ -477,8 +484,8 @@ def test_stopping_rules_warn_when_they_stop_above_the_bound(rule):
     start = theta_star + 1e-3 * v_1
     with pytest.warns(
         RuntimeWarning,
-        match=rf"alpha=0\.109 is too large: .*the {rule} rule "
-        r"stopped after .*max_stable_step\(X\) = 0\.108586",
+        match=rf"alpha=0\.109 is too large: .*where the {rule} rule "
+        r"stops is no minimiser.*max_stable_step\(X\) = 0\.108586",
     ):
         _, k = gradient_descent_until(X_REF, Y_REF, start, 0.109, rule=rule, tol=1e-3)
     assert k >= 1
@@ -491,7 +498,7 @@ def test_no_stop_error_suggests_an_atol_that_stops():
     # 10 * ulp(max|theta|) / (2 alpha): the floor that theta's float64 grid sets, ten times over
     theta_star = least_squares(X_REF, Y_REF)
     for alpha, warm in [(0.01, theta_star), (0.1, theta_star + 1e-12)]:
-        with pytest.raises(ValueError, match=r"atol, about 10 \* ulp") as info:
+        with pytest.raises(ConvergenceError, match=r"atol, about 10 \* ulp") as info:
             gradient_descent_until(X_REF, Y_REF, warm, alpha)
         suggested = float(str(info.value).rsplit("= ", 1)[1])
         np.testing.assert_allclose(suggested, 10 * np.spacing(9.25) / (2 * alpha), rtol=0.01)
@@ -502,7 +509,7 @@ def test_warm_start_needs_the_absolute_floor():
     theta_star = least_squares(X_REF, Y_REF)
     warm = theta_star + 1e-10  # a previous fit, reused
     # tol * |g_0| lies below the gradient's rounding floor: the relative rule alone never holds
-    with pytest.raises(ValueError, match=r"max_iters=2000 steps .* the absolute floor atol"):
+    with pytest.raises(ConvergenceError, match=r"max_iters=2000 steps .* the absolute floor atol"):
         gradient_descent_until(X_REF, Y_REF, warm, 0.1, max_iters=2000)
     theta, k = gradient_descent_until(X_REF, Y_REF, warm, 0.1, atol=1e-8)
     assert k == 0  # |g_0| = 2.2e-9 is already below the floor
@@ -644,26 +651,84 @@ def test_inputs_are_not_modified_and_integer_theta_works():
 
 
 def test_divergence_raises_instead_of_returning_nan():
+    too_large = r"alpha=10\.0 is too large.*max_stable_step\(X\) = 0\.108586"
+    with (  # the warning comes before the first step, the error at the overflow
+        pytest.warns(RuntimeWarning, match="does not converge"),
+        pytest.raises(ConvergenceError, match=too_large),
+    ):
+        gradient_descent(X_REF, Y_REF, [0, 0], 10.0, 1000)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no RuntimeWarning leaks out either
-        with pytest.raises(
-            ValueError, match=r"alpha=10\.0 is too large.*max_stable_step\(X\) = 0\.108586"
-        ):
-            gradient_descent(X_REF, Y_REF, [0, 0], 10.0, 1000)
-        with pytest.raises(ValueError, match="diverged"):
+        warnings.simplefilter("ignore")
+        with pytest.raises(ConvergenceError, match="diverged"):
             gradient_descent_path(X_REF, Y_REF, [0, 0], 10.0, 1000)
+
+
+def test_convergence_error_carries_the_loop_state():
+    # overflow: .k is the step whose cost overflowed, .theta the iterate after it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ConvergenceError, match="overflowed at iteration 169") as info:
+            gradient_descent(X_REF, Y_REF, [0, 0], 0.5, 1000)
+        path = gradient_descent_path(X_REF, Y_REF, [0, 0], 0.5, 168)
+    err = info.value
+    assert isinstance(err, RuntimeError)
+    assert not isinstance(err, ValueError)
+    assert err.k == 169
+    assert err.theta.shape == (2,)
+    assert err.theta.dtype == np.float64
+    theta = path[-1].copy()  # a plain loop, one more step
+    theta -= 0.5 / 4 * X_REF.T @ (X_REF @ theta - Y_REF)
+    np.testing.assert_allclose(err.theta, theta, rtol=1e-12)
+    # too few steps: .theta is where the run stopped, .k = max_iters
+    with pytest.raises(ConvergenceError, match="max_iters=50 steps are not enough") as info:
+        gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, max_iters=50)
+    assert info.value.k == 50
+    np.testing.assert_array_equal(
+        info.value.theta, gradient_descent(X_REF, Y_REF, [0, 0], 0.05, 50)[0]
+    )
+    with pytest.raises(ConvergenceError, match="steps are not enough") as info:
+        iterations_to_converge(X_REF, Y_REF, [0, 0], 0.05, max_iters=50)
+    assert info.value.k == 50
+    np.testing.assert_array_equal(
+        info.value.theta, gradient_descent(X_REF, Y_REF, [0, 0], 0.05, 50)[0]
+    )
+    # bad input is still a ValueError, before any step
+    for bad, match in [
+        (lambda: gradient_descent(X_REF, Y_REF, [0, 0], -1, 10), "alpha must be"),
+        (lambda: gradient_descent_until(X_REF, Y_REF, [0, 0], 0.05, tol=2), "tol must be"),
+        (lambda: iterations_to_converge(X_REF, Y_REF, [0, 0, 0], 0.05), "theta"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            bad()
+
+
+def test_the_step_warning_comes_before_the_first_step():
+    # the warning depends on X and alpha only: it is given even when no step is taken and when
+    # the run then overflows, and before the overflow's error
+    events = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for num_iters in (0, 1):
+            gradient_descent(X_REF, Y_REF, [0, 0], 0.5, num_iters)
+        assert [w.category for w in caught] == [RuntimeWarning] * 2
+        try:
+            gradient_descent(X_REF, Y_REF, [0, 0], 0.5, 1000)
+        except ConvergenceError:
+            events.append(len(caught))  # the warning is already recorded when the error comes
+        with pytest.raises(ConvergenceError):
+            gradient_descent_until(X_REF, Y_REF, [0, 0], 0.5, max_iters=1)
+    assert events == [3]
+    assert [w.category for w in caught] == [RuntimeWarning] * 4
 
 
 def test_mild_divergence_warns_and_is_visible_in_the_history():
     alpha = 1.01 * max_stable_step(X_REF)
-    with pytest.warns(RuntimeWarning, match=r"diverged.*max_stable_step\(X\) = 0\.108586"):
+    with pytest.warns(RuntimeWarning, match=r"not converge.*max_stable_step\(X\) = 0\.108586"):
         _, J = gradient_descent(X_REF, Y_REF, [0, 0], alpha, 1500)
     assert J[-1] > 1e3 * J[0]
-    # J(theta_0) = 57/8 = 7.125 exactly: shown to 6 significant digits, not rounded to "7.12"
-    with pytest.warns(RuntimeWarning, match=r"the cost rose from 7\.125 to \d\.\d{5}e\+\d\d in"):
-        gradient_descent(X_REF, Y_REF, [0, 0], 0.11, 1000)
-    with pytest.warns(RuntimeWarning, match="the cost rose"):
-        gradient_descent_path(X_REF, Y_REF, [0, 0], 1.05 * max_stable_step(X_REF), 200)
+    with pytest.warns(RuntimeWarning, match=r"alpha=0\.11 is too large"):
+        _, J = gradient_descent(X_REF, Y_REF, [0, 0], 0.11, 1000)
+    assert J[-1] > 1e3 * 7.125
 
 
 @pytest.mark.parametrize("num_iters", [0, 10, 100])
@@ -892,7 +957,7 @@ def test_check_step_false_gives_no_warning_but_a_failed_run_still_names_the_boun
         warnings.simplefilter("error")
         gradient_descent(X_REF, Y_REF, [0, 0], alpha, 10, check_step=False)
         gradient_descent_path(X_REF, Y_REF, [0, 0], alpha, 10, check_step=False)
-    with pytest.raises(ValueError, match=r"alpha=.* is too large: after max_iters=5 steps"):
+    with pytest.raises(ConvergenceError, match=r"alpha=.* is too large: after max_iters=5 steps"):
         gradient_descent_until(X_REF, Y_REF, [0, 0], alpha, max_iters=5, check_step=False)
 
 
@@ -1143,7 +1208,7 @@ def test_iterations_to_converge_respects_max_iters_exactly():
     alpha = 1.0 / hessian_eigenvalues(X_REF)[-1]
     k = iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3)
     assert iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k) == k
-    with pytest.raises(ValueError, match=f"max_iters={k - 1} steps are not enough"):
+    with pytest.raises(ConvergenceError, match=f"max_iters={k - 1} steps are not enough"):
         iterations_to_converge(X_REF, Y_REF, [0, 0], alpha, rtol=1e-3, max_iters=k - 1)
 
 

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.gradient_descent import (
+    ConvergenceError,
     compute_cost,
     contraction_factor,
     cost_gradient,
@@ -230,6 +231,20 @@ def test_cost_and_gradient_over_the_whole_range(problem):
     check_contract(cost_gradient, {"X": X, "y": y, "theta": t}, result_check=gradient_is_finite)
 
 
+def check_run(fn, kwargs, steps, result_check):
+    """check_contract, where a run that fails numerically raises ConvergenceError instead:
+    it happens only after steps, and carries the last iterate and the steps taken."""
+    failure = None
+    try:
+        check_contract(fn, kwargs, result_check=result_check)
+    except ConvergenceError as err:
+        failure = err
+    if failure is not None:
+        assert "alpha" in str(failure) or "max_iters" in str(failure), str(failure)
+        assert failure.theta.shape == (np.shape(kwargs["X"])[1],)
+        assert 1 <= failure.k <= steps
+
+
 @settings(max_examples=60, deadline=None)
 @given(problems(), alphas, st.integers(0, 20))
 def test_descent_over_the_whole_range(problem, alpha, num_iters):
@@ -245,16 +260,18 @@ def test_descent_over_the_whole_range(problem, alpha, num_iters):
     kwargs = {"X": X, "y": y, "theta": t, "alpha": alpha, "num_iters": num_iters}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        check_contract(gradient_descent, kwargs, result_check=finite_run)
-        check_contract(
+        check_run(gradient_descent, kwargs, num_iters, finite_run)
+        check_run(
             gradient_descent_path,
             kwargs,
-            result_check=lambda path: np.testing.assert_array_equal(np.isfinite(path), True),
+            num_iters,
+            lambda path: np.testing.assert_array_equal(np.isfinite(path), True),
         )
-    check_contract(
+    check_run(
         iterations_to_converge,
         {"X": X, "y": y, "theta": t, "alpha": alpha, "rtol": 0.5, "max_iters": 50},
-        result_check=lambda k: None if 0 <= k <= 50 else pytest.fail(f"k = {k}"),
+        50,
+        lambda k: None if 0 <= k <= 50 else pytest.fail(f"k = {k}"),
     )
 
     def stopped_within_50(result):
@@ -266,7 +283,7 @@ def test_descent_over_the_whole_range(problem, alpha, num_iters):
     with warnings.catch_warnings(record=True) as caught_until:
         warnings.simplefilter("always", RuntimeWarning)
         for rule in ("gradient", "cost"):
-            check_contract(
+            check_run(
                 gradient_descent_until,
                 {
                     "X": X,
@@ -277,7 +294,8 @@ def test_descent_over_the_whole_range(problem, alpha, num_iters):
                     "tol": 0.5,
                     "max_iters": 50,
                 },
-                result_check=stopped_within_50,
+                50,
+                stopped_within_50,
             )
     # the only warning is the helper's own, for a step at or above the stability bound
     for w in caught + caught_until:

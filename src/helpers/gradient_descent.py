@@ -27,6 +27,7 @@ import numpy as np
 from helpers._validation import as_choice, as_real_array, as_scalar
 
 __all__ = [
+    "ConvergenceError",
     "FeatureScaling",
     "compute_cost",
     "contraction_factor",
@@ -41,6 +42,26 @@ __all__ = [
     "max_stable_step",
     "standardize_features",
 ]
+
+
+class ConvergenceError(RuntimeError):
+    """Gradient descent ran but failed numerically: its cost overflowed, or it did not stop.
+
+    Raised only after steps were taken; invalid input still gives ``ValueError`` or
+    ``TypeError`` before any step.
+
+    Attributes
+    ----------
+    theta : (n,) ndarray
+        The last iterate, float64 (after the step whose cost overflowed, or after the last step).
+    k : int
+        The number of steps taken.
+    """
+
+    def __init__(self, message: str, theta: np.ndarray, k: int) -> None:
+        super().__init__(message)
+        self.theta = np.array(theta, dtype=np.float64).ravel()
+        self.k = int(k)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +267,7 @@ def _descend(
     that gives a step's cost is also the next step's gradient. Returns the last ``theta`` (a new
     array, never ``ta`` itself) and the cost after every step taken; row ``k`` of ``path``, if
     given, receives ``theta`` after step ``k + 1``. With ``warn``, every run with
-    ``alpha >= max_stable_step`` gives a ``RuntimeWarning``.
+    ``alpha >= max_stable_step`` gives a ``RuntimeWarning`` before its first step.
 
     The stopping rules of :func:`gradient_descent_until` end the run early: before the first
     step ``k`` with ``||X^T r_k|| <= g_limit``, or, with ``cost_tol``, after the first step with
@@ -264,6 +285,10 @@ def _descend(
         raise _too_large("the cost at the starting theta")  # ValueError: the supported range
     if J_before is None:
         J_before = J_start
+    if warn:  # decided before the first step, from X and alpha alone
+        bound = _unstable_step_bound(Xa, alpha)  # None: alpha is accepted below the bound
+        if bound is not None:
+            _warn_step(alpha, bound, "", stacklevel=4)
     taken = num_iters
     two_m = 2 * m
     with np.errstate(over="ignore", invalid="ignore"):
@@ -278,7 +303,7 @@ def _descend(
             if not math.isfinite(cost):  # rare: rescale the sum of squares, or give up
                 cost = _half_mean_square(r)
                 if not math.isfinite(cost):
-                    raise _diverged(done + k + 1, alpha, Xa)  # ValueError giving max_stable_step
+                    raise _diverged(done + k + 1, alpha, Xa, ta)  # ConvergenceError (or range)
             J_history[k] = cost
             if path is not None:
                 path[k] = ta
@@ -289,28 +314,6 @@ def _descend(
                 J_before = cost
     if taken < num_iters:
         J_history = J_history[:taken].copy()
-    if warn:
-        bound = _unstable_step_bound(Xa, alpha)  # None: alpha is accepted below the bound
-        if bound is not None:  # below it J never rises, except by rounding at theta*
-            if taken and J_history[-1] > J_start:
-                what = (
-                    f"gradient descent diverged (the cost rose from {J_start:.6g} to "
-                    f"{J_history[-1]:.6g} in {taken} steps)"
-                )
-            elif taken:
-                what = (
-                    f"gradient descent does not converge (the cost went from {J_start:.6g} to "
-                    f"{J_history[-1]:.6g} in {taken} steps, but the error along the top "
-                    "eigenvector of X^T X does not shrink)"
-                )
-            else:
-                what = "gradient descent does not converge (no steps taken)"
-            warnings.warn(
-                f"alpha={alpha:.6g} is too large: {what}; it converges only for "
-                f"alpha < max_stable_step(X) = {bound:.6g}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
     return ta, J_history
 
 
@@ -420,13 +423,26 @@ def _as_check_step(check_step: Any) -> bool:
     return bool(check_step)
 
 
-def _diverged(iteration: int, alpha: float, Xa: np.ndarray) -> ValueError:
+def _warn_step(alpha: float, bound: float, how: str, stacklevel: int) -> None:
+    """The ``RuntimeWarning`` for ``alpha >= bound = max_stable_step(X)``."""
+    warnings.warn(
+        f"alpha={alpha:.6g} is too large: gradient descent does not converge (the error "
+        f"along the top eigenvector of X^T X does not shrink{how}); it converges only for "
+        f"alpha < max_stable_step(X) = {bound:.6g}",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _diverged(iteration: int, alpha: float, Xa: np.ndarray, ta: np.ndarray) -> Exception:
     bound = max_stable_step(Xa)
     if alpha < bound or bound == 0:  # converging but out of range, or no usable step at all
         return _too_large(f"the cost at iteration {iteration}")
-    return ValueError(
+    return ConvergenceError(
         f"alpha={alpha!r} is too large: gradient descent diverged (the cost overflowed at "
-        f"iteration {iteration}); it converges only for alpha < max_stable_step(X) = {bound:.6g}"
+        f"iteration {iteration}); it converges only for alpha < max_stable_step(X) = {bound:.6g}",
+        ta,
+        iteration,
     )
 
 
@@ -452,9 +468,9 @@ def gradient_descent(
     num_iters : int
         Number of iterations, ``>= 0``.
     check_step : bool, optional
-        Check ``alpha`` against :func:`max_stable_step` after the run and warn when it is too
-        large (default). ``False`` skips the check and its cost (see Warns); the results are the
-        same.
+        Check ``alpha`` against :func:`max_stable_step` before the first step and warn when it
+        is too large (default). ``False`` skips the check and its cost (see Warns); the results
+        are the same.
 
     Returns
     -------
@@ -467,31 +483,36 @@ def gradient_descent(
     Raises
     ------
     ValueError
-        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0``,
-        ``num_iters < 0``, or an ``alpha`` so far above :func:`max_stable_step` that the cost
-        overflows (the message gives the bound).
+        On inconsistent shapes (naming both shapes), empty or non-finite inputs, ``alpha <= 0``
+        or ``num_iters < 0`` (all before the first step), or data so large that a converging
+        run's cost overflows (the message gives the supported range).
     TypeError
         On non-numeric arrays, a non-real ``alpha``, a non-integer ``num_iters`` or a
         ``check_step`` that is not a bool.
+    ConvergenceError
+        When ``alpha`` is so far above :func:`max_stable_step` that the cost overflows (the
+        message gives the bound and the iteration; ``.theta`` and ``.k`` give the last iterate
+        and the steps taken).
 
     Warns
     -----
     RuntimeWarning
-        With ``check_step``, when ``alpha >= max_stable_step(X)`` and the cost did not overflow:
-        ``theta`` is no minimiser, even when the cost has not risen yet (the message gives
-        ``alpha``, the bound and the costs). The check costs one pass over ``X`` (``O(mn)``) when
+        With ``check_step``, when ``alpha >= max_stable_step(X)``: ``theta`` will be no minimiser,
+        even if the cost has not risen yet (the message gives ``alpha`` and the bound). The check
+        depends only on ``X`` and ``alpha``, so it runs before the first step: the warning comes
+        also when the run then overflows. The check costs one pass over ``X`` (``O(mn)``) when
         ``alpha < 2 / tr(X^T X / m)``, which proves stability; otherwise it forms the ``(n, n)``
-        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for many
-        columns (``n (1 + 2n/m) > 420``, about 420 or more for tall ``X``, where that costs more)
-        does it first estimate the top eigenvalue from about 21 products ``X^T (X v)``, forming
-        ``X^T X`` only when ``alpha`` lies within 5 % below the estimated bound or above it. That
-        route is a heuristic, not a proof: the estimate has stayed within 0.5 % of the top
-        eigenvalue on every spectrum tried, and a worse one could miss a step just above the
-        bound. Within a few rounding units of the bound either outcome is possible. At
-        ``alpha* = 2 / (lambda_1 + lambda_n)`` with ``n >= 2`` (where ``alpha* >= 2 / tr(X^T X /
-        m)``) the trace test cannot accept (for ``n = 2`` only rounding can), so with modest
-        ``n`` each call forms ``X^T X``: the default check then costs about one direct solve of
-        the normal equations. Pass ``check_step=False`` once ``alpha`` is known to be safe.
+        matrix ``X^T X / m`` and its top eigenvalue (``O(m n^2 + n^3)``). Only for many columns (``n
+        (1 + 2n/m) > 420``, about 420 or more for tall ``X``, where that costs more) does it first
+        estimate the top eigenvalue from about 21 products ``X^T (X v)``, forming ``X^T X`` only
+        when ``alpha`` lies within 5 % below the estimated bound or above it. That route is a
+        heuristic, not a proof: the estimate has stayed within 0.5 % of the top eigenvalue on every
+        spectrum tried, and a worse one could miss a step just above the bound. Within a few
+        rounding units of the bound either outcome is possible. At ``alpha* = 2 / (lambda_1 +
+        lambda_n)`` with ``n >= 2`` (where ``alpha* >= 2 / tr(X^T X / m)``) the trace test cannot
+        accept (for ``n = 2`` only rounding can), so with modest ``n`` each call forms ``X^T X``:
+        the default check then costs about one direct solve of the normal equations. Pass
+        ``check_step=False`` once ``alpha`` is known to be safe.
 
     Examples
     --------
@@ -535,7 +556,7 @@ def gradient_descent_path(
 
     Raises
     ------
-    ValueError, TypeError
+    ValueError, TypeError, ConvergenceError
         As for :func:`gradient_descent`.
 
     Warns
@@ -611,9 +632,9 @@ def gradient_descent_until(
     max_iters : int, optional
         Give up after this many steps, ``>= 1``.
     check_step : bool, optional
-        Check ``alpha`` against :func:`max_stable_step` when the rule stops, and warn when it is
-        too large (default); ``False`` skips the check and its cost. A run that does not stop is
-        checked either way, for its error message.
+        Check ``alpha`` against :func:`max_stable_step` before the first step, and warn when it
+        is too large (default); ``False`` skips the check and its cost. A run that does not stop
+        is checked either way, for its error message.
 
     Returns
     -------
@@ -626,22 +647,24 @@ def gradient_descent_until(
     Raises
     ------
     ValueError
-        On invalid inputs (as for :func:`gradient_descent`), ``tol`` outside ``(0, 1)``, an
-        unknown ``rule``, no stop within ``max_iters`` steps, or a step size at or above
-        :func:`max_stable_step` that makes the cost rise or overflow (the messages give the
-        bound). A run that does not stop with ``alpha >= max_stable_step(X)`` is reported as a
-        step that is too large, not as too few steps.
+        On invalid inputs (as for :func:`gradient_descent`), ``tol`` outside ``(0, 1)`` or an
+        unknown ``rule``.
     TypeError
         As for :func:`gradient_descent`; also a ``rule`` that is not a string.
+    ConvergenceError
+        No stop within ``max_iters`` steps, or a step size at or above :func:`max_stable_step`
+        that makes the cost rise or overflow (the messages give the bound; ``.theta`` and ``.k``
+        the last iterate and the steps taken). A run that does not stop with ``alpha >=
+        max_stable_step(X)`` is reported as a step that is too large, not as too few steps.
 
     Warns
     -----
     RuntimeWarning
-        With ``check_step``, when a rule stops after one or more steps although ``alpha >=
-        max_stable_step(X)`` (a start that meets the rule takes no step and gives no warning): the
-        error along the top eigenvector of ``X^T X`` does not shrink, so ``theta`` is no minimiser.
-        The check is that of :func:`gradient_descent` (one pass over ``X`` when ``alpha < 2 / tr(X^T
-        X / m)``).
+        With ``check_step``, before the first step, when ``alpha >= max_stable_step(X)`` (a start
+        that meets the gradient rule takes no step and gives no warning): the error along the top
+        eigenvector of ``X^T X`` does not shrink, so a rule that stops has not found a
+        minimiser. The check is that of :func:`gradient_descent` (one pass over ``X`` when
+        ``alpha < 2 / tr(X^T X / m)``).
 
     Examples
     --------
@@ -667,8 +690,16 @@ def gradient_descent_until(
     if rule == "gradient":  # _descend tests m times the gradient: scale the floor the same way
         g_limit = max(tol * float(_row_norms(g0)), atol * Xa.shape[0])
     cost_tol = tol if rule == "cost" else None
-    # the gradient rule is tested before each step: one more pass tests theta_{max_iters}
-    passes = max_iters + 1 if rule == "gradient" else max_iters
+    passes = max_iters  # the gradient rule at theta_{max_iters} is tested after the loop
+    # the step is checked before the first step; a start that meets the rule takes none
+    bound = None  # None: alpha is accepted below max_stable_step, or not checked
+    starts_done = rule == "gradient" and _row_norms(g0) <= g_limit
+    if check_step and not starts_done:
+        bound = _unstable_step_bound(Xa, alpha)
+        if bound is not None:
+            _warn_step(
+                alpha, bound, f", so where the {rule} rule stops is no minimiser", stacklevel=3
+            )
     steps, ta_end, stopped = 0, ta, False
     while steps < passes and not stopped:  # in chunks, so that memory stays bounded
         chunk = min(_UNTIL_CHUNK, passes - steps)
@@ -691,15 +722,20 @@ def gradient_descent_until(
             J_prev = J[-2] if J.size > 1 else J_before
             stopped = J_prev - J[-1] <= tol * J[-1]
             if stopped and J[-1] > J_prev and alpha >= max_stable_step(Xa):
-                raise ValueError(
+                raise ConvergenceError(
                     f"alpha={alpha!r} is too large: the cost rose at step {steps} (from "
                     f"{J_prev:.6g} to {J[-1]:.6g}), which the cost rule would take for "
                     f"convergence; gradient descent converges only for alpha < "
-                    f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
+                    f"max_stable_step(X) = {max_stable_step(Xa):.6g}",
+                    ta_end,
+                    steps,
                 )
             J_before = float(J[-1])
-    bound = None  # None: alpha is accepted below max_stable_step, or not checked
-    if check_step or not stopped:
+    if (
+        not stopped and rule == "gradient"
+    ):  # the rule is tested before each step: and after the last
+        stopped = _row_norms(Xa.T @ _residual(Xa, ya, ta_end)) <= g_limit
+    if not stopped and not check_step:
         bound = _unstable_step_bound(Xa, alpha)
     if not stopped:
         if rule == "gradient":
@@ -710,10 +746,12 @@ def gradient_descent_until(
             reached = (J_prev - J[-1]) / J[-1]
             what = f"the last step lowered the cost by {reached:.3g} of it"
         if bound is not None:  # the step, not the start or the tolerance, is at fault
-            raise ValueError(
+            raise ConvergenceError(
                 f"alpha={alpha!r} is too large: after max_iters={max_iters} steps {what} (wanted "
                 f"tol={tol:g}); gradient descent converges only for alpha < max_stable_step(X) "
-                f"= {bound:.6g}"
+                f"= {bound:.6g}",
+                ta_end,
+                steps,
             )
         hint = ""
         if rule == "gradient":  # theta's float64 grid: a step alpha |g_j| < ulp(theta_j) / 2 stalls
@@ -722,19 +760,12 @@ def gradient_descent_until(
                 f"; a start near theta* may need the absolute floor atol, about "
                 f"10 * ulp(max|theta|) / (2 alpha) = {floor:.2g}"
             )
-        raise ValueError(
+        raise ConvergenceError(
             f"max_iters={max_iters} steps are not enough for the {rule} rule: {what} (wanted "
             f"tol={tol:g}) with alpha={alpha!r}; max_stable_step(X) = {max_stable_step(Xa):.6g}"
-            + hint
-        )
-    if bound is not None and steps:  # no step taken: the start met the rule, alpha played no part
-        warnings.warn(
-            f"alpha={alpha:.6g} is too large: gradient descent does not converge (the {rule} rule "
-            f"stopped after {steps} step{'s' * (steps > 1)}, but the error along the top "
-            "eigenvector of X^T X does not shrink); it converges only for alpha < "
-            f"max_stable_step(X) = {bound:.6g}",
-            RuntimeWarning,
-            stacklevel=2,
+            + hint,
+            ta_end,
+            steps,
         )
     return ta_end.reshape(theta_shape), steps
 
@@ -950,11 +981,13 @@ def iterations_to_converge(
     Raises
     ------
     ValueError
-        On invalid inputs (as for :func:`gradient_descent`), ``rtol`` outside ``(0, 1)``, or if
-        the reduction is not reached within ``max_iters`` steps (the message gives the reduction
-        reached and :func:`max_stable_step`).
+        On invalid inputs (as for :func:`gradient_descent`) or ``rtol`` outside ``(0, 1)``.
     TypeError
         As for :func:`gradient_descent`.
+    ConvergenceError
+        If the reduction is not reached within ``max_iters`` steps (the message gives the
+        reduction reached and :func:`max_stable_step`; ``.theta`` and ``.k`` the last iterate and
+        ``max_iters``).
     """
     Xa, ya, ta, _ = _problem(X, y, theta)
     alpha = as_scalar("alpha", alpha, low=0, low_open=True)
@@ -981,10 +1014,12 @@ def iterations_to_converge(
             return done + int(hit[0]) + 1
         done += chunk.shape[0]
         reached = float(err[-1]) / err0
-    raise ValueError(
+    raise ConvergenceError(
         f"max_iters={max_iters} steps are not enough: the error shrank only by the factor "
         f"{reached:.3g} (wanted rtol={rtol:g}) with alpha={alpha!r}; "
-        f"max_stable_step(X) = {max_stable_step(Xa):.6g}"
+        f"max_stable_step(X) = {max_stable_step(Xa):.6g}",
+        ta,
+        done,
     )
 
 
