@@ -419,8 +419,9 @@ def test_cross_entropy_mean_is_finite_when_one_sample_loss_exceeds_the_range():
 @pytest.mark.parametrize("i", range(len(ODD_TYPES)))
 def test_cross_entropy_and_grad_odd_types(arg, i):
     kwargs = {"z": Z, "y": Y}
-    check_contract(cross_entropy_and_grad, {**kwargs, arg: ODD_TYPES[i]}, names=(arg,),
-                   must_raise=True)
+    check_contract(
+        cross_entropy_and_grad, {**kwargs, arg: ODD_TYPES[i]}, names=(arg,), must_raise=True
+    )
 
 
 @SETTINGS
@@ -435,7 +436,8 @@ def test_cross_entropy_and_grad_whole_range(data, shape, dtype):
         loss, dz = result
         assert loss == cross_entropy(z, idx)
         assert dz.dtype == dtype
-        np.testing.assert_allclose(dz, cross_entropy_grad(z, idx), rtol=0,
-                                   atol=1e-6 if dtype == np.float32 else 0)
+        np.testing.assert_allclose(
+            dz, cross_entropy_grad(z, idx), rtol=0, atol=1e-6 if dtype == np.float32 else 0
+        )
 
     check_contract(cross_entropy_and_grad, {"z": z, "y": idx}, result_check=right)
