@@ -20,6 +20,7 @@ from helpers import gradcheck, numerical_gradient
 from helpers.softmax import (
     _jacobian_rowsum,
     cross_entropy,
+    cross_entropy_and_grad,
     cross_entropy_grad,
     log_softmax,
     sigmoid,
@@ -657,6 +658,81 @@ def test_logits_passed_as_softmax_outputs_are_rejected():
         softmax_jacobian(np.array([np.nan, 1.0]))
     with pytest.raises(ValueError, match=r"s must hold sigmoid outputs in \[0, 1\]"):
         sigmoid_derivative(np.array([-0.5, 2.0]))
+
+
+@SETTINGS
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4),
+    k=st.integers(2, 6),
+    seed=st.integers(0, 2**32 - 1),
+    form=st.sampled_from(["index", "one-hot", "soft"]),
+    scale=st.sampled_from([1.0, 30.0, 1e300]),
+)
+def test_cross_entropy_and_grad_equals_the_two_separate_calls(batch, k, seed, form, scale):
+    rng = rng_from(seed)
+    z = scale * rng.normal(size=(*batch, k))
+    idx = rng.integers(0, k, size=batch)
+    y = {"index": idx, "one-hot": np.eye(k)[idx], "soft": softmax(rng.normal(size=(*batch, k)))}
+    loss, grad = cross_entropy_and_grad(z, y[form])
+    assert isinstance(loss, float)
+    assert loss == cross_entropy(z, y[form])
+    np.testing.assert_array_equal(grad, cross_entropy_grad(z, y[form]))
+    z32 = np.clip(z, -1e38, 1e38).astype(np.float32)  # within the float32 range
+    target32 = y[form] if form == "index" else y[form].astype(np.float32)
+    loss32, grad32 = cross_entropy_and_grad(z32, target32)
+    assert grad32.dtype == np.float32
+    assert loss32 == cross_entropy(z32, target32)
+    np.testing.assert_allclose(grad32, cross_entropy_grad(z32, target32), rtol=0, atol=1e-6)
+
+
+@SETTINGS
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4),
+    k=st.integers(2, 6),
+    seed=st.integers(0, 2**32 - 1),
+    soft=st.booleans(),
+)
+def test_cross_entropy_and_grad_matches_central_differences(batch, k, seed, soft):
+    rng = rng_from(seed)
+    z = 2 * rng.normal(size=(*batch, k))
+    y = softmax(rng.normal(size=(*batch, k))) if soft else rng.integers(0, k, size=batch)
+    _, grad = cross_entropy_and_grad(z, y)
+    result = gradcheck(lambda v: cross_entropy_and_grad(v, y)[0], grad, z)
+    assert result, result
+
+
+def test_cross_entropy_and_grad_at_the_edges_equals_the_separate_calls():
+    cases = [
+        (np.array([[1e308, -1e308]]), np.array([1])),  # a gap beyond the float range
+        (np.array([[0.0, -np.inf, 1.0]]), np.array([[0.5, 0.0, 0.5]])),  # a class ruled out
+        (np.array([[0.0, -np.inf]]), np.array([1])),  # weight on a ruled-out class: inf
+        (np.array([[0.0, 800.0, 0.0]]), np.array([0])),  # confidently wrong
+    ]
+    for z, y in cases:
+        loss, grad = cross_entropy_and_grad(z, y)
+        assert loss == cross_entropy(z, y)
+        np.testing.assert_array_equal(grad, cross_entropy_grad(z, y))
+
+
+def test_cross_entropy_and_grad_refuses_what_the_separate_calls_refuse():
+    z = np.zeros((3, 4))
+    bad = [
+        (z, np.array([0, 1, 4])),
+        (z, np.array([0.0, 1.0, 2.0])),
+        (z, np.array([0, 1])),
+        (z, np.full((3, 4), 0.5)),
+        (np.array([[np.inf, 0.0]]), np.array([0])),
+        (np.array([[np.nan, 0.0]]), np.array([0])),
+        (np.array([[-np.inf, -np.inf]]), np.array([0])),
+        (np.zeros((0, 3)), np.zeros(0, dtype=int)),
+        (np.array([[True, False]]), np.array([0])),
+        (np.array([[1j, 0]]), np.array([0])),
+    ]
+    for zz, y in bad:
+        with pytest.raises((TypeError, ValueError)) as separate:
+            cross_entropy_grad(zz, y)
+        with pytest.raises(type(separate.value), match=re.escape(str(separate.value))):
+            cross_entropy_and_grad(zz, y)
 
 
 def test_cross_entropy_rejects_bad_targets():

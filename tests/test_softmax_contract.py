@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from helpers.softmax import (
     _jacobian_rowsum,
     cross_entropy,
+    cross_entropy_and_grad,
     cross_entropy_grad,
     log_softmax,
     sigmoid,
@@ -271,7 +272,7 @@ def test_odd_types(name, arg, i):
         [[1, 0]],
     ],
 )
-@pytest.mark.parametrize("fn", [cross_entropy, cross_entropy_grad])
+@pytest.mark.parametrize("fn", [cross_entropy, cross_entropy_grad, cross_entropy_and_grad])
 def test_bad_targets_are_refused(fn, y):
     check_contract(fn, {"z": Z, "y": y}, names=("y",), must_raise=True)
 
@@ -412,3 +413,31 @@ def test_cross_entropy_grad_dtype_does_not_depend_on_the_target_form():
 def test_cross_entropy_mean_is_finite_when_one_sample_loss_exceeds_the_range():
     big = float(np.finfo(np.float64).max)
     assert cross_entropy([[big, -0.5 * big], [0.0, 0.0]], [1, 0]) == pytest.approx(0.75 * big)
+
+
+@pytest.mark.parametrize("arg", ["z", "y"])
+@pytest.mark.parametrize("i", range(len(ODD_TYPES)))
+def test_cross_entropy_and_grad_odd_types(arg, i):
+    kwargs = {"z": Z, "y": Y}
+    check_contract(
+        cross_entropy_and_grad, {**kwargs, arg: ODD_TYPES[i]}, names=(arg,), must_raise=True
+    )
+
+
+@SETTINGS
+@given(data=st.data(), shape=SHAPES, dtype=st.sampled_from([np.float64, np.float32]))
+def test_cross_entropy_and_grad_whole_range(data, shape, dtype):
+    z = data.draw(finite_arrays(shape, dtype=dtype))
+    idx = np.array(
+        data.draw(st.lists(st.integers(0, shape[1] - 1), min_size=shape[0], max_size=shape[0]))
+    )
+
+    def right(result):
+        loss, dz = result
+        assert loss == cross_entropy(z, idx)
+        assert dz.dtype == dtype
+        np.testing.assert_allclose(
+            dz, cross_entropy_grad(z, idx), rtol=0, atol=1e-6 if dtype == np.float32 else 0
+        )
+
+    check_contract(cross_entropy_and_grad, {"z": z, "y": idx}, result_check=right)

@@ -46,6 +46,7 @@ from helpers._validation import as_real_array, as_scalar
 
 __all__ = [
     "cross_entropy",
+    "cross_entropy_and_grad",
     "cross_entropy_grad",
     "log_softmax",
     "sigmoid",
@@ -698,12 +699,18 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     array([[ 0.5, -0.5]])
     """
     arr, y_arr, is_index = _ce_inputs(z, y, None)
-    n = arr.size // arr.shape[-1]
     m = _ce_row_max(arr)
     with np.errstate(over="ignore"):
         out = np.subtract(arr, m)
     np.exp(out, out=out)
-    sums = out.sum(axis=-1, keepdims=True)
+    return _ce_grad_finish(out, out.sum(axis=-1, keepdims=True), y_arr, is_index)
+
+
+def _ce_grad_finish(
+    out: np.ndarray, sums: np.ndarray, y_arr: np.ndarray, is_index: bool
+) -> np.ndarray:
+    """``(s * sum(y) - y) / n`` in place, from ``out = exp(z - max z)`` and its row ``sums``."""
+    n = out.size // out.shape[-1]
     if is_index:  # s / n, then subtract 1 / n at each sample's true class: no one-hot array
         out *= 1 / (sums * n)
         idx = y_arr[..., None]
@@ -714,6 +721,65 @@ def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
     out -= y_arr
     out *= out.dtype.type(1 / n)
     return out
+
+
+def cross_entropy_and_grad(z: Any, y: Any) -> tuple[float, np.ndarray]:
+    """:func:`cross_entropy` and :func:`cross_entropy_grad` from one pass of ``exp``.
+
+    Parameters
+    ----------
+    z : (..., k) array_like
+        Real logits, as for :func:`cross_entropy`.
+    y : (...) int array_like or (..., k) array_like
+        Class indices or target probabilities, as for :func:`cross_entropy`.
+
+    Returns
+    -------
+    loss : float
+        The mean cross-entropy, as :func:`cross_entropy` returns it.
+    dz : (..., k) array
+        Its gradient in the logits, as :func:`cross_entropy_grad` returns it, in the same dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`cross_entropy`.
+
+    Notes
+    -----
+    The inputs are validated once, and ``exp(z - max z)`` and its row sums serve both the
+    log-sum-exp of the loss and the softmax of the gradient. Both are computed in float64, as the
+    loss is, and the gradient is then rounded to float32 for float32 inputs; for float64 inputs
+    both results equal those of the two separate calls.
+
+    Examples
+    --------
+    >>> loss, dz = cross_entropy_and_grad([[0.0, 0.0]], [1])
+    >>> round(loss, 6), dz
+    (0.693147, array([[ 0.5, -0.5]]))
+    """
+    arr, y_arr, is_index = _ce_inputs(z, y, None)
+    dtype = arr.dtype
+    arr = arr.astype(_F64, copy=False)
+    if not is_index:
+        y_arr = y_arr.astype(_F64, copy=False)
+    m = _ce_row_max(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.subtract(arr, m)  # <= 0; -inf for a gap beyond the float range
+        if is_index:
+            cross = np.take_along_axis(out, y_arr[..., None], axis=-1)[..., 0]
+        else:
+            cross = np.vecdot(y_arr, out)  # NaN for 0 * -inf: then the half-scale path
+        np.exp(out, out=out)
+        sums = out.sum(axis=-1, keepdims=True)
+        log_sums = np.log(sums[..., 0])
+        per_sample = log_sums - cross if is_index else log_sums * y_arr.sum(axis=-1) - cross
+    if np.isfinite(per_sample).all():
+        loss = _mean(per_sample)
+    else:
+        loss = _ce_halves(arr, m, y_arr, is_index, log_sums)
+    grad = _ce_grad_finish(out, sums, y_arr, is_index)
+    return loss, grad.astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
