@@ -886,18 +886,19 @@ def polish_acceptance(
     limit = as_scalar("trade_limit", trade_limit, low=0, low_open=True)
     if not isinstance(local_in_box, bool | np.bool_):
         raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
+    # the rule: atol and limit are feasibility_atol and trade_limit, checked above
     if not np.isfinite(f_local):
         return False, "fun is not finite at the local point"
     if not local_in_box:
         return False, "the local point leaves the bounds"
     if maxcv_local > atol:
-        if maxcv_local < maxcv_de:  # both infeasible: the less infeasible point wins
+        if maxcv_local < maxcv_de:  # refinement: of two infeasible points, the smaller violation
             return True, "both points are infeasible and the local point violates less"
         return False, "the local point violates a constraint"
-    if maxcv_de > atol:
+    if maxcv_de > atol:  # refinement: a feasible point beats an infeasible one
         return True, "the DE point is infeasible and the local point is feasible"
-    if f_local < f_de:
-        extra = maxcv_local - maxcv_de
+    if f_local < f_de:  # the core: feasible and lower ...
+        extra = maxcv_local - maxcv_de  # refinement: ... and not lower only by violating more
         if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol) and f_de - f_local <= limit * extra:
             return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
@@ -1139,6 +1140,27 @@ def band(f: Any, edges: Any = (0, 1e-13, 1e-9, 1e-7, 1e-4, 1, 10)) -> str:
     return f"({e[lo - 1]:g}, {e[hi]:g})"
 
 
+def _population_spread(de: OptimizeResult) -> float:
+    """The largest spread of a coordinate over ``de.population``, shape ``(S, d)``, checked."""
+    population = getattr(de, "population", None)  # OptimizeResult: its keys as attributes
+    if population is None:
+        raise TypeError(
+            "de must be the OptimizeResult of differential_evolution, with its population of "
+            f"shape (S, d), got {type(de).__name__} without a population"
+        )
+    pop = as_real_array("de.population", population)
+    if pop.ndim != 2:
+        raise ValueError(f"de.population must have shape (S, d), got shape {pop.shape}")
+    with np.errstate(over="ignore"):
+        spread = float(np.max(pop.max(axis=0) - pop.min(axis=0)))
+    if not np.isfinite(spread):
+        raise ValueError(
+            "de.population's spread must be finite, got a spread that overflows float64 "
+            f"(values from {pop.min():g} to {pop.max():g})"
+        )
+    return spread
+
+
 def cobyla_from_spread(
     de: OptimizeResult,
     *,
@@ -1196,20 +1218,5 @@ def cobyla_from_spread(
     """
     tol = as_scalar("tol", tol, low=0, low_open=True)
     rhobeg_floor = as_scalar("rhobeg_floor", rhobeg_floor, low=0, low_open=True)
-    population = getattr(de, "population", None)  # OptimizeResult: its keys as attributes
-    if population is None:
-        raise TypeError(
-            "de must be the OptimizeResult of differential_evolution, with its population of "
-            f"shape (S, d), got {type(de).__name__} without a population"
-        )
-    pop = as_real_array("de.population", population)
-    if pop.ndim != 2:
-        raise ValueError(f"de.population must have shape (S, d), got shape {pop.shape}")
-    with np.errstate(over="ignore"):
-        spread = float(np.max(pop.max(axis=0) - pop.min(axis=0)))
-    if not np.isfinite(spread):
-        raise ValueError(
-            "de.population's spread must be finite, got a spread that overflows float64 "
-            f"(values from {pop.min():g} to {pop.max():g})"
-        )
+    spread = _population_spread(de)  # max_j (max_i P[i, j] - min_i P[i, j]), checked
     return {"rhobeg": max(spread, rhobeg_floor), "tol": tol}
