@@ -772,3 +772,13 @@ def test_the_refusal_message_states_a_limit_no_accepted_row_sum_exceeds():
         for message in messages:
             stated = float(re.search(r"within ([0-9.e+-]+)\)", message).group(1))
             assert tol <= stated <= 1.01 * tol, (k, tol, message)
+
+
+def test_the_size_refusal_shows_the_exact_entry_count_and_limit():
+    # 1000 samples of 1001 classes: 1000 * 1001**2 = 1,002,001,000 entries, just over 10**9
+    s = np.full((1000, 1001), 1 / 1001)
+    with pytest.raises(ValueError, match="softmax_vjp") as info:
+        softmax_jacobian(s)
+    message = str(info.value)
+    assert "a Jacobian of 1,002,001,000 entries (at most 1,000,000,000)" in message, message
+    assert "(1000, 1001)" in message

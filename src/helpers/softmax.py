@@ -351,8 +351,8 @@ def softmax_jacobian(s: Any, axis: int = -1) -> np.ndarray:
     entries = arr.size * arr.shape[-1]
     if entries > MAX_JACOBIAN_ENTRIES:
         raise ValueError(
-            f"s of shape {arr.shape} would need a Jacobian of {entries:.3g} entries (at most "
-            f"{MAX_JACOBIAN_ENTRIES:.0e}); use softmax_vjp, which never forms it"
+            f"s of shape {arr.shape} would need a Jacobian of {entries:,} entries (at most "
+            f"{MAX_JACOBIAN_ENTRIES:,}); use softmax_vjp, which never forms it"
         )
     jac = np.multiply(arr[..., :, None], -arr[..., None, :])  # off-diagonal: -s_i s_j
     np.einsum("...ii->...i", jac)[...] += arr  # diagonal: s_i - s_i^2 (a writable view)
