@@ -646,19 +646,31 @@ def cross_entropy(z: Any, y: Any) -> float:
     0.693147
     """
     arr, y_arr, is_index = _ce_inputs(z, y, np.dtype(np.float64))
+    return _ce_loss_and_exp(arr, y_arr, is_index)[0]
+
+
+def _ce_loss_and_exp(
+    arr: np.ndarray, y_arr: np.ndarray, is_index: bool
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The mean cross-entropy of validated float64 inputs, with ``exp(z - max z)`` and its sums.
+
+    Returns ``(loss, out, sums)``: ``out`` of ``arr``'s shape ``(..., k)``, ``sums`` of shape
+    ``(..., 1)``; :func:`cross_entropy_and_grad` reuses both for the gradient.
+    """
     m = _ce_row_max(arr)
     with np.errstate(over="ignore", invalid="ignore"):
-        shifted = np.subtract(arr, m)  # <= 0; -inf for a gap beyond the float range
+        out = np.subtract(arr, m)  # <= 0; -inf for a gap beyond the float range
         if is_index:
-            cross = np.take_along_axis(shifted, y_arr[..., None], axis=-1)[..., 0]
+            cross = np.take_along_axis(out, y_arr[..., None], axis=-1)[..., 0]
         else:
-            cross = np.vecdot(y_arr, shifted)  # sum_i y_i (z_i - max z); NaN for 0 * -inf
-        np.exp(shifted, out=shifted)
-        log_sums = np.log(shifted.sum(axis=-1))  # in [0, log k]
+            cross = np.vecdot(y_arr, out)  # sum_i y_i (z_i - max z); NaN for 0 * -inf
+        np.exp(out, out=out)
+        sums = out.sum(axis=-1, keepdims=True)
+        log_sums = np.log(sums[..., 0])  # in [0, log k]
         per_sample = log_sums - cross if is_index else log_sums * y_arr.sum(axis=-1) - cross
     if np.isfinite(per_sample).all():
-        return _mean(per_sample)
-    return _ce_halves(arr, m, y_arr, is_index, log_sums)
+        return _mean(per_sample), out, sums
+    return _ce_halves(arr, m, y_arr, is_index, log_sums), out, sums
 
 
 def cross_entropy_grad(z: Any, y: Any) -> np.ndarray:
@@ -763,21 +775,7 @@ def cross_entropy_and_grad(z: Any, y: Any) -> tuple[float, np.ndarray]:
     arr = arr.astype(_F64, copy=False)
     if not is_index:
         y_arr = y_arr.astype(_F64, copy=False)
-    m = _ce_row_max(arr)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.subtract(arr, m)  # <= 0; -inf for a gap beyond the float range
-        if is_index:
-            cross = np.take_along_axis(out, y_arr[..., None], axis=-1)[..., 0]
-        else:
-            cross = np.vecdot(y_arr, out)  # NaN for 0 * -inf: then the half-scale path
-        np.exp(out, out=out)
-        sums = out.sum(axis=-1, keepdims=True)
-        log_sums = np.log(sums[..., 0])
-        per_sample = log_sums - cross if is_index else log_sums * y_arr.sum(axis=-1) - cross
-    if np.isfinite(per_sample).all():
-        loss = _mean(per_sample)
-    else:
-        loss = _ce_halves(arr, m, y_arr, is_index, log_sums)
+    loss, out, sums = _ce_loss_and_exp(arr, y_arr, is_index)
     grad = _ce_grad_finish(out, sums, y_arr, is_index)
     return loss, grad.astype(dtype, copy=False)
 
