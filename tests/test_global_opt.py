@@ -508,7 +508,7 @@ _BAD_KEYWORDS = [
     for name, zero_error in (("feasibility_atol", None), ("trade_limit", ValueError))
     for value, error in [
         ("1e-9", TypeError),
-        (None, TypeError),
+        (None, TypeError if name == "feasibility_atol" else None),  # None: trade_limit's default
         (True, TypeError),
         (0.0, zero_error),
         (-1e-9, ValueError),
@@ -741,7 +741,8 @@ def test_a_lower_value_bought_by_a_larger_violation_is_not_kept():
 
 
 def test_trade_limit_scales_with_the_objective():
-    """On 1e4 f the multiplier is about 4.8e3 > TRADE_LIMIT: the default keeps a bought drop."""
+    """On 1e4 f the multiplier is about 4.8e3: the default limit scales with f and refuses the
+    bought drop, as on f; the absolute TRADE_LIMIT keeps it."""
     k = 1e4
     box, kw, _ = slsqp_then_loose_cobyla()
     scaled = {
@@ -751,19 +752,37 @@ def test_trade_limit_scales_with_the_objective():
         **kw,
     }
     default = de_then_polish(lambda x: k * ackley(x), box, **scaled)
-    raised = de_then_polish(lambda x: k * ackley(x), box, trade_limit=1e3 * k, **scaled)
-    x1, x2 = default.stages[0].x, default.stages[1].x
-    np.testing.assert_array_equal(raised.stages[1].x, x2)  # the same COBYLA run
+    absolute = de_then_polish(lambda x: k * ackley(x), box, trade_limit=TRADE_LIMIT, **scaled)
+    x1, x2 = absolute.stages[0].x, absolute.stages[1].x
+    np.testing.assert_array_equal(default.stages[1].x, x2)  # the same COBYLA run
     drop = k * (ackley(x1) - ackley(x2))
     extra = constraint_violation(sum_at_least_one(4), x2) - constraint_violation(
         sum_at_least_one(4), x1
     )
     assert extra > 1e-13  # COBYLA's point violates more than rounding (1e-12 allowed) ...
-    assert TRADE_LIMIT * extra < drop < 1e3 * k * extra  # ... and drop / extra is k * lambda
-    np.testing.assert_array_equal(default.x, x2)  # the default keeps the bought drop
-    assert "COBYLA: kept the COBYLA point" in default.message
-    np.testing.assert_array_equal(raised.x, x1)  # trade_limit above k * lambda refuses it
-    assert "lower only by violating" in raised.message
+    assert TRADE_LIMIT * extra < drop < TRADE_LIMIT * k * extra  # ... drop / extra is k lambda
+    np.testing.assert_array_equal(absolute.x, x2)  # an absolute 1e3 keeps the bought drop
+    assert "COBYLA: kept the COBYLA point" in absolute.message
+    np.testing.assert_array_equal(default.x, x1)  # the scaled default refuses it, as on f
+    assert "lower only by violating" in default.message
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (1.0, 0.0, 1.0 - 5e-10, True, 1e-12),  # a drop bought by violating: refused
+        (1.0, 0.0, 1.0 - 2e-7, True, 1e-10),  # lambda = 2e3 above the limit: kept
+        (2.0, 0.0, 1.0, True, 1e-9),  # a real drop at the tolerated violation: kept
+        (1.5, 1e-16, 1.5 - 1e-7, True, 1e-9),  # a real drop below 1e3 * 1e-9: refused
+        (1.0, 0.0, 1.0 - 1e-12, True, 1e-14),  # a violation within rounding: kept
+    ],
+)
+@pytest.mark.parametrize("scale", [1e3, 1e6])
+def test_the_default_trade_limit_gives_the_same_decision_on_a_scaled_f(case, scale):
+    """Multipliers scale with f, and so does the default limit (where |f_local| >= 1)."""
+    f_de, maxcv_de, f_local, in_box, maxcv_local = case
+    scaled = (scale * f_de, maxcv_de, scale * f_local, in_box, maxcv_local)
+    assert polish_acceptance(*scaled) == polish_acceptance(*case)
 
 
 def test_trade_limit_in_polish_acceptance():

@@ -63,13 +63,13 @@ FEASIBILITY_ATOL = 1e-9
 ROUNDING_SHARE = 1e-5
 
 #: A lower value that comes with more violation than the other point's (beyond rounding) is kept
-#: only if it is lower by more than ``TRADE_LIMIT`` times the extra violation: just outside an
+#: only if it is lower by more than a limit times the extra violation: just outside an
 #: active constraint with multiplier ``lambda``, a violation ``v`` lowers ``f`` by about
 #: ``lambda v``, so a drop this much larger is a real improvement, not one bought by violating
 #: (:func:`polish_acceptance`). Rounding on a constraint of size 10 is already ``1e-14`` and more.
-#: The limit depends on the problem's scale: it tells the two apart only where the active
-#: multipliers are below ``TRADE_LIMIT``; with ``lambda > 1e3`` a drop bought by violating is kept.
-#: It is the default of ``trade_limit`` in :func:`de_then_polish` and :func:`polish_acceptance`.
+#: Multipliers scale with ``f``, so the default ``trade_limit=None`` of :func:`de_then_polish` and
+#: :func:`polish_acceptance` scales it too: ``TRADE_LIMIT * max(1, |f_local|)``, with ``f_local``
+#: the lower value. It tells the two apart where the active multipliers are below that limit.
 TRADE_LIMIT = 1e3
 
 #: Floats at least this large in magnitude are integers, where ``sin(pi x)`` and ``sin(2 pi x)`` are
@@ -795,6 +795,13 @@ def _real_or_inf(name: str, value: Any, low: float | None = None) -> float:
     return as_scalar(name, value, low=low)
 
 
+def _checked_limit(trade_limit: Any) -> float | None:
+    """``trade_limit`` checked: ``None`` (the scaled default) or a finite number ``> 0``."""
+    if trade_limit is None:
+        return None
+    return as_scalar("trade_limit", trade_limit, low=0, low_open=True)
+
+
 def polish_acceptance(
     f_de: float,
     maxcv_de: float,
@@ -803,7 +810,7 @@ def polish_acceptance(
     maxcv_local: float,
     *,
     feasibility_atol: float = FEASIBILITY_ATOL,
-    trade_limit: float = TRADE_LIMIT,
+    trade_limit: float | None = None,
 ) -> tuple[bool, str]:
     """The rule by which :func:`de_then_polish` keeps the local point or DE's.
 
@@ -813,14 +820,16 @@ def polish_acceptance(
     or ``f_local < f_de``), or both points are infeasible and ``maxcv_local < maxcv_de``: like
     DE, which ranks infeasible points by their violations alone. When both points are feasible,
     a lower ``f_local`` counts if ``maxcv_local <= max(maxcv_de, ROUNDING_SHARE *
-    feasibility_atol)``, or if it is lower by more than ``trade_limit`` (default
-    :data:`TRADE_LIMIT`) times the extra violation ``maxcv_local - maxcv_de``: a tolerated
+    feasibility_atol)``, or if it is lower by more than a limit (``trade_limit``) times the
+    extra violation ``maxcv_local - maxcv_de``: a tolerated
     violation may not buy a lower value (on an active constraint, any point a little outside is
     lower), but a real improvement is kept whatever rounding the constraint carries. This
-    trade test is scale-dependent: it separates the two only where the active multipliers are
-    below ``trade_limit`` (``1e3`` by default); with larger multipliers, a drop bought by
-    violating passes it (for example ``polish_acceptance(1, 0, 1 - 2e-7, True, 1e-10)``
-    accepts), unless ``trade_limit`` is raised above them. SciPy's own polish
+    trade test separates the two only where the active multipliers are below the limit. They
+    scale with ``f``, so the default limit does too: ``TRADE_LIMIT * max(1, |f_local|)``, and
+    ``c * f`` gets the same decision as ``f`` wherever ``|f_local| >= 1``. Still, a multiplier
+    above it lets a bought drop pass (``polish_acceptance(1, 0, 1 - 2e-7, True, 1e-10)``,
+    ``lambda = 2e3``, accepts), and a constant added to ``f`` raises the limit without changing
+    the multipliers: pass ``trade_limit`` explicitly then. SciPy's own polish
     (``differential_evolution(polish=...)``) instead compares the *reported* value, requires
     ``result.success``, and checks the bounds but not the constraints.
 
@@ -840,11 +849,13 @@ def polish_acceptance(
         Violations up to this value count as none (default :data:`FEASIBILITY_ATOL`,
         ``1e-9``). The test is absolute: scale it with the constraints. Between two feasible
         points, violations up to ``ROUNDING_SHARE * feasibility_atol`` count as rounding.
-    trade_limit : float, optional
-        Finite and ``> 0`` (default :data:`TRADE_LIMIT`, ``1e3``): between two feasible points,
-        a lower ``f_local`` that violates more than ``f_de``'s point (beyond rounding) is kept
-        only if it is lower by more than ``trade_limit`` times the extra violation. Set it above
-        the active constraints' multipliers (they grow with the scale of ``f``).
+    trade_limit : float or None, optional
+        ``None`` (default) or finite and ``> 0``: between two feasible points, a lower
+        ``f_local`` that violates more than ``f_de``'s point (beyond rounding) is kept only if it
+        is lower by more than this limit times the extra violation. ``None`` means
+        ``TRADE_LIMIT * max(1, |f_local|)`` (:data:`TRADE_LIMIT` is ``1e3``), which scales with
+        ``f`` as the multipliers do. A number is used as given: set it above the active
+        constraints' multipliers.
 
     Returns
     -------
@@ -877,16 +888,18 @@ def polish_acceptance(
     (True, 'the local point has a lower value')
     >>> polish_acceptance(1.0, 0.0, 1 - 2e-7, True, 1e-10, trade_limit=1e4)
     (False, 'the local point is lower only by violating a constraint more')
+    >>> polish_acceptance(1e6, 0.0, 1e6 - 2e-1, True, 1e-10)  # 1e6 times the case above
+    (True, 'the local point has a lower value')
     """
     f_de = _real_or_inf("f_de", f_de)
     maxcv_de = _real_or_inf("maxcv_de", maxcv_de, low=0)
     f_local = _real_or_inf("f_local", f_local)
     maxcv_local = _real_or_inf("maxcv_local", maxcv_local, low=0)
     atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
-    limit = as_scalar("trade_limit", trade_limit, low=0, low_open=True)
+    limit = _checked_limit(trade_limit)
     if not isinstance(local_in_box, bool | np.bool_):
         raise TypeError(f"local_in_box must be True or False, got {type(local_in_box).__name__}")
-    # the rule: atol and limit are feasibility_atol and trade_limit, checked above
+    # the rule: atol and limit are feasibility_atol and trade_limit (None or > 0), checked above
     if not np.isfinite(f_local):
         return False, "fun is not finite at the local point"
     if not local_in_box:
@@ -899,6 +912,8 @@ def polish_acceptance(
         return True, "the DE point is infeasible and the local point is feasible"
     if f_local < f_de:  # the core: feasible and lower ...
         extra = maxcv_local - maxcv_de  # refinement: ... and not lower only by violating more
+        if limit is None:  # the default scales with f, as the multipliers do
+            limit = TRADE_LIMIT * max(1.0, abs(f_local))
         if maxcv_local > max(maxcv_de, ROUNDING_SHARE * atol) and f_de - f_local <= limit * extra:
             return False, "the local point is lower only by violating a constraint more"
         return True, "the local point has a lower value"
@@ -916,7 +931,7 @@ def de_then_polish(
     rng: int | np.random.Generator | None = None,
     vectorized: bool = False,
     feasibility_atol: float = FEASIBILITY_ATOL,
-    trade_limit: float = TRADE_LIMIT,
+    trade_limit: float | None = None,
     **de_kwargs: Any,
 ) -> OptimizeResult:
     """Differential evolution, then a local method from DE's best point, never worse than DE.
@@ -972,13 +987,15 @@ def de_then_polish(
         :data:`FEASIBILITY_ATOL` (``1e-9``); ``result.success`` uses the same test. The test is
         absolute: for constraints written on a large scale (``1e7 * sum(x) >= 1e7``), scale it
         with them, or SLSQP's point, feasible up to rounding, is rejected.
-    trade_limit : float, optional
-        Finite and ``> 0``, default :data:`TRADE_LIMIT` (``1e3``). A lower local point that
-        violates more than the point kept so far (beyond rounding) is kept only if it is lower
-        by more than ``trade_limit`` times the extra violation (:func:`polish_acceptance`).
-        The test tells a real drop from one bought by violating only where the active
-        constraints' multipliers are below it; they scale with ``fun``, so scale it with
-        ``fun`` (for ``1e4 * f``, ``1e7``).
+    trade_limit : float or None, optional
+        ``None`` (default) or finite and ``> 0``. A lower local point that violates more than
+        the point kept so far (beyond rounding) is kept only if it is lower by more than this
+        limit times the extra violation (:func:`polish_acceptance`). ``None`` means
+        ``TRADE_LIMIT * max(1, |f_local|)`` (``1e3`` times the size of the lower value), which
+        scales with ``fun`` as the active constraints' multipliers do; the test tells a real
+        drop from a bought one only where the multipliers are below the limit. Pass a number
+        when ``fun`` carries a large constant offset, which raises the default limit without
+        changing the multipliers.
     **de_kwargs
         Passed to ``differential_evolution`` (``maxiter``, ``popsize``, ``tol``, ``init``, ...).
         ``args=(a, b)`` is honoured by both stages: ``fun(x, a, b)`` and ``jac(x, a, b)``.
@@ -1030,7 +1047,7 @@ def de_then_polish(
     )
     atol = as_scalar("feasibility_atol", feasibility_atol, low=0)
     problem = replace(problem, feasibility_atol=atol)
-    limit = as_scalar("trade_limit", trade_limit, low=0, low_open=True)
+    limit = _checked_limit(trade_limit)
     de, points_de = _run_de(problem)  # DE's result, and the number of points it evaluated
     x_de = np.asarray(de.x, dtype=np.float64).reshape(-1)
     f_de = float(de.fun)
