@@ -475,7 +475,7 @@ def _vjp_scaled(s_arr: np.ndarray, g_arr: np.ndarray) -> np.ndarray:
     scale = np.ldexp(np.ones_like(top), exponent - 1)  # a power of two <= top: no overflow
     gs = g_arr / scale  # |gs| < 2
     gs -= np.take_along_axis(gs, np.argmax(s_arr, axis=-1)[..., None], axis=-1)  # |gs| < 4
-    out = s_arr * (gs - np.vecdot(gs, s_arr)[..., None])
+    out = s_arr * (gs - np.vecdot(gs, s_arr)[..., None])  # |gs - <gs, s>| < 8
     out *= scale  # |out| <= max|g| / 2: no overflow
     return out
 
