@@ -125,8 +125,24 @@ def test_a_page_that_never_settles_fails_with_its_name(tmp_path: Path):
     site = _site(tmp_path, {"index.html": "<p>fine</p>", "slow.html": never})
     failures = bc.check_site(site, None, timeout_s=2)
     assert [(f.page, f.what.split(":")[0]) for f in failures] == [
-        ("slow.html", "did not settle within 2 s")
+        ("slow.html", "did not settle within 2 s, twice")
     ]
+
+
+def test_a_page_that_stalls_once_passes_on_its_second_load(tmp_path: Path, monkeypatch, capsys):
+    """One stalled load (a busy machine) is retried in a fresh context; the page then passes."""
+    never = "<script>window.MathJax = {startup: {promise: new Promise(() => {})}};</script>"
+    site = _site(tmp_path, {"index.html": "<p>fine</p>", "flaky.html": never})
+    served = bc._QuietHandler.do_GET
+
+    def first_stalls_then_fine(handler):
+        served(handler)  # the first request of flaky.html gets the page that never settles,
+        if handler.path == "/flaky.html":  # every later one a page that settles at once
+            (site / "flaky.html").write_text("<!doctype html><p>fine now</p>", "utf-8")
+
+    monkeypatch.setattr(bc._QuietHandler, "do_GET", first_stalls_then_fine)
+    assert bc.check_site(site, None, timeout_s=2) == []
+    assert "flaky.html settled only on its second load" in capsys.readouterr().err
 
 
 def test_missing_chromium_is_an_error_not_a_skip(monkeypatch, tmp_path: Path):

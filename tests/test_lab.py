@@ -36,7 +36,13 @@ from jupytext.config import load_jupytext_configuration_file
 from booktools import ROOT
 from booktools import browser_check as bc
 from booktools.drift import check_pair
-from booktools.lab import GLUE_PREFIX, PREVIEW_KEY, _preview_hook, lab_command
+from booktools.lab import (
+    GLUE_PREFIX,
+    PREVIEW_KEY,
+    _preview_hook,
+    align_pair_times,
+    lab_command,
+)
 from booktools.pairs import Pair, read_md
 
 #: The chapter the reader opens: chapters 1 and 4 execute fastest (about 17 s each here).
@@ -209,6 +215,10 @@ def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
     assert code, "the chosen chapter must have code"
     assert n_figures, "the chosen chapter must have figures"
 
+    # As after a checkout that wrote the notebook last: jupytext alone would refuse to open it.
+    newer = ipynb.stat().st_mtime_ns + 30 * 10**9
+    os.utime(ipynb, ns=(newer, newer))
+
     with running_lab(root, state) as (base, token), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=list(bc.CHROMIUM_ARGS))
         try:
@@ -307,7 +317,7 @@ def test_a_chapter_runs_in_jupyterlab_and_saves_both_files(tmp_path: Path):
 # -- without a browser: the pieces the session above relies on ----------------------------------
 
 
-def _pair(tmp_path: Path, counts: list[int], preview: bool = False) -> Pair:
+def _pair(tmp_path: Path, counts: list[int], preview: bool = False, name: str = "page") -> Pair:
     """A two-cell page whose stored code cells have the given execution counts."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
@@ -323,10 +333,35 @@ def _pair(tmp_path: Path, counts: list[int], preview: bool = False) -> Pair:
             "display_data", data={"image/png": "iVBOR"}, metadata={PREVIEW_KEY: "f"}
         )
         nb.cells[1].outputs = [out]
-    md = tmp_path / "page.md"
+    md = tmp_path / f"{name}.md"
     md.write_text(jupytext.writes(nb, fmt="md:myst"), encoding="utf-8")
     nbformat.write(nb, md.with_suffix(".ipynb"))
     return Pair(md, md.with_suffix(".ipynb"))
+
+
+def test_a_newer_notebook_that_agrees_gives_its_time_to_the_md(tmp_path: Path, capsys):
+    """After a checkout the .ipynb can be newer than its .md, which jupytext refuses to open:
+    a pair whose cells agree is aligned before JupyterLab starts; one that differs is named."""
+    (tmp_path / "chapters").mkdir()
+    same = _pair(tmp_path / "chapters", [1, 2], name="same")
+    edited = _pair(tmp_path / "chapters", [1, 2], name="edited")
+    older = _pair(tmp_path / "chapters", [1, 2], name="older")
+    edited.md.write_text(edited.md.read_text().replace("b = a + 1", "b = a + 2"))
+    stamp = lambda path, s: os.utime(path, ns=(s * 10**9, s * 10**9))  # noqa: E731
+    for pair in (same, edited):
+        stamp(pair.md, 1_700_000_000)
+        stamp(pair.ipynb, 1_700_000_030)  # 30 s newer: jupytext would refuse both
+    stamp(older.md, 1_700_000_030)
+    stamp(older.ipynb, 1_700_000_000)
+    assert align_pair_times(tmp_path) == ([same.md], [edited.md])
+    assert same.md.stat().st_mtime_ns == same.ipynb.stat().st_mtime_ns
+    assert edited.md.stat().st_mtime_ns == 1_700_000_000 * 10**9  # left for jupytext to report
+    assert older.md.stat().st_mtime_ns == 1_700_000_030 * 10**9  # the .md newer: nothing to do
+    lab_command(tmp_path, port=12345, token="t", open_browser=False)
+    err = capsys.readouterr().err
+    assert "chapters/edited.md and its .ipynb differ" in err
+    assert "make execute NB=chapters/edited.md" in err
+    assert "same.md" not in err
 
 
 def test_drift_accepts_one_top_to_bottom_run(tmp_path: Path):

@@ -41,9 +41,18 @@ def check_pair(pair: Pair) -> list[str]:
         return [f"{pair.ipynb}: has no {pair.md.name} (the .md is the source of truth)"]
     if not pair.ipynb.exists():
         return [f"{pair.md}: has no executed {pair.ipynb.name} (run: make execute NB={pair.md})"]
+    nb = nbformat.read(pair.ipynb, as_version=4)
+    return cell_differences(pair, nb) + _run_problems(pair, nb)
+
+
+def cell_differences(pair: Pair, nb: nbformat.NotebookNode | None = None) -> list[str]:
+    """Where the cells of a pair's two files differ (number, type, source, tags, kernel).
+
+    Both files must exist; ``nb`` is the pair's notebook when already read.
+    """
     problems = []
     md = read_md(pair.md)
-    nb = nbformat.read(pair.ipynb, as_version=4)
+    nb = nbformat.read(pair.ipynb, as_version=4) if nb is None else nb
     if len(md.cells) != len(nb.cells):
         problems.append(
             f"{pair.ipynb}: {len(nb.cells)} cells, but {pair.md.name} has {len(md.cells)}"
@@ -62,6 +71,12 @@ def check_pair(pair: Pair) -> list[str]:
                 )
     if md.metadata.get("kernelspec") != nb.metadata.get("kernelspec"):
         problems.append(f"{pair.ipynb}: kernelspec differs from {pair.md.name}")
+    return problems
+
+
+def _run_problems(pair: Pair, nb: nbformat.NotebookNode) -> list[str]:
+    """What keeps a stored notebook from being one checked top-to-bottom run."""
+    problems = []
     rerun = f"re-execute it with: make execute NB={pair.md}"
     expected = 1
     for i, cell in enumerate(nb.cells):

@@ -6,7 +6,10 @@ JupyterLab is started on 127.0.0.1 with
   into the environment (``--sys-prefix``), pointing at this interpreter;
 * jupytext's server extension (enabled by the jupytext package in the same environment) and the
   pairs declared in ``pyproject.toml`` (``[tool.jupytext]``): opening ``chapters/X.ipynb`` reads
-  the cells from ``X.md``, and saving writes both files of the pair;
+  the cells from ``X.md``, and saving writes both files of the pair. Git keeps no timestamps,
+  and jupytext refuses a pair whose ``.ipynb`` is newer than its ``.md``; so before JupyterLab
+  starts, each ``.md`` whose cells agree with its notebook's is given the notebook's time
+  (:func:`align_pair_times`);
 * figure previews: a page hands its figures to the book with ``glue(..., display=False)``, which
   JupyterLab cannot show. The kernels of this server load :func:`load_ipython_extension`, which
   also shows each glued image in the cell that glues it. Such previews carry
@@ -70,6 +73,40 @@ def ipython_dir(prefix: Path = Path(sys.prefix)) -> Path:
     return where
 
 
+def align_pair_times(root: Path = ROOT) -> tuple[list[Path], list[Path]]:
+    """Let jupytext open every page whose two files agree, whatever their timestamps.
+
+    jupytext refuses to open a pair whose ``.ipynb`` is more than a second newer than its
+    ``.md`` ("is more recent than"), fearing the notebook holds edits the text lacks. Git does
+    not keep timestamps, so a checkout or pull, or ``make execute`` (which writes the notebook
+    after reading the text), can leave any page so. When the cells of both files agree (the
+    drift check's comparison), the ``.md`` gets the notebook's modification time; a page whose
+    files differ is left alone for jupytext to report.
+
+    Returns
+    -------
+    (aligned, differing) : tuple of list of Path
+        The ``.md`` files whose time was moved, and those left alone because they differ.
+    """
+    from booktools.drift import cell_differences  # drift imports this module
+    from booktools.pairs import find_pairs
+
+    aligned: list[Path] = []
+    differing: list[Path] = []
+    for pair in find_pairs(root):
+        if not (pair.md.exists() and pair.ipynb.exists()):
+            continue
+        md_time, nb_time = pair.md.stat(), pair.ipynb.stat()
+        if nb_time.st_mtime_ns <= md_time.st_mtime_ns:
+            continue
+        if cell_differences(pair):
+            differing.append(pair.md)
+            continue
+        os.utime(pair.md, ns=(md_time.st_atime_ns, nb_time.st_mtime_ns))
+        aligned.append(pair.md)
+    return aligned, differing
+
+
 def lab_command(
     root: Path = ROOT,
     *,
@@ -80,9 +117,18 @@ def lab_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start JupyterLab on ``root``.
 
-    ``token=None`` lets JupyterLab make one (it prints the URL with it).
+    ``token=None`` lets JupyterLab make one (it prints the URL with it). The pages whose two
+    files agree are made openable first (:func:`align_pair_times`).
     """
     install_kernel()
+    _, differing = align_pair_times(root)
+    for md in differing:
+        print(
+            f"note: {md.relative_to(root)} and its .ipynb differ and the .ipynb is newer; "
+            "JupyterLab (jupytext) will refuse to open it until one of them is brought up to date "
+            f"(make execute NB={md.relative_to(root)} rebuilds the .ipynb from the .md)",
+            file=sys.stderr,
+        )
     argv = [
         sys.executable,
         "-m",
