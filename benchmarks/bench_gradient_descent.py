@@ -37,6 +37,7 @@ from scipy.linalg import cho_factor, cho_solve
 from booktools.support import best_time, blas_threads, save_results, table
 from helpers.gradient_descent import _unstable_step_bound as step_check
 from helpers.gradient_descent import (
+    bench_problem,
     gradient_descent,
     hessian_eigenvalues,
     iteration_bound,
@@ -64,17 +65,7 @@ REPEATS = {
 
 def make_problem(rng: np.random.Generator, kind: str, m: int) -> tuple[np.ndarray, np.ndarray]:
     """An intercept and nine features on scales 0.1 ... 1000 with offsets; targets with noise."""
-    k = N_FEATURES - 1
-    if kind == "independent":
-        F = rng.standard_normal((m, k))
-    else:  # three common factors drive every feature
-        F = rng.standard_normal((m, 3)) @ rng.standard_normal((3, k)) + 0.5 * rng.standard_normal(
-            (m, k)
-        )
-    F = F * np.geomspace(0.1, 1000.0, k) + rng.uniform(-100.0, 100.0, k)
-    X = np.column_stack([np.ones(m), F])
-    y = X @ rng.standard_normal(N_FEATURES) + rng.standard_normal(m)
-    return X, y
+    return bench_problem(kind, m, rng)
 
 
 def by_descent(X: np.ndarray, y: np.ndarray, alpha: float, steps: int) -> np.ndarray:

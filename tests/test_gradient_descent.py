@@ -17,6 +17,7 @@ from helpers import gradcheck
 from helpers.gradient_descent import (
     ConvergenceError,
     FeatureScaling,
+    bench_problem,
     compute_cost,
     contraction_factor,
     cost_gradient,
@@ -1220,3 +1221,32 @@ def test_docstring_examples():
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 4
     assert result.failed == 0
+
+
+def test_bench_problem_matches_the_benchmarks_draws():
+    """The same draws, in the same order, as written out by hand; both kinds; refusals."""
+    for kind in ("independent", "correlated"):
+        X, y = bench_problem(kind, 50, np.random.default_rng(7))
+        g = np.random.default_rng(7)
+        if kind == "independent":
+            F = g.standard_normal((50, 9))
+        else:
+            F = g.standard_normal((50, 3)) @ g.standard_normal((3, 9))
+            F = F + 0.5 * g.standard_normal((50, 9))
+        F = F * np.geomspace(0.1, 1000, 9) + g.uniform(-100, 100, 9)
+        X_ref = np.column_stack([np.ones(50), F])
+        np.testing.assert_array_equal(X, X_ref)
+        np.testing.assert_array_equal(y, X_ref @ g.standard_normal(10) + g.standard_normal(50))
+    # correlated features: a standardized kappa far above the independent one's
+    kappas = []
+    for kind in ("independent", "correlated"):
+        X_s, _ = standardize_features(bench_problem(kind, 2000, 3)[0])
+        lam = hessian_eigenvalues(X_s)
+        kappas.append(lam[-1] / lam[0])
+    assert kappas[0] < 2 < 100 < kappas[1]
+    with pytest.raises(ValueError, match="kind"):
+        bench_problem("sparse", 50, 0)
+    with pytest.raises(ValueError, match="m"):
+        bench_problem("independent", 5, 0)
+    with pytest.raises(TypeError, match="rng"):
+        bench_problem("independent", 50, 1.5)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from helpers.gradient_descent import (
     ConvergenceError,
+    bench_problem,
     compute_cost,
     contraction_factor,
     cost_gradient,
@@ -85,6 +86,7 @@ CALLS = {
         {"X": X_REF, "y": Y_REF, "theta": T_REF, "alpha": 0.1, "rtol": 1e-3, "max_iters": 5000},
     ),
     "standardize_features": (standardize_features, {"X": X_REF}),
+    "bench_problem": (bench_problem, {"kind": "Correlated", "m": 20, "rng": 1}),
     "FeatureScaling.apply": (scaling_apply, {"X": X_REF}),
     "FeatureScaling.unscale_theta": (scaling_unscale, {"theta_scaled": T_REF}),
 }

@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validation import as_choice, as_real_array, as_scalar
+from helpers._validation import as_choice, as_real_array, as_rng, as_scalar
 
 __all__ = [
     "ConvergenceError",
     "FeatureScaling",
+    "bench_problem",
     "compute_cost",
     "contraction_factor",
     "cost_gradient",
@@ -1218,3 +1219,65 @@ def standardize_features(X: Any) -> tuple[np.ndarray, FeatureScaling]:
     Xt -= mu_n[:, None]
     Xt /= std_n[:, None]
     return np.ascontiguousarray(Xt.T), scaling
+
+
+BENCH_KINDS = ("independent", "correlated")
+
+
+def bench_problem(kind: str, m: int, rng: Any) -> tuple[np.ndarray, np.ndarray]:
+    """One test problem of the benchmark: an intercept and nine badly scaled features.
+
+    The nine features are independent standard normals (``kind="independent"``), or driven by
+    three common factors plus independent noise of standard deviation 0.5 (``"correlated"``).
+    Feature ``j`` is then scaled by ``np.geomspace(0.1, 1000, 9)[j]`` and shifted by an offset
+    drawn from ``[-100, 100)``. The targets are ``X @ w`` plus standard normal noise, with ``w``
+    standard normal. The draws are made in this order from ``rng``, so a generator seeded as the
+    benchmark's gives its problems in its order.
+
+    Parameters
+    ----------
+    kind : {"independent", "correlated"}
+        How the features are drawn (any case).
+    m : int
+        Number of rows, 10 to 10**6.
+    rng : int >= 0 or numpy.random.Generator
+        A seed, or a generator, which is advanced (``None`` is refused: a test problem is
+        reproducible).
+
+    Returns
+    -------
+    X : (m, 10) ndarray
+        Float64; column 0 is the intercept, a column of ones.
+    y : (m,) ndarray
+        Float64 targets.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind`` or ``m`` out of range.
+    TypeError
+        For a non-string ``kind``, a non-integer ``m``, or an ``rng`` that is ``None`` or of
+        another type.
+
+    Examples
+    --------
+    >>> X, y = bench_problem("correlated", 1000, np.random.default_rng(0))
+    >>> X.shape, y.shape, bool(np.all(X[:, 0] == 1))
+    ((1000, 10), (1000,), True)
+    """
+    kind = as_choice("kind", kind, BENCH_KINDS)
+    m = as_scalar("m", m, integer=True, low=10, high=10**6)
+    if rng is None:
+        raise TypeError("rng must be a seed >= 0 or a numpy.random.Generator, got None")
+    gen = as_rng("rng", rng)
+    k = 9
+    if kind == "independent":
+        F = gen.standard_normal((m, k))
+    else:  # three common factors drive every feature
+        F = gen.standard_normal((m, 3)) @ gen.standard_normal((3, k)) + 0.5 * gen.standard_normal(
+            (m, k)
+        )
+    F = F * np.geomspace(0.1, 1000.0, k) + gen.uniform(-100.0, 100.0, k)
+    X = np.column_stack([np.ones(m), F])
+    y = X @ gen.standard_normal(k + 1) + gen.standard_normal(m)
+    return X, y
