@@ -759,9 +759,10 @@ def steady_state_ivp(
         checked against :func:`steady_state_roots` in this range; it is not a known failure
         boundary, but outside it the input is refused. A draw of ``beta ~ N(5, 1)`` falls
         below 0.5, negative values included, with probability about 3.4e-6, so a population of
-        10**5 holds one with probability about 29%: for large populations use
-        :func:`steady_state_roots`, which has no such limits, or integrate only the individuals
-        inside the range (``outside="roots"``).
+        10**5 holds one with probability about 29%, and one of 10**6 about 97%: with the default
+        ``outside="raise"`` a call on a population of 10**6 almost always raises. For large
+        populations use :func:`steady_state_roots`, which has no such limits, or integrate only
+        the individuals inside the range (``outside="roots"``).
     y0 : float or (n,) array
         Initial states, ``0 <= y0 <= 100``.
     t_end : float, optional
