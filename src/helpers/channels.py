@@ -729,8 +729,9 @@ def _to_density(
     herm_err = np.linalg.norm(rho - rho.conj().T) / np.linalg.norm(rho)
     if herm_err > gap_tol:
         raise NonUniqueFixedPointError(
-            "the trace-normalised eigenvector is not Hermitian: for a simple leading eigenvalue "
-            "it would be",
+            "the trace-normalised eigenvector is not Hermitian, which it would be for a simple "
+            "leading eigenvalue: the channel likely has several fixed states; solve on each "
+            "invariant block",
             f"relative anti-Hermitian part {herm_err:.2e}",
         )
     rho = (rho + rho.conj().T) / 2
